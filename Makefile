@@ -1,0 +1,132 @@
+# qedbox: every build and test entry point.
+#
+#   make            build/qedbox.elf (the firmware) and build/host/qedtool
+#   make run        boot the appliance under QEMU with a scratch volume in build/
+#   make test       host unit tests, then system tests under qemu-system
+#   make bench      benchmarks, printed as ratios against a baseline run side by side
+#   make iso        build/qedbox.iso, bootable with -cdrom through GRUB
+#
+# Each directory adds its sources and tests in its own build.mk. Third-party code
+# (newlib, lwIP) is taken from Debian's packages at build time into build/deps/.
+# V=1 shows full commands.
+
+BUILD := build
+DEPS := $(BUILD)/deps
+HOST := $(BUILD)/host
+FW := $(BUILD)/fw
+
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+quiet = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' '$(1)' '$(2)';)
+
+# Debian packages the build and the tests need; installed when missing (as root).
+PACKAGES := gcc make binutils xz-utils dpkg-dev newlib-source qemu-system-x86 qemu-utils \
+	qemu-block-extra grub-pc-bin grub-common xorriso mtools libiscsi-bin tgt
+PACKAGES_STAMP := $(BUILD)/.packages
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual
+COMMON_CFLAGS := -std=c11 -g -O2 $(WARN) -MMD -MP -Ilib
+
+# Host objects: the portable code (lib/, qed/, the protocol parts of net/) and host tools.
+HOST_CC := gcc
+HOST_CFLAGS := $(COMMON_CFLAGS) -D_GNU_SOURCE
+HOST_LDLIBS :=
+
+# Firmware objects: freestanding, linked with newlib.
+NEWLIB := $(DEPS)/newlib/x86_64-elf
+LWIP := $(DEPS)/lwip
+FW_CC := gcc
+FW_CFLAGS := $(COMMON_CFLAGS) -ffreestanding -fno-pic -fno-pie -mno-red-zone \
+	-fno-stack-protector -fno-omit-frame-pointer -nostdinc \
+	-isystem $(NEWLIB)/include -isystem $(shell $(FW_CC) -print-file-name=include) \
+	-DQEDBOX_FIRMWARE
+FW_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -T linker.ld
+
+# Filled in by the build.mk files.
+FW_SRCS :=        # firmware-only sources (boot/, drivers/, firmware glue of net/)
+PORTABLE_SRCS :=  # sources built both for the firmware and the host
+HOST_SRCS :=      # host-only support code (file and memory disks, fakes), in libqedbox.a
+HOST_TESTS :=     # host test executables, run by make test
+SYSTEM_TESTS :=   # scripts run by make test after the host tests (under qemu-system)
+BENCHES :=        # scripts run by make bench
+HOST_TOOLS :=     # host programs built by make
+
+all: firmware host-tools
+
+include lib/build.mk
+include boot/build.mk
+include drivers/build.mk
+include qed/build.mk
+include net/build.mk
+include tests/build.mk
+
+# ---- third-party dependencies -------------------------------------------------------
+$(PACKAGES_STAMP): Makefile
+	$(Q)mkdir -p $(@D)
+	$(Q)sh mk/packages.sh $(PACKAGES)
+	$(Q)touch $@
+
+$(NEWLIB)/lib/libc.a: | $(PACKAGES_STAMP)
+	$(call quiet,NEWLIB,$(DEPS)/newlib (a few minutes, once))
+	$(Q)sh mk/build-newlib.sh $(DEPS)/newlib
+
+$(LWIP)/src/Filelists.mk: | $(PACKAGES_STAMP)
+	$(call quiet,FETCH,lwip)
+	$(Q)sh mk/fetch-lwip.sh $(LWIP)
+
+deps: $(PACKAGES_STAMP) $(NEWLIB)/lib/libc.a $(LWIP)/src/Filelists.mk
+
+# ---- objects --------------------------------------------------------------------------
+# Every object waits for the dependencies so that headers from build/deps exist.
+FW_OBJS := $(patsubst %,$(FW)/%.o,$(FW_SRCS) $(PORTABLE_SRCS))
+HOST_LIB_OBJS := $(patsubst %,$(HOST)/%.o,$(PORTABLE_SRCS) $(HOST_SRCS))
+
+$(FW)/%.c.o: %.c | deps
+	$(call quiet,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FW_CC) $(FW_CFLAGS) $(FW_CFLAGS_EXTRA) -c $< -o $@
+
+$(FW)/%.S.o: %.S | deps
+	$(call quiet,AS,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FW_CC) $(FW_CFLAGS) -c $< -o $@
+
+$(HOST)/%.c.o: %.c | deps
+	$(call quiet,HOSTCC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_CFLAGS_EXTRA) -c $< -o $@
+
+$(HOST)/%.S.o: %.S | deps
+	$(call quiet,HOSTAS,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(HOST)/libqedbox.a: $(HOST_LIB_OBJS)
+	$(call quiet,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+host-tools: $(HOST_TOOLS)
+
+# A host unit test is one C file, tests/unit/<name>.c, linked with libqedbox.a.
+$(HOST)/tests/%: tests/unit/%.c $(HOST)/libqedbox.a
+	$(call quiet,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests -o $@ $< $(HOST)/libqedbox.a $(HOST_LDLIBS)
+
+# ---- entry points -------------------------------------------------------------------
+test: all $(HOST_TESTS)
+	$(Q)sh tests/run-tests.sh $(HOST_TESTS) $(SYSTEM_TESTS)
+
+bench: all
+	$(Q)for b in $(BENCHES); do sh $$b || exit 1; done
+
+clean:
+	rm -rf $(FW) $(HOST) $(BUILD)/*.elf $(BUILD)/*.iso
+
+distclean:
+	rm -rf $(BUILD)
+
+.PHONY: all firmware deps host-tools test bench clean distclean run iso
+.DELETE_ON_ERROR:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,2 @@
+# boot/: see DESIGN.md
+firmware:

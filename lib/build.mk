@@ -1,0 +1,4 @@
+# lib/: the runtime every layer shares: cooperative tasks, and the blkdev and volume
+# interfaces that the drivers, the QED core and the SCSI layer meet through.
+PORTABLE_SRCS += lib/task.c lib/task_switch.S lib/blkdev.c
+HOST_TESTS += $(HOST)/tests/lib/test_task

@@ -1,0 +1,1 @@
+# qed/: see DESIGN.md

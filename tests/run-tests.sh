@@ -1,0 +1,27 @@
+#!/bin/sh
+# Runs each test given (a host test binary or a system test script), each bounded in
+# time, and ends with the summary line "N passed, N failed".
+# Lines a test prints starting with "# " are shown even when it passes (its figures).
+# A test that exits 77 is skipped (say why on its output). TEST_TIMEOUT overrides the bound.
+pass=0 fail=0 skip=0 failed=""
+for t in "$@"; do
+	case $t in *.sh) cmd="sh $t" ;; *) cmd=$t ;; esac
+	start=$(date +%s)
+	out=$(timeout -k 10 "${TEST_TIMEOUT:-600}" $cmd 2>&1)
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	if [ $rc -eq 0 ]; then
+		pass=$((pass + 1)); printf 'PASS %s (%ss)\n' "$t" "$secs"
+		printf "%s\n" "$out" | grep "^# " | sed "s/^/     /"
+	elif [ $rc -eq 77 ]; then
+		skip=$((skip + 1)); printf 'SKIP %s\n' "$t"; printf '%s\n' "$out" | tail -n 3 | sed 's/^/     /'
+	else
+		fail=$((fail + 1)); failed="$failed $t"
+		printf 'FAIL %s (exit %s after %ss)\n' "$t" "$rc" "$secs"
+		printf '%s\n' "$out" | tail -n 40 | sed 's/^/     /'
+	fi
+	[ -n "${VERBOSE:-}" ] && printf '%s\n' "$out"
+done
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
