@@ -1,0 +1,99 @@
+/*
+ * The QED core's public interface: open, create, serve and check QED images on a blkdev.
+ * (The on-disk format itself is described in qed/qed_format.h.)
+ *
+ * Every function that does I/O blocks the calling task (lib/task.h) and returns 0 or a
+ * negative errno; many tasks may call into one image at once. Messages (why an image was
+ * refused, check progress and findings) go through the log callback of the options.
+ */
+#ifndef QEDBOX_QED_H
+#define QEDBOX_QED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "blkdev.h"
+#include "volume.h"
+
+struct qed_image;
+
+/* Message sink: level 0 error, 1 notice, 2 progress. NULL: silent. */
+typedef void (*qed_log_fn)(void *ctx, int level, const char *msg);
+
+/* Resolves a backing file name (from the image header) into a volume that supplies the
+ * backing data. fmt is the backing format from the header ("raw", "qed") or NULL. */
+typedef int (*qed_backing_fn)(void *ctx, const char *name, const char *fmt,
+			      struct volume **backing);
+
+struct qed_open_opts {
+	bool read_only;
+	/* Run check and repair when the need-check bit is set (the boot-time check).
+	 * Without it, such an image is refused with -EUCLEAN. */
+	bool check_on_open;
+	qed_backing_fn open_backing; /* NULL: an image with a backing file is refused */
+	void *backing_ctx;
+	qed_log_fn log;
+	void *log_ctx;
+};
+
+struct qed_create_opts {
+	uint64_t image_size;    /* bytes, rounded up to a multiple of 512 */
+	uint32_t cluster_size;  /* bytes, power of two, 4 KiB..64 MiB; 0: 64 KiB */
+	uint32_t table_size;    /* clusters per table, power of two 1..16; 0: 4 */
+	const char *backing_file;   /* NULL: none */
+	const char *backing_fmt;    /* NULL: not recorded */
+};
+
+struct qed_check_result {
+	uint64_t corruptions;       /* bad table entries and clusters referenced twice */
+	uint64_t corruptions_fixed;
+	uint64_t leaks;             /* clusters below the end that no table references */
+	uint64_t check_errors;      /* I/O errors while checking */
+	uint64_t image_end_offset;  /* bytes: one past the highest cluster in use */
+	uint64_t allocated_clusters;
+};
+
+/* Writes a new, empty image at the start of dev. */
+int qed_create(struct blkdev *dev, const struct qed_create_opts *opts);
+
+/* True when the first sector holds a QED magic (cheap probe; no validation). */
+bool qed_probe(const void *sector0, size_t len);
+
+int qed_open(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_image **out);
+
+/* Flushes, clears the need-check bit when the image is consistent, and frees. */
+int qed_close(struct qed_image *img);
+
+int qed_read(struct qed_image *img, uint64_t offset, void *buf, size_t len);
+int qed_write(struct qed_image *img, uint64_t offset, const void *buf, size_t len);
+/* Makes the range read as zeros, using zero clusters where whole clusters are covered. */
+int qed_zero(struct qed_image *img, uint64_t offset, uint64_t len);
+/* Makes every completed write durable (data, tables, and the durable end). */
+int qed_flush(struct qed_image *img);
+
+/* Checks the image; with repair, fixes what it found and counts it in corruptions_fixed. */
+int qed_check(struct qed_image *img, bool repair, struct qed_check_result *result);
+
+/* Fills *v so that the SCSI layer serves img. */
+void qed_volume_init(struct qed_image *img, struct volume *v);
+
+/* Facts for tools and the console. */
+struct qed_info {
+	uint64_t image_size;
+	uint32_t cluster_size;
+	uint32_t table_size;
+	uint64_t features, compat_features, autoclear_features;
+	bool need_check;
+	char backing_file[1024];
+	char backing_fmt[32];
+	uint64_t durable_end;       /* 0 when the qedbox extension is absent */
+};
+void qed_get_info(const struct qed_image *img, struct qed_info *info);
+
+/* Maps [offset, offset+len) to its state, one extent per call: how many bytes from
+ * offset share it, and for allocated data the byte offset in the image. */
+enum qed_extent_state { QED_EXTENT_UNALLOCATED, QED_EXTENT_ZERO, QED_EXTENT_DATA };
+int qed_map(struct qed_image *img, uint64_t offset, uint64_t len,
+	    enum qed_extent_state *state, uint64_t *bytes, uint64_t *image_offset);
+
+#endif
