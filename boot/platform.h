@@ -1,0 +1,54 @@
+/*
+ * What the boot layer gives the drivers and the wiring code (firmware only; qed/ and
+ * net/ never include this). Memory is identity-mapped: a pointer is its physical
+ * address, so buffers can be handed to devices as they are.
+ */
+#ifndef QEDBOX_PLATFORM_H
+#define QEDBOX_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- port I/O --------------------------------------------------------------------- */
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+/* ---- memory ----------------------------------------------------------------------- */
+/* Makes [phys, phys+len) of device memory accessible (uncached), returns its pointer. */
+volatile void *mmio_map(uint64_t phys, uint64_t len);
+
+/* ---- time ------------------------------------------------------------------------- */
+/* Monotonic nanoseconds since boot. */
+uint64_t clock_ns(void);
+
+/* ---- interrupts -------------------------------------------------------------------- */
+/* The one interrupt vector devices signal (MSI-X); its handler only acknowledges the
+ * local APIC: interrupts exist to wake the CPU from hlt, the loop does the work. */
+uint8_t irq_wakeup_vector(void);
+/* MSI address that targets this CPU. */
+uint64_t irq_msi_address(void);
+
+/* ---- the event loop (boot/loop.c) ---------------------------------------------------- */
+/* A poller looks at its device (used rings, timers) and returns true when it made
+ * progress. The loop runs tasks and pollers until nothing progresses, then halts with
+ * interrupts enabled until the next interrupt. */
+void loop_add_poller(bool (*poll)(void *ctx), void *ctx);
+/* Runs until loop_stop(); returns its status. */
+int loop_run(void);
+void loop_stop(int status);
+
+/* ---- configuration (boot/config.c): the kernel command line -------------------------- */
+/* Value of key=value from the command line, or NULL. "key" alone gives "". */
+const char *config_get(const char *key);
+
+/* ---- power --------------------------------------------------------------------------- */
+/* Stops the VM. With exit=1 on the command line and an isa-debug-exit device, QEMU
+ * exits with status (code << 1) | 1; otherwise ACPI power-off. */
+_Noreturn void platform_poweroff(int code);
+
+#endif
