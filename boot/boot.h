@@ -104,6 +104,10 @@ void apic_init(void);
 /* Arms the LAPIC timer to interrupt (VECTOR_WAKEUP) after about ns; 0 disarms it. */
 void apic_timer_arm(uint64_t ns);
 
+/* ---- loop.c, looptest.c ----------------------------------------------------------------- */
+unsigned loop_halt_count(void); /* times the loop halted the CPU since boot */
+void looptest_start(const char *count);
+
 /* ---- power.c ------------------------------------------------------------------------------- */
 void power_init(const struct boot_info *bi);
 

@@ -75,6 +75,10 @@ int main(void)
 	drivers_init();
 	net_init();
 
+	const char *looptest_count = config_get("looptest");
+	if (looptest_count)
+		looptest_start(looptest_count);
+
 	printf("qedbox: ready (%" PRIu64 " ms since boot)\n", clock_ns() / 1000000);
 	const char *off = config_get("poweroff");
 	if (off && strcmp(off, "ready") == 0)

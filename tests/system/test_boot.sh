@@ -45,6 +45,13 @@ sleep 1
 kill -0 "$QEMU_PID" 2>/dev/null || test_fail "idle: the appliance stopped by itself"
 qemu_wait_exit 1
 
+# The event loop: a task runs, a poller's timer wakes the halted CPU ten times (20 ms
+# apart), then the loop stops; about one halt per wakeup means it slept, not spun.
+qemu_run "looptest" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug looptest=10"
+expect_status 1
+expect_line "^qedbox: looptest: task ran 3 yields and ended"
+expect_line "^qedbox: looptest: 10 timer wakeups in [2-9][0-9]{2} ms, [1-3][0-9] halts"
+
 # Deliberate faults: the report names the vector and QEMU ends with the panic status.
 qemu_run "ud2" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=ud2"
 expect_status 5
