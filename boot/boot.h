@@ -15,13 +15,13 @@
 #include "bootdefs.h"
 
 /* ---- boot information (bootinfo.c), filled from the PVH or multiboot2 structures ------ */
-#define MEM_RAM 1 /* region types as in the e820 / PVH / multiboot2 maps */
-#define MEM_RESERVED 2
-#define MEM_ACPI 3
-#define MEM_NVS 4
+#define MEM_RAM		 1 /* region types as in the e820 / PVH / multiboot2 maps */
+#define MEM_RESERVED	 2
+#define MEM_ACPI	 3
+#define MEM_NVS		 4
 #define BOOT_MAX_REGIONS 64
 #define BOOT_MAX_CMDLINE 2048
-#define BOOT_MAX_BUSY 4
+#define BOOT_MAX_BUSY	 4
 
 struct mem_region {
 	uint64_t base, len;
@@ -33,7 +33,7 @@ struct boot_info {
 	struct mem_region map[BOOT_MAX_REGIONS];
 	unsigned map_count;
 	char cmdline[BOOT_MAX_CMDLINE];
-	uint64_t rsdp;                        /* ACPI RSDP, 0 if the loader gave none */
+	uint64_t rsdp;			       /* ACPI RSDP, 0 if the loader gave none */
 	struct mem_region busy[BOOT_MAX_BUSY]; /* boot structures the heap must avoid */
 	unsigned busy_count;
 };
@@ -65,7 +65,9 @@ _Noreturn void exception_report(const struct exception_frame *f);
 
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
 }
 static inline uint64_t rdmsr(uint32_t msr)
 {

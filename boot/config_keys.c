@@ -12,14 +12,17 @@
 #include "platform.h"
 
 static const struct config_key known_keys[] = {
-	/* boot/ */
-	{ "exit", "debug: power-off ends QEMU through isa-debug-exit (port 0xf4) with status (code << 1) | 1" },
-	{ "poweroff", "ready: power off once booted; idle: power off when no task is left and the loop goes idle" },
-	{ "crashtest", "ud2, pf or de: raise that CPU exception after boot (tests the exception report)" },
-	{ "looptest", "N: test the event loop (a task, N wakeups of a 20 ms timer), then power off" },
-	{ "help", "print this table of command-line keys at boot" },
-	/* drivers/ */
-	/* net/ */
+    /* boot/ */
+    {"exit",
+     "debug: power-off ends QEMU through isa-debug-exit (port 0xf4) with status (code << 1) | 1"},
+    {"poweroff",
+     "ready: power off once booted; idle: power off when no task is left and the loop goes idle"},
+    {"crashtest",
+     "ud2, pf or de: raise that CPU exception after boot (tests the exception report)"},
+    {"looptest", "N: test the event loop (a task, N wakeups of a 20 ms timer), then power off"},
+    {"help", "print this table of command-line keys at boot"},
+    /* drivers/ */
+    /* net/ */
 };
 
 static struct config boot_config;
@@ -41,7 +44,8 @@ unsigned config_report_unknown(void)
 	unsigned unknown = 0;
 	for (unsigned i = 0; i < boot_config.count; i++) {
 		const char *key = boot_config.settings[i].key;
-		if (!config_key_known(known_keys, sizeof(known_keys) / sizeof(known_keys[0]), key)) {
+		if (!config_key_known(known_keys, sizeof(known_keys) / sizeof(known_keys[0]),
+				      key)) {
 			printf("qedbox: unknown command-line key '%s' (ignored)\n", key);
 			unknown++;
 		}

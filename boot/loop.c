@@ -35,7 +35,7 @@ void loop_add_poller(bool (*poll)(void *ctx), void *ctx)
 		printf("qedbox: more than %d pollers\n", LOOP_MAX_POLLERS);
 		platform_poweroff(PLATFORM_EXIT_FAILURE);
 	}
-	pollers[poller_count++] = (struct poller){ poll, ctx };
+	pollers[poller_count++] = (struct poller){poll, ctx};
 }
 
 void loop_wake_at(uint64_t ns)

@@ -13,7 +13,7 @@
 #include "platform.h"
 #include "task.h"
 
-#define LOOPTEST_PERIOD_NS 20000000ull
+#define LOOPTEST_PERIOD_NS   20000000ull
 #define LOOPTEST_TASK_YIELDS 3
 
 struct looptest {
@@ -44,8 +44,9 @@ static bool looptest_poll(void *ctx)
 	t->wakeups++;
 	t->next_ns = now + LOOPTEST_PERIOD_NS;
 	if (--t->left == 0) {
-		printf("qedbox: looptest: %u timer wakeups in %" PRIu64 " ms, %u halts\n", t->wakeups,
-		       (now - t->start_ns) / 1000000, loop_halt_count() - t->halts_at_start);
+		printf("qedbox: looptest: %u timer wakeups in %" PRIu64 " ms, %u halts\n",
+		       t->wakeups, (now - t->start_ns) / 1000000,
+		       loop_halt_count() - t->halts_at_start);
 		loop_stop(PLATFORM_EXIT_SUCCESS);
 	}
 	return true;
@@ -54,9 +55,9 @@ static bool looptest_poll(void *ctx)
 void looptest_start(const char *count)
 {
 	looptest = (struct looptest){
-		.left = (unsigned)strtoul(count, NULL, 10),
-		.halts_at_start = loop_halt_count(),
-		.start_ns = clock_ns(),
+	    .left = (unsigned)strtoul(count, NULL, 10),
+	    .halts_at_start = loop_halt_count(),
+	    .start_ns = clock_ns(),
 	};
 	if (looptest.left == 0)
 		looptest.left = 1;

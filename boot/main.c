@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "boot.h"
 #include "hooks.h"
@@ -19,11 +20,16 @@ void config_print_keys(void);
 static const char *region_type_name(uint32_t type)
 {
 	switch (type) {
-	case MEM_RAM: return "ram";
-	case MEM_RESERVED: return "reserved";
-	case MEM_ACPI: return "acpi";
-	case MEM_NVS: return "acpi-nvs";
-	default: return "other";
+	case MEM_RAM:
+		return "ram";
+	case MEM_RESERVED:
+		return "reserved";
+	case MEM_ACPI:
+		return "acpi";
+	case MEM_NVS:
+		return "acpi-nvs";
+	default:
+		return "other";
 	}
 }
 
@@ -38,8 +44,8 @@ static void print_memory_map(const struct boot_info *bi)
 			ram += r->len;
 	}
 	heap_region(&heap_base, &heap_len);
-	printf("qedbox: memory: %" PRIu64 " MiB RAM in %u regions, heap %" PRIu64 " MiB at %#" PRIx64
-	       ", image %#" PRIx64 "-%#" PRIx64 "\n",
+	printf("qedbox: memory: %" PRIu64 " MiB RAM in %u regions, heap %" PRIu64
+	       " MiB at %#" PRIx64 ", image %#" PRIx64 "-%#" PRIx64 "\n",
 	       ram >> 20, bi->map_count, heap_len >> 20, heap_base, (uint64_t)__image_start,
 	       (uint64_t)__image_end);
 }
@@ -62,7 +68,11 @@ static void crash_test(const char *kind)
 
 int main(void)
 {
-	printf("qedbox: booting (%s, clock %s)\n", bootinfo_kind_name(boot_info.kind), clock_source());
+	char when[32];
+	time_t now = time(NULL); /* through gettimeofday(): the RTC at boot plus clock_ns() */
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+	printf("qedbox: booting (%s, clock %s, %s)\n", bootinfo_kind_name(boot_info.kind),
+	       clock_source(), when);
 	print_memory_map(&boot_info);
 	printf("qedbox: command line: %s\n", boot_info.cmdline);
 	config_report_unknown();

@@ -15,17 +15,17 @@
 #include "boot.h"
 #include "platform.h"
 
-#define PTE_PRESENT 0x1ull
-#define PTE_WRITABLE 0x2ull
+#define PTE_PRESENT	  0x1ull
+#define PTE_WRITABLE	  0x2ull
 #define PTE_WRITE_THROUGH 0x8ull
 #define PTE_CACHE_DISABLE 0x10ull
-#define PTE_LARGE 0x80ull
-#define PTE_ADDRESS_MASK 0x000ffffffffff000ull
-#define PTE_UNCACHED (PTE_WRITE_THROUGH | PTE_CACHE_DISABLE)
-#define LARGE_PAGE (2ull << 20)
-#define ENTRIES 512
-#define ADDRESS_LIMIT (1ull << 47) /* identity mapping: lower canonical half only */
-#define POOL_PAGES 64
+#define PTE_LARGE	  0x80ull
+#define PTE_ADDRESS_MASK  0x000ffffffffff000ull
+#define PTE_UNCACHED	  (PTE_WRITE_THROUGH | PTE_CACHE_DISABLE)
+#define LARGE_PAGE	  (2ull << 20)
+#define ENTRIES		  512
+#define ADDRESS_LIMIT	  (1ull << 47) /* identity mapping: lower canonical half only */
+#define POOL_PAGES	  64
 #define FIRMWARE_AREA_END (4ull << 30) /* reserved regions above hold no tables */
 
 typedef uint64_t table_t[ENTRIES];
@@ -99,7 +99,8 @@ void paging_init(const struct boot_info *bi)
 			if (is_memory(r->type) != (pass == 1))
 				continue;
 			if (!is_memory(r->type) && r->base >= FIRMWARE_AREA_END)
-				continue; /* e.g. the HyperTransport hole at 1 TiB: nothing to read */
+				continue; /* e.g. the HyperTransport hole at 1 TiB: nothing to read
+					   */
 			if (map_range(r->base, r->len, pass ? 0 : PTE_UNCACHED) < 0)
 				console_hex("paging: region not mapped, base", r->base);
 		}
