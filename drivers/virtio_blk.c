@@ -21,6 +21,7 @@
 #include "virtio_blk_priv.h"
 
 #define VBLK_QUEUE_SIZE 256
+#define GET_ID_TIMEOUT_NS 2000000000ull
 
 /* QED header magic, "QED\0" read as a little-endian 32-bit word (QED spec). The qed/
  * library's qed_probe() says the same; this copy keeps the driver free of qed/. */
@@ -86,6 +87,36 @@ static void read_config(struct vblk *v)
 	v->seg_bytes = size_max ? size_max : VBLK_DEFAULT_SEG_BYTES;
 }
 
+/* GET_ID at initialisation, before the loop runs: the only request that is waited for
+ * by polling, bounded in time. */
+static int get_id_sync(struct vblk *v, char serial[BLKDEV_SERIAL_MAX + 1])
+{
+	static char id[VIRTIO_BLK_ID_BYTES];
+	struct vblk_slot *s = v->free_slots;
+	s->hdr = (struct virtio_blk_outhdr){ .type = VIRTIO_BLK_T_GET_ID };
+	s->status = 0xff;
+	memset(id, 0, sizeof(id));
+	struct virtq_buf bufs[] = { { &s->hdr, sizeof(s->hdr), false },
+				    { id, sizeof(id), true },
+				    { &s->status, 1, true } };
+	int rc = virtqueue_add(&v->vq, bufs, 3, s);
+	if (rc)
+		return rc;
+	virtqueue_kick(&v->vq);
+	uint64_t deadline = clock_ns() + GET_ID_TIMEOUT_NS;
+	while (virtqueue_get_used(&v->vq, NULL) != s) {
+		if (clock_ns() > deadline)
+			return -ETIMEDOUT; /* the slot stays lost: the device is unusable anyway */
+		__builtin_ia32_pause();
+	}
+	rc = status_to_errno(s->status);
+	if (rc)
+		return rc;
+	memcpy(serial, id, VIRTIO_BLK_ID_BYTES);
+	serial[VIRTIO_BLK_ID_BYTES] = '\0'; /* 20 bytes need no terminator on the wire */
+	return 0;
+}
+
 static int vblk_init(struct vblk *v, struct pci_dev *pci)
 {
 	int rc = virtio_pci_init(&v->vdev, pci);
@@ -107,7 +138,7 @@ static int vblk_init(struct vblk *v, struct pci_dev *pci)
 	v->blk.ops = &vblk_ops;
 	v->blk.priv = v;
 	virtio_driver_ok(&v->vdev);
-	rc = vblk_get_id_sync(v, v->blk.serial);
+	rc = get_id_sync(v, v->blk.serial);
 	if (rc == -EOPNOTSUPP)
 		rc = 0; /* no serial: the disk still works */
 	if (rc)

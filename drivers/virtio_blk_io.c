@@ -6,15 +6,14 @@
  * piece; a job whose pieces are all issued and all back calls req->done(); then more
  * waiting pieces are issued. done() may submit again: the engine's state is consistent
  * whenever it calls out.
+ *
+ * Portable (no platform.h): the host test drives it against a fake device.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform.h"
 #include "virtio_blk_priv.h"
-
-#define GET_ID_TIMEOUT_NS 2000000000ull
 
 int vblk_io_init(struct vblk *v)
 {
@@ -208,34 +207,4 @@ bool vblk_poll(void *ctx)
 	if (progress)
 		issue_waiting(v);
 	return progress;
-}
-
-/* GET_ID at initialisation, before the loop runs: the only request that is waited for
- * by polling, bounded in time. */
-int vblk_get_id_sync(struct vblk *v, char serial[BLKDEV_SERIAL_MAX + 1])
-{
-	static char id[VIRTIO_BLK_ID_BYTES];
-	struct vblk_slot *s = v->free_slots;
-	s->hdr = (struct virtio_blk_outhdr){ .type = VIRTIO_BLK_T_GET_ID };
-	s->status = 0xff;
-	memset(id, 0, sizeof(id));
-	struct virtq_buf bufs[] = { { &s->hdr, sizeof(s->hdr), false },
-				    { id, sizeof(id), true },
-				    { &s->status, 1, true } };
-	int rc = virtqueue_add(&v->vq, bufs, 3, s);
-	if (rc)
-		return rc;
-	virtqueue_kick(&v->vq);
-	uint64_t deadline = clock_ns() + GET_ID_TIMEOUT_NS;
-	while (virtqueue_get_used(&v->vq, NULL) != s) {
-		if (clock_ns() > deadline)
-			return -ETIMEDOUT; /* the slot stays lost: the device is unusable anyway */
-		__builtin_ia32_pause();
-	}
-	rc = status_to_errno(s->status);
-	if (rc)
-		return rc;
-	memcpy(serial, id, VIRTIO_BLK_ID_BYTES);
-	serial[VIRTIO_BLK_ID_BYTES] = '\0'; /* 20 bytes need no terminator on the wire */
-	return 0;
 }

@@ -60,6 +60,5 @@ struct vblk {
 int vblk_io_init(struct vblk *v);          /* after the queue exists */
 void vblk_submit(struct blkdev *dev, struct blkdev_req *req);
 bool vblk_poll(void *ctx);                  /* the loop poller; ctx = struct vblk * */
-int vblk_get_id_sync(struct vblk *v, char serial[BLKDEV_SERIAL_MAX + 1]);
 
 #endif
