@@ -109,7 +109,7 @@ static int get_id_sync(struct vblk *v, char serial[BLKDEV_SERIAL_MAX + 1])
 			return -ETIMEDOUT; /* the slot stays lost: the device is unusable anyway */
 		__builtin_ia32_pause();
 	}
-	rc = status_to_errno(s->status);
+	rc = vblk_status_to_errno(s->status);
 	if (rc)
 		return rc;
 	memcpy(serial, id, VIRTIO_BLK_ID_BYTES);

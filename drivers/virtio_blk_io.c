@@ -43,7 +43,7 @@ static void job_free(struct vblk *v, struct vblk_job *j)
 	v->free_jobs = j;
 }
 
-static int status_to_errno(uint8_t status)
+int vblk_status_to_errno(uint8_t status)
 {
 	switch (status) {
 	case VIRTIO_BLK_S_OK: return 0;
@@ -177,7 +177,7 @@ void vblk_submit(struct blkdev *dev, struct blkdev_req *req)
 static void complete_piece(struct vblk *v, struct vblk_slot *s)
 {
 	struct vblk_job *j = s->job;
-	int rc = status_to_errno(s->status);
+	int rc = vblk_status_to_errno(s->status);
 	s->job = NULL;
 	s->next_free = v->free_slots;
 	v->free_slots = s;

@@ -60,5 +60,6 @@ struct vblk {
 int vblk_io_init(struct vblk *v);          /* after the queue exists */
 void vblk_submit(struct blkdev *dev, struct blkdev_req *req);
 bool vblk_poll(void *ctx);                  /* the loop poller; ctx = struct vblk * */
+int vblk_status_to_errno(uint8_t status);   /* VIRTIO_BLK_S_* -> 0, -EIO, -EOPNOTSUPP */
 
 #endif
