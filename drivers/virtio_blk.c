@@ -182,7 +182,7 @@ static void run_selftest(const char *serial)
 		printf("selftest %s: FAIL (%s)\n", serial, b ? strerror(-rc) : "no disk with that serial");
 	else
 		printf("selftest %s: PASS\n", serial);
-	platform_poweroff(rc ? 1 : 0);
+	loop_stop(rc ? PLATFORM_EXIT_FAILURE : PLATFORM_EXIT_SUCCESS);
 }
 
 /* Reads each disk's sector 0 (through the normal request path), prints the table,

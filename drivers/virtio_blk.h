@@ -13,7 +13,8 @@
  * The disk table (one line per disk, printed from a task once sector 0 was read):
  *     disk 0: serial=scratch capacity=33554432 block=512 wcache=on qed=no queue=256
  * With selftest=<serial> on the command line, the same task then runs the write /
- * read-back self-test on that (scratch!) disk (blk_selftest.c) and powers off.
+ * read-back self-test on that (scratch!) disk (blk_selftest.c) and stops the loop
+ * (loop_stop) with PLATFORM_EXIT_SUCCESS or PLATFORM_EXIT_FAILURE: main powers off.
  */
 #ifndef QEDBOX_VIRTIO_BLK_H
 #define QEDBOX_VIRTIO_BLK_H
