@@ -164,7 +164,7 @@ static void print_disk(unsigned i)
 
 static bool sector0_has_qed(struct blkdev *b)
 {
-	uint8_t *buf = aligned_alloc(4096, b->sector_size);
+	uint8_t *buf = malloc(b->sector_size);
 	if (!buf)
 		return false;
 	bool qed = blkdev_read(b, 0, buf, b->sector_size) == 0 &&
