@@ -3,7 +3,8 @@
 # disks (a raw scratch disk and a QED image made by qemu-img), checks the console's
 # PCI and disk tables, runs the boot self-test (selftest=<serial>) on the scratch disk,
 # checks the exit status, then checks on the host what the self-test wrote.
-#   run 1: pc,  transitional devices, 512-byte blocks, scratch size not a 4 KiB multiple
+#   run 1: pc,  transitional devices, 512-byte blocks, scratch size not a 4 KiB multiple,
+#          scratch queue of 64 without indirect descriptors (21 requests fit the ring)
 #   run 2: q35, modern-only devices (disable-legacy=on), 4 KiB logical blocks
 #   run 3: pc,  no self-test: the appliance must idle with the CPU halted
 . "$(dirname "$0")/lib.sh"
@@ -51,9 +52,9 @@ EOF
 }
 
 # One run with the self-test; $1 name, $2 machine, $3 scratch bytes, $4 scratch device
-# options, $5 expected block size.
+# options, $5 expected block size, $6 expected queue description.
 selftest_run() {
-	name=$1 machine=$2 size=$3 opts=$4 block=$5
+	name=$1 machine=$2 size=$3 opts=$4 block=$5 queue=$6
 	scratch=$TEST_TMP/$name-scratch.raw qed=$TEST_TMP/$name-vol.qed
 	make_scratch "$scratch" "$size"
 	qemu-img create -q -f qed "$qed" 64M || { test_fail "qemu-img create"; return; }
@@ -61,13 +62,13 @@ selftest_run() {
 	qed_bytes=$((qed_bytes / 512 * 512))
 	qemu_run "$name" 300 -M "$machine" -m 256M -kernel "$ELF" -append "exit=debug selftest=scratch" \
 		-drive "file=$scratch,format=raw,if=none,id=d0,cache=writeback" \
-		-device "virtio-blk-pci,drive=d0,serial=scratch$opts" \
+		-device "virtio-blk-pci,drive=d0,serial=scratch$opts$7" \
 		-drive "file=$qed,format=raw,if=none,id=d1,cache=writethrough" \
 		-device "virtio-blk-pci,drive=d1,serial=qedvol,write-cache=off,config-wce=off$opts"
 	expect_line "^pci: 00:00\.0 8086:"
 	expect_line "^pci: [0-9a-f:.]+ 1af4:10(01|42) .*virtio-blk"
 	expect_line "^disk: 2 virtio-blk disks"
-	expect_line "^disk [01]: serial=scratch capacity=$size block=$block wcache=on qed=no "
+	expect_line "^disk [01]: serial=scratch capacity=$size block=$block wcache=on qed=no queue=$queue discard write-zeroes"
 	expect_line "^disk [01]: serial=qedvol capacity=$qed_bytes block=$block wcache=off qed=yes "
 	expect_line "^selftest scratch: PASS"
 	expect_status 1
@@ -76,9 +77,9 @@ selftest_run() {
 	qemu-img check -q "$qed" || test_fail "$name: the QED image was changed"
 }
 
-selftest_run pc pc $((32 * 1024 * 1024 + 3 * 512)) "" 512
+selftest_run pc pc $((32 * 1024 * 1024 + 3 * 512)) "" 512 "64" ",queue-size=64,indirect_desc=off"
 selftest_run q35 q35 $((32 * 1024 * 1024 + 3 * 4096)) \
-	",disable-legacy=on,logical_block_size=4096,physical_block_size=4096" 4096
+	",disable-legacy=on,logical_block_size=4096,physical_block_size=4096" 4096 "256 indirect" ""
 
 # A wrong serial fails cleanly.
 make_scratch "$TEST_TMP/other.raw" $((16 * 1024 * 1024))
