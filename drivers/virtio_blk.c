@@ -183,6 +183,12 @@ static void run_selftest(const char *serial)
 		printf("selftest %s: FAIL (%s)\n", serial, b ? strerror(-rc) : "no disk with that serial");
 	else
 		printf("selftest %s: PASS\n", serial);
+	if (b) {
+		const struct vblk *v = b->priv;
+		printf("selftest %s: %llu device requests, %u at most in flight, %llu notifications\n",
+		       serial, (unsigned long long)v->completed_pieces, v->max_in_flight,
+		       (unsigned long long)v->vq.kicks);
+	}
 	loop_stop(rc ? PLATFORM_EXIT_FAILURE : PLATFORM_EXIT_SUCCESS);
 }
 

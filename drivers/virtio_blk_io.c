@@ -119,15 +119,17 @@ static bool issue_piece(struct vblk *v, struct vblk_job *j)
 {
 	struct virtq_buf bufs[VBLK_MAX_DATA_SEGS + 2];
 	struct vblk_slot *s = v->free_slots;
-	if (!s || !virtqueue_can_add(&v->vq, v->data_segs + 2))
+	if (!s)
 		return false;
 	uint64_t bytes;
-	unsigned n = build_piece(v, j, s, bufs, &bytes);
-	if (virtqueue_add(&v->vq, bufs, n, s) != 0)
+	unsigned n = build_piece(v, j, s, bufs, &bytes); /* the slot is free: no harm if */
+	if (virtqueue_add(&v->vq, bufs, n, s) != 0)       /* the ring is full (-ENOSPC) */
 		return false;
 	v->free_slots = s->next_free;
 	s->job = j;
 	j->pieces_in_flight++;
+	if (v->vq.in_flight > v->max_in_flight)
+		v->max_in_flight = v->vq.in_flight;
 	j->issued += bytes;
 	j->all_issued = j->issued == j->req->len;
 	return true;

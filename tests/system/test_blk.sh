@@ -52,9 +52,10 @@ EOF
 }
 
 # One run with the self-test; $1 name, $2 machine, $3 scratch bytes, $4 scratch device
-# options, $5 expected block size, $6 expected queue description.
+# options, $5 expected block size, $6 expected queue description, $7 scratch-only
+# device options, $8 expected peak of requests in flight (the ring's capacity).
 selftest_run() {
-	name=$1 machine=$2 size=$3 opts=$4 block=$5 queue=$6
+	name=$1 machine=$2 size=$3 opts=$4 block=$5 queue=$6 depth=$8
 	scratch=$TEST_TMP/$name-scratch.raw qed=$TEST_TMP/$name-vol.qed
 	make_scratch "$scratch" "$size"
 	qemu-img create -q -f qed "$qed" 64M || { test_fail "qemu-img create"; return; }
@@ -72,14 +73,16 @@ selftest_run() {
 	expect_line "^disk [01]: serial=qedvol capacity=$qed_bytes block=$block wcache=off qed=yes "
 	expect_line "^selftest scratch: PASS"
 	expect_status 1
-	grep -E "^selftest scratch: (wrote|read)" "$QEMU_LOG" | sed "s/^/# $name: /"
+	grep -E "^selftest scratch: (wrote|read|[0-9]+ device requests)" "$QEMU_LOG" |
+		sed "s/^/# $name: /"
+	expect_line "^selftest scratch: [0-9]+ device requests, $depth at most in flight"
 	check_pattern "$scratch" "$block" yes || test_fail "$name: scratch disk contents"
 	qemu-img check -q "$qed" || test_fail "$name: the QED image was changed"
 }
 
-selftest_run pc pc $((32 * 1024 * 1024 + 3 * 512)) "" 512 "64" ",queue-size=64,indirect_desc=off"
+selftest_run pc pc $((32 * 1024 * 1024 + 3 * 512)) "" 512 "64" ",queue-size=64,indirect_desc=off" 21
 selftest_run q35 q35 $((32 * 1024 * 1024 + 3 * 4096)) \
-	",disable-legacy=on,logical_block_size=4096,physical_block_size=4096" 4096 "256 indirect" ""
+	",disable-legacy=on,logical_block_size=4096,physical_block_size=4096" 4096 "256 indirect" "" 256
 
 # A wrong serial fails cleanly.
 make_scratch "$TEST_TMP/other.raw" $((16 * 1024 * 1024))
