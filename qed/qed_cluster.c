@@ -66,8 +66,9 @@ static int run_length(struct qed_image *img, const struct qed_l2 *l2, uint64_t p
 int qed_lookup(struct qed_image *img, uint64_t pos, uint64_t len, struct qed_extent *ext)
 {
 	uint64_t l1_index = pos >> img->l1_shift;
-	uint64_t table_end = (l1_index + 1) << img->l1_shift;
-	uint64_t limit = len < table_end - pos ? len : table_end - pos;
+	uint64_t table_span = 1ull << img->l1_shift; /* l1_shift <= 53 */
+	uint64_t left_in_table = table_span - (pos & (table_span - 1));
+	uint64_t limit = len < left_in_table ? len : left_in_table;
 	uint64_t l2_offset = qed_table_get(img->l1, l1_index);
 
 	ext->no_l2 = false;

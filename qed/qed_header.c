@@ -66,15 +66,21 @@ static int refuse(const struct qed_image *img, int err, const char *what, uint64
 	return err;
 }
 
+static int refuse_hex(const struct qed_image *img, int err, const char *what, uint64_t value)
+{
+	qed_logf(img, 0, "qed: refusing image: %s (0x%" PRIx64 ")", what, value);
+	return err;
+}
+
 static int is_magic_valid(const struct qed_image *img, const struct qed_header *h)
 {
-	return h->magic == QED_MAGIC ? 0 : refuse(img, -EINVAL, "not a QED image, magic", h->magic);
+	return h->magic == QED_MAGIC ? 0 : refuse_hex(img, -EINVAL, "not a QED image, magic", h->magic);
 }
 
 static int are_features_known(const struct qed_image *img, const struct qed_header *h)
 {
 	uint64_t unknown = h->features & ~QED_FEATURE_MASK;
-	return unknown ? refuse(img, -ENOTSUP, "unknown feature bits", unknown) : 0;
+	return unknown ? refuse_hex(img, -ENOTSUP, "unknown feature bits", unknown) : 0;
 }
 
 static int is_geometry_valid(const struct qed_image *img, const struct qed_header *h)

@@ -14,7 +14,9 @@
 int qed_check_request(const struct qed_image *img, uint64_t offset, uint64_t len)
 {
 	uint64_t bs = img->block_size;
-	uint64_t size = (img->hdr.image_size + bs - 1) / bs * bs;
+	uint64_t size = img->hdr.image_size / bs * bs;
+	if (size != img->hdr.image_size && size <= UINT64_MAX - bs)
+		size += bs; /* the last, partial block is served whole */
 	if (offset % bs || len % bs)
 		return -EINVAL;
 	if (offset > size || len > size - offset)
