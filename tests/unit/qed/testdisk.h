@@ -1,7 +1,9 @@
 /*
  * A small in-memory blkdev for the QED unit tests (header-only: each test is one C file).
  *
- * Sparse (64 KiB chunks allocated on first write), so images at the format's limits fit.
+ * Sparse (64 KiB chunks allocated on first write; chunks of zeros take no memory), so
+ * images at the format's limits fit. Bytes never written read as 0xdb: the stale
+ * contents of a real disk, which a QED image must never serve.
  * Requests queue up and complete from testdisk_poll(), which task_run_all() calls, so
  * many requests are really in flight at once; with reverse set, a batch completes in the
  * reverse order of submission. fail_op/fail_nth make the nth request (counting from 1) of
@@ -41,6 +43,7 @@ struct testdisk {
 };
 
 static struct testdisk *testdisks[TESTDISK_MAX];
+static uint8_t testdisk_zero_chunk[1]; /* marks a chunk of zeros */
 
 static inline void testdisk_submit(struct blkdev *dev, struct blkdev_req *req)
 {
@@ -81,9 +84,18 @@ static inline void testdisk_free(struct testdisk *d)
 		if (testdisks[i] == d)
 			testdisks[i] = NULL;
 	for (uint64_t i = 0; i < d->nchunks; i++)
-		free(d->chunks[i]);
+		if (d->chunks[i] != testdisk_zero_chunk)
+			free(d->chunks[i]);
 	free(d->chunks);
 	free(d);
+}
+
+static inline bool testdisk_all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
 }
 
 /* Copies bytes in (write) or out (read) of the sparse store; unwritten bytes read as
@@ -94,15 +106,22 @@ static inline void testdisk_copy(struct testdisk *d, uint64_t off, void *buf, si
 	while (len > 0) {
 		uint64_t c = off / TESTDISK_CHUNK, in = off % TESTDISK_CHUNK;
 		size_t n = TESTDISK_CHUNK - in < len ? TESTDISK_CHUNK - in : len;
-		if (write) {
-			if (!d->chunks[c]) {
-				d->chunks[c] = malloc(TESTDISK_CHUNK);
-				memset(d->chunks[c], 0xdb, TESTDISK_CHUNK);
+		bool zeros = write && n == TESTDISK_CHUNK && (!p || testdisk_all_zero(p, n));
+		if (zeros) {
+			free(d->chunks[c] == testdisk_zero_chunk ? NULL : d->chunks[c]);
+			d->chunks[c] = testdisk_zero_chunk; /* whole zero chunks cost nothing */
+		} else if (write) {
+			if (!d->chunks[c] || d->chunks[c] == testdisk_zero_chunk) {
+				uint8_t *chunk = malloc(TESTDISK_CHUNK);
+				memset(chunk, d->chunks[c] ? 0 : 0xdb, TESTDISK_CHUNK);
+				d->chunks[c] = chunk;
 			}
 			if (p)
 				memcpy(d->chunks[c] + in, p, n);
 			else
 				memset(d->chunks[c] + in, 0, n);
+		} else if (d->chunks[c] == testdisk_zero_chunk) {
+			memset(p, 0, n);
 		} else if (d->chunks[c]) {
 			memcpy(p, d->chunks[c] + in, n);
 		} else {
