@@ -47,7 +47,7 @@ static void run_jobs(struct job *jobs, int n)
 
 static void open_fresh(void)
 {
-	struct qed_create_opts c = { .image_size = 1024 * MiB };
+	struct qed_create_opts c = { .image_size = 4096 * MiB };
 	CHECK_EQ(0, qed_create(&disk->dev, &c));
 	struct qed_open_opts o = test_opts();
 	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
@@ -152,7 +152,7 @@ static void case_in_place_and_reads_not_held_behind_allocation(void *arg)
 	CHECK_EQ(0, qed_flush(img));
 	fill_pattern(x, sizeof(x), 4);
 	struct job jobs[3] = {
-		{ JOB_WRITE, 700 * MiB, 4096, x, 1, 0 }, /* needs a new L2 table: slow */
+		{ JOB_WRITE, 3072 * MiB, 4096, x, 1, 0 }, /* needs a new L2 table: slow */
 		{ JOB_WRITE, 4096, 4096, y, 1, 0 },      /* in place */
 		{ JOB_READ, 0, 4096, r, 1, 0 },
 	};
