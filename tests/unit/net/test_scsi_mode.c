@@ -205,7 +205,8 @@ static void test_sense10_dbd(void)
 static uint8_t select6(uint8_t b1, const uint8_t *list, uint8_t len, uint32_t data_len)
 {
 	uint8_t cdb[6] = { MODE_SELECT_6, b1, 0, 0, len, 0 };
-	memcpy(buf, list, len);
+	if (len)
+		memcpy(buf, list, len);
 	return run_cdb(&f, cdb, 6, buf, data_len);
 }
 
