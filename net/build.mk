@@ -4,7 +4,9 @@
 PORTABLE_SRCS += $(sort $(wildcard net/iscsi_*.c)) net/crc32c.c net/md5.c
 HOST_CFLAGS += -Inet
 FW_CFLAGS += -Inet
-HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5
+HOST_SRCS += tests/unit/net/iscsi_test_support.c
+HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
+	$(HOST)/tests/net/test_iscsi_rx
 # ---- end of the iSCSI block --------------------------------------------------------------
 
 # SCSI command emulation (portable: built for the firmware and the host).

@@ -192,12 +192,12 @@ struct iscsi_task {
 	uint32_t unsolicited_end, unsolicited_next, unsolicited_datasn;
 	/* solicited data */
 	uint32_t solicit_next;      /* the offset the next R2T asks for */
+	uint32_t gap_offset, gap_len; /* unsolicited data the initiator ended early: solicited */
 	uint32_t r2tsn;
 	struct iscsi_r2t r2t[ISCSI_MAX_R2T];
 	bool executing;             /* handed to its command task */
 	bool aborted;               /* by a TMF or the connection's end: send nothing more */
-	bool done;
-	struct waitq done_waiters;  /* TMFs waiting for the command to finish */
+	bool released;              /* its share of window and budget is given back */
 	struct scsi_cmd scmd;
 };
 
@@ -208,6 +208,20 @@ int iscsi_cmd_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu);
 struct iscsi_task *iscsi_task_find(struct iscsi_conn *c, uint32_t itt);
 /* Aborts every task not yet executing and marks executing ones aborted (connection end). */
 void iscsi_tasks_abort_all(struct iscsi_conn *c);
+/* Aborts one task: frees it if it waits for data, else marks it so that it sends nothing. */
+void iscsi_task_abort(struct iscsi_task *t);
+/* Whether any task of c is marked aborted and still executing. */
+bool iscsi_tasks_aborting(const struct iscsi_conn *c);
+
+/* iscsi_response.c: runs a command whose data is in, then sends its Data-In and status. */
+void iscsi_cmd_execute(struct iscsi_task *t);
+/* Sends a SCSI Response with CHECK CONDITION and the given sense (no task needed). */
+void iscsi_send_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t sense_key,
+				uint8_t asc, uint8_t ascq);
+/* Removes t from its connection and frees it (the numbering already accounts for it). */
+void iscsi_task_free(struct iscsi_task *t);
+/* Gives back t's share of the session's window and buffer budget. */
+void iscsi_task_release(struct iscsi_task *t);
 
 /* ---- iscsi_tmf.c ----------------------------------------------------------------------- */
 void iscsi_tmf_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu);
@@ -273,6 +287,7 @@ struct iscsi_conn {
 	/* phases */
 	struct iscsi_login *login;
 	struct iscsi_task *tasks;
+	struct waitq tasks_done;    /* woken whenever a task ends (TMFs wait here) */
 	struct iscsi_text_buf text_in;      /* a Text request continued with the C bit */
 	struct iscsi_text_buf text_out;     /* a Text response sent in pieces */
 	uint32_t text_out_pos, text_out_ttt;
