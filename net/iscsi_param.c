@@ -53,8 +53,8 @@ int iscsi_text_add(struct iscsi_text_buf *t, const char *key, const char *value)
 {
 	size_t klen = strlen(key), vlen = strlen(value);
 	int rc;
-	if (klen + vlen + 2 > t->cap)
-		return -ENOSPC;
+	if (klen + vlen + 2 > t->cap - t->len)
+		return -ENOSPC; /* all or nothing: never half a pair */
 	if ((rc = iscsi_text_append(t, key, (uint32_t)klen)) < 0 ||
 	    (rc = iscsi_text_append(t, "=", 1)) < 0 ||
 	    (rc = iscsi_text_append(t, value, (uint32_t)vlen + 1)) < 0)

@@ -99,6 +99,7 @@ void fx_init(struct iscsi_fixture *f)
 	iscsi_server_init(&f->srv, &f->cfg);
 	iscsi_rx_init(&f->parser, 1u << 24);
 	fx_open_link(f, &f->link, &f->c);
+	f->lk = &f->link;
 	f->cmdsn = 1;
 }
 
@@ -140,7 +141,7 @@ void fx_send_raw(struct iscsi_fixture *f, const void *bytes, size_t len)
 	const uint8_t *p = bytes;
 	size_t done = 0;
 	unsigned stuck = 0;
-	while (done < len && !f->link.transport_gone) {
+	while (done < len && !f->lk->transport_gone) {
 		size_t n = f->chunk && f->chunk < len - done ? f->chunk : len - done;
 		size_t used = iscsi_conn_input(f->c, p + done, n);
 		done += used;
@@ -174,7 +175,7 @@ void fx_send(struct iscsi_fixture *f, uint8_t bhs[ISCSI_BHS_LEN], const void *da
 
 bool fx_next(struct iscsi_fixture *f, struct fx_pdu *p)
 {
-	struct fx_link *l = &f->link;
+	struct fx_link *l = f->lk;
 	struct iscsi_pdu *pdu = NULL;
 	size_t used;
 
@@ -216,7 +217,7 @@ bool fx_next(struct iscsi_fixture *f, struct fx_pdu *p)
 unsigned fx_pending(struct iscsi_fixture *f)
 {
 	struct fx_pdu p;
-	size_t saved = f->link.read_pos;
+	size_t saved = f->lk->read_pos;
 	struct fx_pdu last = f->last;
 	uint8_t *keep = f->last.data;
 	unsigned n = 0;
@@ -224,7 +225,7 @@ unsigned fx_pending(struct iscsi_fixture *f)
 	while (fx_next(f, &p))
 		n++;
 	free(f->last.data);
-	f->link.read_pos = saved;
+	f->lk->read_pos = saved;
 	f->last = last;
 	f->last.data = keep;
 	return n;

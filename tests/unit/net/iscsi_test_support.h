@@ -53,8 +53,9 @@ struct iscsi_fixture {
 	struct volume_ops gated_ops;
 	bool gate_closed;         /* volume I/O waits while set */
 	struct waitq gate;
-	struct iscsi_conn *c;
-	struct fx_link link;
+	struct iscsi_conn *c;     /* the connection the helpers talk to */
+	struct fx_link *lk;       /* its link */
+	struct fx_link link;      /* the first connection's link */
 	size_t chunk;             /* feed in pieces of this size; 0: all at once */
 	bool digests;             /* the test's side uses CRC32C digests */
 	uint32_t cmdsn, expstatsn;
