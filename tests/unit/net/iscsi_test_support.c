@@ -336,3 +336,11 @@ void fx_nop_out(struct iscsi_fixture *f, uint32_t itt, uint32_t ttt, const void 
 	put_be32(bhs + ISCSI_BHS_EXPSTATSN, f->expstatsn);
 	fx_send(f, bhs, data, len);
 }
+
+void fx_ready(struct iscsi_fixture *f, const char *extra)
+{
+	int status = fx_login(f, extra);
+	assert(status == 0);
+	(void)status;
+	f->c->sess.nexus.unit_attention_reset = false;
+}

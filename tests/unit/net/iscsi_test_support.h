@@ -102,4 +102,9 @@ void fx_write10_cdb(uint8_t *cdb, uint32_t lba, uint16_t blocks);
 /* NOP-Out ping with itt, immediate. */
 void fx_nop_out(struct iscsi_fixture *f, uint32_t itt, uint32_t ttt, const void *data, uint32_t len);
 
+
+
+/* Logs in (extra keys may be NULL), reads the response and clears the unit attention the
+ * SCSI layer reports once per nexus, so that tests start with a quiet LUN. */
+void fx_ready(struct iscsi_fixture *f, const char *extra);
 #endif
