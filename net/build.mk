@@ -1,4 +1,15 @@
 # net/: see DESIGN.md
+
+# ---- iSCSI target (RFC 7143) and CRC32C: owned by the iscsi branch ---------------------
+PORTABLE_SRCS += $(sort $(wildcard net/iscsi_*.c)) net/crc32c.c net/md5.c
+HOST_CFLAGS += -Inet
+FW_CFLAGS += -Inet
+HOST_SRCS += tests/unit/net/iscsi_test_support.c
+HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
+	$(HOST)/tests/net/test_iscsi_rx $(HOST)/tests/net/test_iscsi_param \
+	$(HOST)/tests/net/test_iscsi_login $(HOST)/tests/net/test_iscsi_cmd
+# ---- end of the iSCSI block --------------------------------------------------------------
+
 # SCSI command emulation (portable: built for the firmware and the host).
 PORTABLE_SRCS += net/scsi.c net/scsi_sense.c net/scsi_inquiry.c net/scsi_unit.c \
 	net/scsi_rw.c net/scsi_mode.c net/scsi_unmap.c net/scsi_caw.c
