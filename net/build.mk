@@ -1,1 +1,2 @@
 # net/: see DESIGN.md
+include net/lwip.mk

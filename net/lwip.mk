@@ -1,0 +1,38 @@
+# lwIP in the firmware: the stack's own sources are compiled straight from the fetched
+# Debian source in $(LWIP) (never copied into the tree) into $(FW)/deps/lwip/, with
+# lwIP's own relaxed warnings; our port (lwipopts.h, arch/cc.h, sys_arch.c) lives in
+# net/lwip_port/. Included from net/build.mk.
+#
+# Modules: core, IPv4 (with DHCP), Ethernet/ARP, and lwiperf (an iperf2 server, started
+# only when the command line says iperf). The lists come from lwIP's Filelists.mk.
+
+LWIPDIR := $(LWIP)/src
+-include $(LWIPDIR)/Filelists.mk
+
+LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c $(LWIPERFFILES)
+LWIP_FW_OBJS := $(patsubst $(LWIP)/%.c,$(FW)/deps/lwip/%.c.o,$(LWIP_SRCS))
+
+# Every firmware file that includes lwIP headers sees the same configuration. lwIP's
+# headers come in as system headers so that our strict warnings judge our code only.
+LWIP_INCLUDES := -Inet/lwip_port -isystem $(LWIPDIR)/include
+FW_CFLAGS_EXTRA += $(LWIP_INCLUDES) -Iboot
+
+# lwIP itself is third-party code: same target flags, its own warning level.
+LWIP_CFLAGS := $(filter-out -Werror -Wshadow -Wcast-qual -Wextra,$(FW_CFLAGS)) \
+	-Wno-address -Wno-unused-but-set-variable $(LWIP_INCLUDES)
+
+$(FW)/deps/lwip/%.c.o: $(LWIP)/%.c | deps
+	$(call quiet,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FW_CC) $(LWIP_CFLAGS) -c $< -o $@
+
+FW_SRCS += net/lwip_port/sys_arch.c
+FW_LIB_OBJS += $(LWIP_FW_OBJS)
+
+# `make lwip` builds the stack alone (handy when changing lwipopts.h).
+lwip: $(LWIP_FW_OBJS) $(FW)/net/lwip_port/sys_arch.c.o
+.PHONY: lwip
+
+# Command-line parsing of the networking keys is portable and tested on the host.
+PORTABLE_SRCS += net/net_config.c
+HOST_TESTS += $(HOST)/tests/net/test_net_config
