@@ -5,3 +5,4 @@ FW_SRCS += drivers/pci.c drivers/pci_names.c drivers/virtio_pci.c
 PORTABLE_SRCS += drivers/virtqueue.c
 FW_CFLAGS_EXTRA += -Iboot
 HOST_TESTS += $(HOST)/tests/drivers/test_virtqueue
+FW_SRCS += drivers/virtio_net.c

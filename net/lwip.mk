@@ -26,7 +26,7 @@ $(FW)/deps/lwip/%.c.o: $(LWIP)/%.c | deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FW_CC) $(LWIP_CFLAGS) -c $< -o $@
 
-FW_SRCS += net/lwip_port/sys_arch.c
+FW_SRCS += net/lwip_port/sys_arch.c net/net_init.c net/tcp_echo.c
 FW_LIB_OBJS += $(LWIP_FW_OBJS)
 
 # `make lwip` builds the stack alone (handy when changing lwipopts.h).

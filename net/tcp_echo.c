@@ -7,6 +7,7 @@
 #include "tcp_echo.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
