@@ -94,6 +94,13 @@
 #define LWIP_NETIF_TX_SINGLE_PBUF 0 /* the driver sends pbuf chains as descriptor chains */
 #define LWIP_NUM_NETIF_CLIENT_DATA 0
 
+/* ---- host tests (tests/unit/net): the same stack on a loopback interface --------- */
+#ifdef QEDBOX_LWIP_HOST
+#define LWIP_NETIF_LOOPBACK 1
+#define LWIP_HAVE_LOOPIF 1
+#define LWIP_LOOPBACK_MAX_PBUFS 0
+#endif
+
 /* ---- diagnostics -------------------------------------------------------------------- */
 #define LWIP_STATS 0
 /* LWIP_DEBUG stays undefined: lwIP tests it with #ifdef. */
