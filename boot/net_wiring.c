@@ -3,12 +3,13 @@
  * or ip=/gw= (net/net_init.h), with the optional test services of the command line:
  *   tcp_echo=PORT   TCP echo service (net/tcp_echo.h)
  *   iperf           lwIP's iperf2 server on port 5001 (lwiperf)
- * Call net_wiring_start() once from main(), after pci_scan(). The iSCSI target plugs in
- * after it: open its listener (lwIP raw API) and, to learn the address, net_on_bound().
+ * This is the net layer's start-up hook (boot/hooks.h: main() calls net_init() after
+ * drivers_init(), which scanned PCI). The iSCSI target plugs in at the end of
+ * net_init(): open its listener (lwIP raw API) there; net_on_bound() tells it the
+ * address once DHCP has one.
  */
-#include "net_wiring.h"
+#include "hooks.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -44,16 +45,15 @@ static void start_services(void)
 		printf("net: iperf server on port %u\n", LWIPERF_TCP_PORT_DEFAULT);
 }
 
-int net_wiring_start(void)
+void net_init(void)
 {
 	lwip_port_init();
 	struct virtio_net *vn = find_virtio_net();
 	if (vn == NULL) {
 		printf("net: no virtio-net device, networking off\n");
-		return -ENODEV;
+		return;
 	}
-	int rc = net_start(vn, virtio_net_netif_init);
-	if (rc == 0)
-		start_services();
-	return rc;
+	if (net_start(vn, virtio_net_netif_init) != 0)
+		return;
+	start_services();
 }

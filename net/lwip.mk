@@ -31,10 +31,16 @@ $(FW)/deps/lwip/%.c.o: $(LWIP)/%.c | deps
 	$(Q)$(FW_CC) $(LWIP_CFLAGS) -c $< -o $@
 
 FW_SRCS += net/lwip_port/sys_arch.c net/net_init.c net/tcp_echo.c boot/net_wiring.c
-FW_LIB_OBJS += $(LWIP_FW_OBJS)
+
+# The firmware links lwIP as an archive inside its library group (boot/build.mk).
+$(FW)/deps/liblwip.a: $(LWIP_FW_OBJS)
+	$(call quiet,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+FW_LIBS += $(FW)/deps/liblwip.a
+$(BUILD)/qedbox.elf: $(FW)/deps/liblwip.a
 
 # `make lwip` builds the stack alone (handy when changing lwipopts.h).
-lwip: $(LWIP_FW_OBJS) $(FW)/net/lwip_port/sys_arch.c.o
+lwip: $(FW)/deps/liblwip.a $(FW)/net/lwip_port/sys_arch.c.o
 .PHONY: lwip
 
 # Command-line parsing of the networking keys is portable and tested on the host.
