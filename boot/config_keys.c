@@ -19,6 +19,10 @@ static const struct config_key known_keys[] = {
 	{ "help", "print this table of command-line keys at boot" },
 	/* drivers/ */
 	/* net/ */
+	{ "ip", "static address a.b.c.d/len (/len optional, default 24); without it, DHCP" },
+	{ "gw", "default gateway a.b.c.d for a static address" },
+	{ "tcp_echo", "PORT: TCP echo service on PORT (tests the network path)" },
+	{ "iperf", "start lwIP's iperf2 server on port 5001 (throughput test)" },
 };
 
 static struct config boot_config;

@@ -12,9 +12,9 @@ LWIPDIR := $(LWIP)/src
 LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c $(LWIPERFFILES)
 LWIP_FW_OBJS := $(patsubst $(LWIP)/%.c,$(FW)/deps/lwip/%.c.o,$(LWIP_SRCS))
 
-# Every firmware file that includes lwIP headers sees the same configuration. lwIP's
-# headers come in as system headers so that our strict warnings judge our code only.
-LWIP_INCLUDES := -Inet/lwip_port -isystem $(LWIPDIR)/include
+# Every firmware file that includes lwIP headers sees the same configuration. (Not
+# -isystem: the dependency files would then miss lwipopts.h.)
+LWIP_INCLUDES := -Inet/lwip_port -I$(LWIPDIR)/include
 FW_CFLAGS_EXTRA += $(LWIP_INCLUDES) -Iboot
 
 # The wiring that joins the virtio-net driver, the netif and the services (in boot/, which

@@ -44,6 +44,8 @@
 #define MEMP_NUM_REASSDATA 8
 #define MEMP_NUM_FRAG_PBUF 32
 #define MEMP_NUM_ARP_QUEUE 64
+/* lwIP's own timers plus ours: the driver's link check and a few spare. */
+#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
 
 /* ---- protocols ---------------------------------------------------------------------- */
 #define LWIP_IPV4 1
