@@ -18,6 +18,7 @@ static const struct config_key known_keys[] = {
 	{ "crashtest", "ud2, pf or de: raise that CPU exception after boot (tests the exception report)" },
 	{ "help", "print this table of command-line keys at boot" },
 	/* drivers/ */
+	{ "selftest", "SERIAL: self-test of that virtio-blk disk (OVERWRITES it), then power off" },
 	/* net/ */
 	{ "ip", "static address a.b.c.d/len (/len optional, default 24); without it, DHCP" },
 	{ "gw", "default gateway a.b.c.d for a static address" },

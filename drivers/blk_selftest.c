@@ -222,8 +222,8 @@ int blk_selftest(struct blkdev *dev)
 	}
 	size_t tail_len = TAIL_SECTORS * dev->sector_size;
 	uint64_t tail_off = dev->capacity - tail_len;
-	uint8_t *misc = aligned_alloc(4096, SMALL_COUNT * SMALL_LEN + BIG_LEN);
-	uint8_t *bulk = aligned_alloc(4096, BULK_LEN);
+	uint8_t *misc = malloc(SMALL_COUNT * SMALL_LEN + BIG_LEN);
+	uint8_t *bulk = malloc(BULK_LEN);
 	int rc = misc && bulk ? 0 : -ENOMEM;
 	if (!rc)
 		rc = write_all(dev, misc, bulk, tail_off, tail_len);

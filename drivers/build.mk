@@ -4,7 +4,6 @@
 FW_SRCS += drivers/pci.c drivers/pci_names.c drivers/virtio_pci.c drivers/virtio_blk.c \
 	drivers/blk_selftest.c drivers/drivers_init.c
 PORTABLE_SRCS += drivers/virtqueue.c drivers/virtio_blk_io.c
-FW_CFLAGS_EXTRA += -Iboot
 HOST_TESTS += $(HOST)/tests/drivers/test_virtqueue $(HOST)/tests/drivers/test_virtio_blk_io
 SYSTEM_TESTS += tests/system/test_blk.sh
 FW_SRCS += drivers/virtio_net.c

@@ -153,18 +153,19 @@ static void print_disk(unsigned i)
 {
 	const struct vblk *v = disks[i];
 	const struct blkdev *b = &v->blk;
-	printf("disk %u: serial=%s capacity=%llu block=%u wcache=%s qed=%s queue=%u%s%s%s\n",
+	printf("disk %u: serial=%s capacity=%llu block=%u wcache=%s qed=%s queue=%u%s%s%s%s\n",
 	       i, b->serial[0] ? b->serial : "-", (unsigned long long)b->capacity,
 	       b->sector_size, (b->flags & BLKDEV_F_VOLATILE_CACHE) ? "on" : "off",
 	       disk_has_qed[i] ? "yes" : "no", v->vq.size,
 	       v->vq.indirect_max ? " indirect" : "",
 	       (b->flags & BLKDEV_F_READ_ONLY) ? " ro" : "",
-	       (b->flags & BLKDEV_F_DISCARD) ? " discard" : "");
+	       (b->flags & BLKDEV_F_DISCARD) ? " discard" : "",
+	       (b->flags & BLKDEV_F_WRITE_ZEROES) ? " write-zeroes" : "");
 }
 
 static bool sector0_has_qed(struct blkdev *b)
 {
-	uint8_t *buf = aligned_alloc(4096, b->sector_size);
+	uint8_t *buf = malloc(b->sector_size);
 	if (!buf)
 		return false;
 	bool qed = blkdev_read(b, 0, buf, b->sector_size) == 0 &&

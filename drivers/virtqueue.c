@@ -14,6 +14,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef QEDBOX_FIRMWARE
+#include <malloc.h> /* memalign */
+#endif
 
 #define VQ_PAGE 4096
 
@@ -40,6 +43,15 @@ size_t virtqueue_ring_bytes(uint16_t size)
 	return used_offset(size) + 4 + sizeof(struct virtq_used_elem) * (size_t)size + 2;
 }
 
+void *virtq_alloc_aligned(size_t align, size_t size)
+{
+#ifdef QEDBOX_FIRMWARE
+	return memalign(align, size);
+#else
+	return aligned_alloc(align, align_up(size, align));
+#endif
+}
+
 static void free_list_init(struct virtqueue *vq)
 {
 	for (uint16_t i = 0; i + 1 < vq->size; i++)
@@ -54,11 +66,11 @@ int virtqueue_init(struct virtqueue *vq, uint16_t index, uint16_t size, uint16_t
 	if (size == 0 || (size & (size - 1)) != 0)
 		return -EINVAL;
 	size_t bytes = align_up(virtqueue_ring_bytes(size), VQ_PAGE);
-	vq->ring_mem = aligned_alloc(VQ_PAGE, bytes);
+	vq->ring_mem = virtq_alloc_aligned(VQ_PAGE, bytes);
 	vq->cookies = calloc(size, sizeof(void *));
 	if (indirect_max > 1) {
 		size_t tbytes = (size_t)size * indirect_max * sizeof(struct virtq_desc);
-		vq->indirect = aligned_alloc(VQ_PAGE, align_up(tbytes, VQ_PAGE));
+		vq->indirect = virtq_alloc_aligned(VQ_PAGE, tbytes);
 		vq->indirect_max = indirect_max;
 	}
 	if (!vq->ring_mem || !vq->cookies || (indirect_max > 1 && !vq->indirect)) {

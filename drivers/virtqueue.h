@@ -92,6 +92,10 @@ void *virtqueue_get_used(struct virtqueue *vq, uint32_t *written);
 /* Whether a completion is waiting (cheap: one read of used->idx). */
 bool virtqueue_has_used(const struct virtqueue *vq);
 
+/* Memory for rings and device buffers with the given alignment (a power of 2), freed
+ * with free(): newlib's aligned_alloc() is unusable (it needs posix_memalign). */
+void *virtq_alloc_aligned(size_t align, size_t size);
+
 /* Device-side addresses for the transport to program. */
 static inline uint64_t virtqueue_desc_addr(const struct virtqueue *vq) { return (uintptr_t)vq->desc; }
 static inline uint64_t virtqueue_avail_addr(const struct virtqueue *vq) { return (uintptr_t)vq->avail; }

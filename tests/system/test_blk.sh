@@ -3,14 +3,15 @@
 # disks (a raw scratch disk and a QED image made by qemu-img), checks the console's
 # PCI and disk tables, runs the boot self-test (selftest=<serial>) on the scratch disk,
 # checks the exit status, then checks on the host what the self-test wrote.
-#   run 1: pc,  transitional devices, 512-byte blocks, scratch size not a 4 KiB multiple
+#   run 1: pc,  transitional devices, 512-byte blocks, scratch size not a 4 KiB multiple,
+#          scratch queue of 64 without indirect descriptors (21 requests fit the ring)
 #   run 2: q35, modern-only devices (disable-legacy=on), 4 KiB logical blocks
 #   run 3: pc,  no self-test: the appliance must idle with the CPU halted
 . "$(dirname "$0")/lib.sh"
 
 command -v qemu-img >/dev/null || { echo "qemu-img missing"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 missing (host-side pattern check)"; exit 77; }
-[ -f "$ELF" ] || { echo "no $ELF: run make first"; exit 77; }
+
 
 # Fills a file with 0xee bytes so that zeros and patterns are told apart from "unwritten".
 make_scratch() {
@@ -51,24 +52,23 @@ EOF
 }
 
 # One run with the self-test; $1 name, $2 machine, $3 scratch bytes, $4 scratch device
-# options, $5 expected block size.
+# options, $5 expected block size, $6 expected queue description.
 selftest_run() {
-	name=$1 machine=$2 size=$3 opts=$4 block=$5
+	name=$1 machine=$2 size=$3 opts=$4 block=$5 queue=$6
 	scratch=$TEST_TMP/$name-scratch.raw qed=$TEST_TMP/$name-vol.qed
 	make_scratch "$scratch" "$size"
 	qemu-img create -q -f qed "$qed" 64M || { test_fail "qemu-img create"; return; }
 	qed_bytes=$(stat -c %s "$qed")
 	qed_bytes=$((qed_bytes / 512 * 512))
-	# shellcheck disable=SC2046
-	qemu_run "$name" 300 -M "$machine" -m 256M $(boot_args) "exit=debug selftest=scratch" \
+	qemu_run "$name" 300 -M "$machine" -m 256M -kernel "$ELF" -append "exit=debug selftest=scratch" \
 		-drive "file=$scratch,format=raw,if=none,id=d0,cache=writeback" \
-		-device "virtio-blk-pci,drive=d0,serial=scratch$opts" \
+		-device "virtio-blk-pci,drive=d0,serial=scratch$opts$7" \
 		-drive "file=$qed,format=raw,if=none,id=d1,cache=writethrough" \
 		-device "virtio-blk-pci,drive=d1,serial=qedvol,write-cache=off,config-wce=off$opts"
 	expect_line "^pci: 00:00\.0 8086:"
 	expect_line "^pci: [0-9a-f:.]+ 1af4:10(01|42) .*virtio-blk"
 	expect_line "^disk: 2 virtio-blk disks"
-	expect_line "^disk [01]: serial=scratch capacity=$size block=$block wcache=on qed=no "
+	expect_line "^disk [01]: serial=scratch capacity=$size block=$block wcache=on qed=no queue=$queue discard write-zeroes"
 	expect_line "^disk [01]: serial=qedvol capacity=$qed_bytes block=$block wcache=off qed=yes "
 	expect_line "^selftest scratch: PASS"
 	expect_status 1
@@ -77,22 +77,20 @@ selftest_run() {
 	qemu-img check -q "$qed" || test_fail "$name: the QED image was changed"
 }
 
-selftest_run pc pc $((32 * 1024 * 1024 + 3 * 512)) "" 512
+selftest_run pc pc $((32 * 1024 * 1024 + 3 * 512)) "" 512 "64" ",queue-size=64,indirect_desc=off"
 selftest_run q35 q35 $((32 * 1024 * 1024 + 3 * 4096)) \
-	",disable-legacy=on,logical_block_size=4096,physical_block_size=4096" 4096
+	",disable-legacy=on,logical_block_size=4096,physical_block_size=4096" 4096 "256 indirect" ""
 
 # A wrong serial fails cleanly.
 make_scratch "$TEST_TMP/other.raw" $((16 * 1024 * 1024))
-# shellcheck disable=SC2046
-qemu_run noserial 120 -M pc -m 256M $(boot_args) "exit=debug selftest=nosuchdisk" \
+qemu_run noserial 120 -M pc -m 256M -kernel "$ELF" -append "exit=debug selftest=nosuchdisk" \
 	-drive "file=$TEST_TMP/other.raw,format=raw,if=none,id=d0" \
 	-device "virtio-blk-pci,drive=d0,serial=other"
 expect_line "^selftest nosuchdisk: FAIL"
 expect_status 3
 
 # Idle: after boot the CPU halts; QEMU's CPU time over 3 s stays small.
-# shellcheck disable=SC2046
-qemu_start idle 120 -M pc -m 256M $(boot_args) "exit=debug" \
+qemu_start idle 120 -M pc -m 256M -kernel "$ELF" -append "exit=debug" \
 	-drive "file=$TEST_TMP/other.raw,format=raw,if=none,id=d0" \
 	-device "virtio-blk-pci,drive=d0,serial=other"
 if qemu_wait_line "^disk 0: serial=other" 60; then
