@@ -71,3 +71,4 @@ $(HOST)/tests/net/test_tcp_echo: tests/unit/net/test_tcp_echo.c $(LWIP_HOST_TEST
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Inet -o $@ \
 		$< $(LWIP_HOST_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_tcp_echo
+SYSTEM_TESTS += tests/system/test_net.sh

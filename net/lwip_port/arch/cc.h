@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifndef BYTE_ORDER /* glibc (host tests) has it already */
 #define BYTE_ORDER LITTLE_ENDIAN
+#endif
 
 /* newlib has ssize_t but no SSIZE_MAX here; without it lwIP would typedef its own. */
 #ifndef SSIZE_MAX
