@@ -22,6 +22,10 @@ static const struct config_key known_keys[] = {
 	/* drivers/ */
 	{ "selftest", "SERIAL: self-test of that virtio-blk disk (OVERWRITES it), then power off" },
 	/* net/ */
+	{ "ip", "static address a.b.c.d/len (/len optional, default 24); without it, DHCP" },
+	{ "gw", "default gateway a.b.c.d for a static address" },
+	{ "tcp_echo", "PORT: TCP echo service on PORT (tests the network path)" },
+	{ "iperf", "start lwIP's iperf2 server on port 5001 (throughput test)" },
 };
 /* clang-format on */
 #define KNOWN_KEYS (sizeof(known_keys) / sizeof(known_keys[0]))

@@ -1,8 +1,9 @@
 /*
  * Virtio 1.x constants and layouts, named as the specification names them
  * (Virtual I/O Device (VIRTIO) Version 1.1/1.2: §2.1 status, §2.7 split virtqueues,
- * §4.1 PCI transport, §5.2 block device, §6 reserved feature bits). The one place
- * every virtio constant of qedbox lives; drivers include it, nothing redefines it.
+ * §4.1 PCI transport, §5.1 network device, §5.2 block device, §6 reserved feature
+ * bits). The one place every virtio constant of qedbox lives; drivers include it,
+ * nothing redefines it.
  *
  * Everything on the wire is little-endian, as is x86: fields are used directly.
  * Structures the device reads or writes have only naturally aligned fields, so they
@@ -176,10 +177,47 @@ struct virtio_blk_discard_write_zeroes {
 
 #define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
 
+/* ---- §5.1 network device -------------------------------------------------------------- */
+#define VIRTIO_NET_F_CSUM       0  /* device computes partial tx checksums */
+#define VIRTIO_NET_F_GUEST_CSUM 1  /* driver handles partial rx checksums */
+#define VIRTIO_NET_F_MTU        3
+#define VIRTIO_NET_F_MAC        5  /* mac in the device configuration */
+#define VIRTIO_NET_F_MRG_RXBUF  15 /* rx packets may span several buffers */
+#define VIRTIO_NET_F_STATUS     16 /* status in the device configuration */
+
+/* Device configuration layout (byte offsets). */
+#define VIRTIO_NET_CFG_MAC    0 /* u8[6] */
+#define VIRTIO_NET_CFG_STATUS 6 /* le16, VIRTIO_NET_S_* */
+#define VIRTIO_NET_CFG_MTU    10 /* le16 */
+
+#define VIRTIO_NET_S_LINK_UP  1
+#define VIRTIO_NET_S_ANNOUNCE 2
+
+/* Queue numbers of the first (only) queue pair. */
+#define VIRTIO_NET_RX_QUEUE 0
+#define VIRTIO_NET_TX_QUEUE 1
+
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1 /* checksum from csum_start, stored at +csum_offset */
+#define VIRTIO_NET_HDR_F_DATA_VALID 2 /* rx: the device checked the checksum */
+#define VIRTIO_NET_HDR_GSO_NONE     0
+
+/* Precedes every packet in both directions (with VIRTIO_F_VERSION_1: always 12 bytes;
+ * num_buffers is meaningful on rx with MRG_RXBUF only). */
+struct virtio_net_hdr {
+	uint8_t flags;    /* VIRTIO_NET_HDR_F_* */
+	uint8_t gso_type; /* VIRTIO_NET_HDR_GSO_* */
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+};
+
 _Static_assert(sizeof(struct virtio_pci_common_cfg) == 0x38, "common cfg layout");
 _Static_assert(sizeof(struct virtq_desc) == 16, "descriptor layout");
 _Static_assert(sizeof(struct virtq_used_elem) == 8, "used element layout");
 _Static_assert(sizeof(struct virtio_blk_outhdr) == 16, "blk header layout");
 _Static_assert(sizeof(struct virtio_blk_discard_write_zeroes) == 16, "discard layout");
+_Static_assert(sizeof(struct virtio_net_hdr) == 12, "net header layout");
 
 #endif

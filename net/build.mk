@@ -20,3 +20,5 @@ HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw
 	$(HOST)/tests/net/test_scsi_unit $(HOST)/tests/net/test_scsi_mode \
 	$(HOST)/tests/net/test_scsi_unmap $(HOST)/tests/net/test_scsi_dispatch \
 	$(HOST)/tests/net/test_scsi_fuzz
+
+include net/lwip.mk
