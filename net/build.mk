@@ -1,6 +1,6 @@
 # net/: see DESIGN.md
 # SCSI command emulation (portable: built for the firmware and the host).
-PORTABLE_SRCS += net/scsi.c net/scsi_sense.c net/scsi_inquiry.c net/scsi_unit.c \
+PORTABLE_SRCS += net/scsi.c net/scsi_opcodes.c net/scsi_sense.c net/scsi_inquiry.c net/scsi_unit.c \
 	net/scsi_rw.c net/scsi_mode.c net/scsi_unmap.c net/scsi_caw.c
 HOST_CFLAGS += -Inet
 FW_CFLAGS += -Inet

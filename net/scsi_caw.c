@@ -46,10 +46,6 @@ void scsi_compare_and_write(struct scsi_lun *lun, struct scsi_nexus *nexus,
 	uint64_t lba = get_be64(cdb + 2);
 	uint32_t blocks = cdb[CAW_BLOCKS_BYTE];
 	struct volume *vol = lun->vol;
-	if (cdb[1] & SBC_PROTECT_MASK) {
-		scsi_invalid_cdb_field(cmd, 1, 7);
-		return;
-	}
 	if (blocks > SCSI_MAX_COMPARE_AND_WRITE_BLOCKS) {
 		scsi_invalid_cdb_field(cmd, CAW_BLOCKS_BYTE, -1);
 		return;
