@@ -557,6 +557,44 @@ static void test_caw_is_atomic_against_a_write(void)
 	fixture_fini(&f);
 }
 
+static void run_two_writes(uint32_t lba_a, uint32_t lba_b)
+{
+	static struct concurrent a, b;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	cdb10(a.cdb, WRITE_10, 0, lba_a, 2);
+	cdb10(b.cdb, WRITE_10, 0, lba_b, 2);
+	a.cmd = (struct scsi_cmd){ .cdb = a.cdb, .cdb_len = 10, .data = a.data,
+				   .data_len = 2 * BS };
+	b.cmd = (struct scsi_cmd){ .cdb = b.cdb, .cdb_len = 10, .data = b.data,
+				   .data_len = 2 * BS };
+	task_spawn(run_task, &a);
+	task_spawn(run_task, &b);
+	CHECK(task_run_all(NULL, NULL));
+	CHECK_EQ(SAM_STAT_GOOD, a.cmd.status);
+	CHECK_EQ(SAM_STAT_GOOD, b.cmd.status);
+	task_reset();
+}
+
+static void test_disjoint_writes_run_concurrently(void)
+{
+	setup();
+	f.rv.yield_in_io = true;
+	run_two_writes(0, 2);
+	CHECK_EQ(2, f.rv.max_writes_in_flight);
+	fixture_fini(&f);
+}
+
+static void test_overlapping_writes_run_one_at_a_time(void)
+{
+	setup();
+	f.rv.yield_in_io = true;
+	run_two_writes(0, 1);
+	CHECK_EQ(1, f.rv.max_writes_in_flight);
+	CHECK(f.lun.busy_ranges == NULL);
+	fixture_fini(&f);
+}
+
 int main(void)
 {
 	RUN(test_read10_returns_the_blocks);
@@ -606,5 +644,7 @@ int main(void)
 	RUN(test_caw_short_data);
 	RUN(test_caw_read_only);
 	RUN(test_caw_is_atomic_against_a_write);
+	RUN(test_disjoint_writes_run_concurrently);
+	RUN(test_overlapping_writes_run_one_at_a_time);
 	return check_report("test_scsi_rw");
 }
