@@ -109,7 +109,8 @@ bool scsi_find_reserved_bit(const struct scsi_op *op, const uint8_t *cdb, unsign
 #define RSOC_ALL 0
 #define RSOC_ONE_OPCODE 1
 #define RSOC_ONE_OPCODE_SA 2
-#define RSOC_BUF_MAX (4 + 256 * (RSOC_DESCRIPTOR_LEN + RSOC_TIMEOUTS_LEN))
+#define RSOC_MAX_COMMANDS 64 /* room to grow: the table serves under 40 */
+#define RSOC_BUF_MAX (4 + RSOC_MAX_COMMANDS * (RSOC_DESCRIPTOR_LEN + RSOC_TIMEOUTS_LEN))
 
 /* A command timeouts descriptor: 0 means "not specified" for both timeouts. */
 static uint32_t put_timeouts(uint8_t *p)
@@ -124,7 +125,7 @@ static uint32_t report_all(uint8_t *buf, bool rctd)
 	uint32_t n = 4;
 	for (unsigned code = 0; code < 256; code++) {
 		const struct scsi_op *op = &scsi_ops[code];
-		if (!op->handler)
+		if (!op->handler || n + RSOC_DESCRIPTOR_LEN + RSOC_TIMEOUTS_LEN > RSOC_BUF_MAX)
 			continue;
 		uint8_t *d = buf + n;
 		memset(d, 0, RSOC_DESCRIPTOR_LEN);

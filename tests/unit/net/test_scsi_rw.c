@@ -515,6 +515,36 @@ static void test_caw_read_only(void)
 	fixture_fini(&f);
 }
 
+static void test_caw_read_error_and_write_error(void)
+{
+	setup();
+	memcpy(buf, block(30), BS);
+	caw_cdb(30, 1);
+	f.rv.read_error = -EIO;
+	run_cdb(&f, cdb, 16, buf, 2 * BS);
+	check_sense(MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR);
+	f.rv.read_error = 0;
+	f.rv.write_error = -EIO;
+	run_cdb(&f, cdb, 16, buf, 2 * BS);
+	check_sense(MEDIUM_ERROR, ASC_WRITE_ERROR);
+	f.rv.write_error = -ENOSPC;
+	run_cdb(&f, cdb, 16, buf, 2 * BS);
+	check_sense(DATA_PROTECT, ASC_SPACE_ALLOCATION_FAILED_WRITE_PROTECT);
+	fixture_fini(&f);
+}
+
+static void test_caw_fua_flushes(void)
+{
+	setup();
+	memcpy(buf, block(30), BS);
+	memset(buf + BS, 1, BS);
+	caw_cdb(30, 1);
+	cdb[1] = SBC_FUA;
+	CHECK_EQ(SAM_STAT_GOOD, run_cdb(&f, cdb, 16, buf, 2 * BS));
+	CHECK_EQ(1, f.rv.flushes);
+	fixture_fini(&f);
+}
+
 /* Two commands as tasks, the volume yielding in every I/O: a WRITE to the block a
  * COMPARE AND WRITE is working on must wait until the CAW is done. */
 struct concurrent {
@@ -643,6 +673,8 @@ int main(void)
 	RUN(test_caw_too_many_blocks);
 	RUN(test_caw_short_data);
 	RUN(test_caw_read_only);
+	RUN(test_caw_read_error_and_write_error);
+	RUN(test_caw_fua_flushes);
 	RUN(test_caw_is_atomic_against_a_write);
 	RUN(test_disjoint_writes_run_concurrently);
 	RUN(test_overlapping_writes_run_one_at_a_time);
