@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "scsi_internal.h"
 #include "scsi_test_support.h"
 
 #define ITERATIONS 20000
@@ -53,8 +54,15 @@ static void random_cdb(uint8_t *cdb)
 			cdb[9] = (uint8_t)(rnd() % BLOCKS);
 			cdb[13] = (uint8_t)(rnd() % 8);
 		}
-		if (rnd() % 2)
-			cdb[1] &= 0x1a; /* no protection bits, keep DPO/FUA/BYTCHK */
+	}
+	/* Mostly keep to the bits the command uses, so that it gets past the reserved-bit
+	 * check into the handler; sometimes leave reserved bits set. */
+	const struct scsi_op *op = scsi_op_lookup(cdb[0]);
+	if (op && rnd() % 4) {
+		for (unsigned i = 1; i < op->cdb_len; i++)
+			cdb[i] &= op->usage[i];
+		if (op->flags & OP_SERVICE_ACTION && rnd() % 4)
+			cdb[1] = op->service_action;
 	}
 }
 

@@ -327,7 +327,27 @@ static void test_write_same16_ndob_on_thick_writes_zeros(void)
 {
 	setup(false);
 	CHECK_EQ(SAM_STAT_GOOD, write_same(true, WRITE_SAME_NDOB, 0, 4, 0x55, 0));
+	CHECK_EQ(0, f.cmd.transfer_len);
 	CHECK(blocks_are(0, 4, 0));
+	CHECK_EQ(1, f.rv.writes);
+	fixture_fini(&f);
+}
+
+static void test_write_same_unmap_bit_on_thick_is_invalid(void)
+{
+	setup(false);
+	write_same(false, WRITE_SAME_UNMAP, 0, 1, 0, BS);
+	check_sense(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+	CHECK_EQ(1, sense_field_pointer(&f.cmd));
+	CHECK_EQ(0, f.rv.writes);
+	fixture_fini(&f);
+}
+
+static void test_write_same_zeros_on_thick_writes(void)
+{
+	setup(false);
+	CHECK_EQ(SAM_STAT_GOOD, write_same(false, 0, 7, 2, 0, BS));
+	CHECK(blocks_are(7, 2, 0));
 	CHECK_EQ(1, f.rv.writes);
 	fixture_fini(&f);
 }
@@ -434,6 +454,8 @@ int main(void)
 	RUN(test_write_same16_unmap_to_last_block);
 	RUN(test_write_same16_ndob_unmaps_without_data);
 	RUN(test_write_same16_ndob_on_thick_writes_zeros);
+	RUN(test_write_same_unmap_bit_on_thick_is_invalid);
+	RUN(test_write_same_zeros_on_thick_writes);
 	RUN(test_write_same10_ndob_bit_is_invalid);
 	RUN(test_write_same_zero_blocks_is_invalid);
 	RUN(test_write_same_over_max_length);
