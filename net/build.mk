@@ -1,7 +1,7 @@
 # net/: see DESIGN.md
 
 # ---- iSCSI target (RFC 7143) and CRC32C: owned by the iscsi branch ---------------------
-PORTABLE_SRCS += $(sort $(wildcard net/iscsi_*.c)) net/crc32c.c net/md5.c
+PORTABLE_SRCS += $(filter-out net/iscsi_lwip.c,$(sort $(wildcard net/iscsi_*.c))) net/crc32c.c net/md5.c
 HOST_CFLAGS += -Inet
 FW_CFLAGS += -Inet
 HOST_SRCS += tests/unit/net/iscsi_test_support.c
@@ -22,3 +22,4 @@ HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw
 	$(HOST)/tests/net/test_scsi_fuzz
 
 include net/lwip.mk
+FW_SRCS += net/iscsi_lwip.c
