@@ -45,6 +45,7 @@ extern struct boot_info boot_info;
 
 /* Linker symbols (linker.ld). */
 extern char __image_start[], __image_end[];
+extern char boot_stack_guard[]; /* start.S: the page below the boot stack */
 
 /* ---- console.c: COM1 ------------------------------------------------------------------ */
 void console_init(void);

@@ -50,6 +50,25 @@ static void print_memory_map(const struct boot_info *bi)
 	       (uint64_t)__image_end);
 }
 
+/* An address of 0 the compiler cannot see through (it would drop a known NULL read). */
+static uintptr_t zero_address(void)
+{
+	volatile uintptr_t zero = 0;
+	return zero;
+}
+
+/* Uses stack until the guard page below the boot stack faults (long before the limit,
+ * which only keeps the compiler from calling the recursion infinite). */
+static unsigned recurse_forever(unsigned depth)
+{
+	static volatile unsigned limit = 1u << 30;
+	volatile char frame[512];
+	frame[0] = (char)depth;
+	if (depth >= limit)
+		return 0;
+	return recurse_forever(depth + 1) + frame[0];
+}
+
 /* crashtest=KIND: a deliberate CPU exception, to test the exception report. */
 static void crash_test(const char *kind)
 {
@@ -59,6 +78,10 @@ static void crash_test(const char *kind)
 		__asm__ volatile("ud2");
 	if (strcmp(kind, "pf") == 0)
 		(void)*(volatile uint64_t *)0x7ff000000000ull; /* never mapped */
+	if (strcmp(kind, "null") == 0)
+		(void)*(volatile uint64_t *)(uintptr_t)zero_address();
+	if (strcmp(kind, "stack") == 0)
+		printf("%u\n", recurse_forever(1));
 	if (strcmp(kind, "de") == 0) {
 		volatile int zero = 0;
 		printf("%d\n", 1 / zero);
