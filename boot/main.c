@@ -91,11 +91,12 @@ static void crash_test(const char *kind)
 
 int main(void)
 {
-	char when[32];
+	struct tm t;
 	time_t now = time(NULL); /* through gettimeofday(): the RTC at boot plus clock_ns() */
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
-	printf("qedbox: booting (%s, clock %s, %s)\n", bootinfo_kind_name(boot_info.kind),
-	       clock_source(), when);
+	gmtime_r(&now, &t);
+	printf("qedbox: booting (%s, clock %s, %04d-%02d-%02d %02d:%02d:%02d UTC)\n",
+	       bootinfo_kind_name(boot_info.kind), clock_source(), t.tm_year + 1900, t.tm_mon + 1,
+	       t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
 	print_memory_map(&boot_info);
 	printf("qedbox: command line: %s\n", boot_info.cmdline);
 	config_report_unknown();
