@@ -69,6 +69,9 @@ expect_line "^ rax=0x[0-9a-f]{16} rbx="
 qemu_run "pf" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=pf"
 expect_status 5
 expect_line "^qedbox: fatal CPU exception: page fault vector=0x000000000000000e .* cr2=0x00007ff000000000"
+qemu_run "de" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=de"
+expect_status 5
+expect_line "^qedbox: fatal CPU exception: divide error vector=0x0000000000000000"
 # Page 0 is unmapped: a NULL read faults.
 qemu_run "null" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=null"
 expect_status 5
