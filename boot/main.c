@@ -87,6 +87,20 @@ static void crash_test(const char *kind)
 	printf("qedbox: crashtest: unknown kind '%s'\n", kind);
 }
 
+/* mmiotest: maps the last page below the physical address limit (nothing there: a read
+ * gives what QEMU returns for unassigned memory, and must not fault), then asks for the
+ * page at the limit, which must be refused. */
+static void mmio_test(void)
+{
+	uint64_t limit = paging_address_limit();
+	volatile uint32_t *top = mmio_map(limit - 4096, 4096);
+	uint32_t value = top ? *top : 0;
+	bool refused = mmio_map(limit, 4096) == NULL;
+	printf("qedbox: mmiotest: %#" PRIx64 " %s (read %#" PRIx32 "), %#" PRIx64 " %s\n",
+	       limit - 4096, top ? "mapped" : "REFUSED", value, limit,
+	       refused ? "refused" : "MAPPED");
+}
+
 int main(void)
 {
 	struct tm t;
@@ -100,6 +114,8 @@ int main(void)
 	config_report_unknown();
 	if (config_get("help"))
 		config_print_keys();
+	if (config_get("mmiotest"))
+		mmio_test();
 	const char *crash = config_get("crashtest");
 	if (crash)
 		crash_test(crash);

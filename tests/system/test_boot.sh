@@ -54,6 +54,13 @@ echo "# idle appliance: $((after - before)) CPU ticks of 1/$hz s in 2 s"
 kill -0 "$QEMU_PID" 2>/dev/null || test_fail "idle: the appliance stopped by itself"
 qemu_wait_exit 1
 
+# mmio_map() at the top of the physical address space (PML4 and PDPT entries far from
+# RAM), and its refusal beyond the CPU's physical address width.
+qemu_run "mmio" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug poweroff=ready mmiotest"
+expect_status 1
+expect_line "^qedbox: mmiotest: 0x[0-9a-f]+f000 mapped \(read 0x[0-9a-f]+\), 0x[0-9a-f]+ refused"
+expect_line "^qedbox: ready"
+
 # The event loop: a task runs, a poller's timer wakes the halted CPU ten times (20 ms
 # apart), then the loop stops; about one halt per wakeup means it slept, not spun.
 qemu_run "looptest" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug looptest=10"
