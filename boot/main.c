@@ -96,7 +96,7 @@ static void mmio_test(void)
 	volatile uint32_t *top = mmio_map(limit - 4096, 4096);
 	uint32_t value = top ? *top : 0;
 	bool refused = mmio_map(limit, 4096) == NULL;
-	printf("qedbox: mmiotest: %#" PRIx64 " %s (read %#" PRIx32 "), %#" PRIx64 " %s\n",
+	printf("qedbox: mmiotest: 0x%" PRIx64 " %s (read 0x%" PRIx32 "), 0x%" PRIx64 " %s\n",
 	       limit - 4096, top ? "mapped" : "REFUSED", value, limit,
 	       refused ? "refused" : "MAPPED");
 }
