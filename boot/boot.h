@@ -32,7 +32,9 @@ struct boot_info {
 	int kind; /* BOOT_KIND_* */
 	struct mem_region map[BOOT_MAX_REGIONS];
 	unsigned map_count;
+	unsigned regions_dropped; /* beyond BOOT_MAX_REGIONS: neither mapped nor heap */
 	char cmdline[BOOT_MAX_CMDLINE];
+	bool cmdline_truncated;
 	uint64_t rsdp;			       /* ACPI RSDP, 0 if the loader gave none */
 	struct mem_region busy[BOOT_MAX_BUSY]; /* boot structures the heap must avoid */
 	unsigned busy_count;
