@@ -102,7 +102,8 @@ void heap_init(const struct boot_info *bi);
 void heap_region(uint64_t *base, uint64_t *len);
 
 /* ---- clock.c -------------------------------------------------------------------------------- */
-void clock_init(void);
+/* entry_tsc: the TSC when boot_main() began, where clock_ns() counts from. */
+void clock_init(uint64_t entry_tsc);
 const char *clock_source(void);
 uint64_t clock_wall_epoch_ns(void); /* wall-clock time at boot (from the RTC), ns since 1970 */
 
