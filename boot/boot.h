@@ -118,6 +118,7 @@ void looptest_start(const char *count);
 
 /* ---- power.c ------------------------------------------------------------------------------- */
 void power_init(const struct boot_info *bi);
+void power_print(void); /* the ports and sleep type found, on the console */
 
 /* ---- config_keys.c: the command line of this boot ----------------------------------------- */
 void config_init(const char *cmdline);

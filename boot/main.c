@@ -113,6 +113,7 @@ int main(void)
 	       bootinfo_kind_name(boot_info.kind), clock_source(), t.tm_year + 1900, t.tm_mon + 1,
 	       t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
 	print_memory_map(&boot_info);
+	power_print();
 	printf("qedbox: command line: %s\n", boot_info.cmdline);
 	if (boot_info.cmdline_truncated)
 		printf("qedbox: command line longer than %d bytes: the rest is ignored\n",

@@ -26,6 +26,7 @@ done
 for machine in pc q35; do
 	qemu_run "acpi-$machine" 60 -M $machine -m 128M -kernel "$ELF" -append "poweroff=ready"
 	expect_status 0
+	expect_line "^qedbox: power-off: PM1a_CNT 0x604, S5 type 0 \(from the FADT and .?_S5\)"
 	expect_line "^qedbox: ready"
 done
 
