@@ -176,6 +176,84 @@ static void case_requests_outside_image_refused(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
+static void case_4k_sector_device(void *arg)
+{
+	(void)arg;
+	struct testdisk *d4 = testdisk_new(64 * MiB, 4096);
+	struct qed_create_opts c = { .image_size = 32 * MiB };
+	CHECK_EQ(0, qed_create(&d4->dev, &c));
+	struct qed_open_opts o = test_opts();
+	struct qed_image *img;
+	CHECK_EQ(0, qed_open(&d4->dev, &o, &img));
+	static uint8_t data[8192], back[8192];
+	fill_pattern(data, sizeof(data), 8);
+	CHECK_EQ(-EINVAL, qed_write(img, 512, data, 4096)); /* below the device's sector */
+	CHECK_EQ(0, qed_write(img, 4096, data, sizeof(data)));
+	CHECK_EQ(0, qed_close(img));
+	CHECK_EQ(0, qed_open(&d4->dev, &o, &img));
+	CHECK_EQ(0, qed_read(img, 4096, back, sizeof(back)));
+	CHECK_MEM_EQ(data, back, sizeof(data));
+	struct volume v;
+	qed_volume_init(img, &v);
+	CHECK_EQ(4096, v.block_size);
+	CHECK_EQ(0, qed_close(img));
+	testdisk_free(d4);
+}
+
+static void case_volume_and_info(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(64 * MiB + 512);
+	struct volume v;
+	qed_volume_init(img, &v);
+	CHECK_EQ(64 * MiB + 512, v.size);
+	CHECK_EQ(512, v.block_size);
+	CHECK_EQ(CS, v.unmap_granularity);
+	CHECK(v.write_cache);
+	CHECK(!v.read_only);
+	CHECK_STR_EQ("testdisk", v.serial);
+	CHECK(v.priv == img);
+	static uint8_t data[CS], back[CS];
+	fill_pattern(data, sizeof(data), 11);
+	CHECK_EQ(0, v.ops->write(&v, 64 * MiB - CS / 2, data, CS / 2 + 512));
+	CHECK_EQ(0, v.ops->read(&v, 64 * MiB - CS / 2, back, CS / 2 + 512));
+	CHECK_MEM_EQ(data, back, CS / 2 + 512);
+	CHECK_EQ(0, v.ops->flush(&v));
+	CHECK_EQ(0, v.ops->unmap(&v, 64 * MiB - CS, CS));
+	CHECK_EQ(0, v.ops->read(&v, 64 * MiB - CS, back, CS));
+	CHECK(is_zero(back, CS));
+	enum qed_extent_state st;
+	uint64_t bytes, phys;
+	CHECK_EQ(0, qed_map(img, 64 * MiB - CS, CS, &st, &bytes, &phys));
+	CHECK_EQ(QED_EXTENT_ZERO, st);
+	CHECK_EQ(0, qed_map(img, 64 * MiB, 512, &st, &bytes, &phys)); /* data, in place */
+	CHECK_EQ(QED_EXTENT_DATA, st);
+	CHECK_EQ(512, bytes);
+	CHECK_EQ(-EINVAL, qed_map(img, 64 * MiB + 512, 512, &st, &bytes, &phys));
+
+	struct qed_info info;
+	qed_get_info(img, &info);
+	CHECK_EQ(64 * MiB + 512, info.image_size);
+	CHECK_EQ(CS, info.cluster_size);
+	CHECK_EQ(4, info.table_size);
+	CHECK(info.need_check); /* allocations since the last flush */
+	CHECK_EQ(QED_AF_QEDBOX_DURABLE_END, info.autoclear_features);
+	CHECK_STR_EQ("", info.backing_file);
+	CHECK_EQ(0, qed_close(img));
+
+	struct qed_open_opts o = test_opts();
+	o.read_only = true;
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	qed_volume_init(img, &v);
+	CHECK(v.read_only);
+	CHECK_EQ(-EROFS, v.ops->write(&v, 0, data, 512));
+	CHECK_EQ(-EROFS, v.ops->unmap(&v, 0, CS));
+	qed_get_info(img, &info);
+	CHECK(!info.need_check);
+	CHECK(info.durable_end > 0);
+	CHECK_EQ(0, qed_close(img));
+}
+
 #define RUN_TASK(fn) \
 	do { \
 		disk = testdisk_new(256 * MiB, 512); \
@@ -195,5 +273,7 @@ int main(void)
 	RUN_TASK(case_durable_end_advances_after_flush);
 	RUN_TASK(case_reopen_allocates_after_durable_end);
 	RUN_TASK(case_requests_outside_image_refused);
+	RUN_TASK(case_4k_sector_device);
+	RUN_TASK(case_volume_and_info);
 	return check_report("test_qed_basic");
 }
