@@ -206,7 +206,7 @@ int qed_open(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_im
 
 int qed_close(struct qed_image *img)
 {
-	int rc = qed_flush(img); /* clears need-check when nothing is pending */
+	int rc = qed_flush_closing(img); /* clears need-check when nothing is pending */
 	free_image(img);
 	return rc;
 }

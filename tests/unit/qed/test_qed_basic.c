@@ -103,6 +103,8 @@ static void case_need_check_lifecycle(void *arg)
 	CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));
 	CHECK(disk_need_check(disk));                   /* set before allocating */
 	CHECK_EQ(0, qed_flush(img));
+	CHECK(disk_need_check(disk));                   /* allocations since the last flush */
+	CHECK_EQ(0, qed_flush(img));
 	CHECK(!disk_need_check(disk));                  /* cleared when idle after flush */
 	CHECK_EQ(0, qed_write(img, 512, data, 512));
 	CHECK(!disk_need_check(disk));                  /* in-place: not needed */
@@ -254,6 +256,70 @@ static void case_volume_and_info(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
+static void case_image_without_extension_scanned_at_open(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(4096 * MiB);
+	static uint8_t data[4096];
+	CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));          /* cluster 5, table 6-9 */
+	CHECK_EQ(0, qed_write(img, 3072 * MiB, data, sizeof(data)));  /* cluster 10, table 11-14 */
+	CHECK_EQ(0, qed_close(img));
+	/* As QEMU leaves it after a read-write open: our autoclear bit cleared. */
+	uint8_t zero[8] = { 0 };
+	testdisk_poke(disk, 32, zero, 8);
+	struct qed_open_opts o = test_opts();
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	struct qed_info info;
+	qed_get_info(img, &info);
+	CHECK_EQ(0, info.durable_end);
+	CHECK_EQ(0, qed_write(img, 7 * CS, data, sizeof(data)));
+	enum qed_extent_state st;
+	uint64_t bytes, phys;
+	CHECK_EQ(0, qed_map(img, 7 * CS, CS, &st, &bytes, &phys));
+	CHECK_EQ(15 * CS, phys); /* after the highest referenced cluster */
+	CHECK_EQ(15 * CS, disk_durable_end(disk)); /* the extension is back */
+	CHECK_EQ(0, qed_close(img));
+}
+
+static int no_backing_data(void *ctx, const char *name, const char *fmt, struct volume **out)
+{
+	static struct volume empty;
+	(void)ctx;
+	(void)name;
+	(void)fmt;
+	*out = &empty;
+	return 0;
+}
+
+static void case_no_room_for_extension_flushes_before_linking(void *arg)
+{
+	(void)arg;
+	static char name[460];
+	memset(name, 'b', sizeof(name) - 1); /* ends past byte 480: no room */
+	struct qed_create_opts c = { .image_size = 64 * MiB, .backing_file = name };
+	CHECK_EQ(0, qed_create(&disk->dev, &c));
+	struct qed_open_opts o = test_opts();
+	o.open_backing = no_backing_data;
+	struct qed_image *img;
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	static uint8_t data[4096], back[4096];
+	fill_pattern(data, sizeof(data), 12);
+	CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));
+	CHECK_EQ(0, qed_flush(img));
+	unsigned flushes = disk->count[BLKDEV_FLUSH];
+	CHECK_EQ(0, qed_write(img, CS, data, sizeof(data))); /* existing table */
+	CHECK_EQ(flushes + 1, disk->count[BLKDEV_FLUSH]);    /* data flushed before the entry */
+	CHECK_EQ(0, disk_durable_end(disk));
+	CHECK_EQ(0, qed_close(img));
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	CHECK_EQ(0, qed_read(img, CS, back, sizeof(back)));
+	CHECK_MEM_EQ(data, back, sizeof(data));
+	char stored[460] = { 0 };
+	testdisk_peek(disk, 64, stored, sizeof(name) - 1);
+	CHECK_STR_EQ(name, stored); /* header writes kept the name */
+	CHECK_EQ(0, qed_close(img));
+}
+
 #define RUN_TASK(fn) \
 	do { \
 		disk = testdisk_new(256 * MiB, 512); \
@@ -275,5 +341,7 @@ int main(void)
 	RUN_TASK(case_requests_outside_image_refused);
 	RUN_TASK(case_4k_sector_device);
 	RUN_TASK(case_volume_and_info);
+	RUN_TASK(case_image_without_extension_scanned_at_open);
+	RUN_TASK(case_no_room_for_extension_flushes_before_linking);
 	return check_report("test_qed_basic");
 }
