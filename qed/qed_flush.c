@@ -86,6 +86,12 @@ static int64_t zero_clusters(struct qed_image *img, uint64_t offset, uint64_t le
 		return rc;
 	if (ext.state == QED_EXTENT_ZERO || (ext.state == QED_EXTENT_UNALLOCATED && !img->backing))
 		return (int64_t)ext.bytes;
+	if (ext.state == QED_EXTENT_DATA && (img->dev->flags & BLKDEV_F_WRITE_ZEROES)) {
+		/* Zeroed in place: cheap on such a device, and the clusters stay in use
+		 * instead of leaking (QED has no free list to give them back to). */
+		rc = blkdev_write_zeroes(img->dev, ext.phys, ext.bytes);
+		return rc ? rc : (int64_t)ext.bytes;
+	}
 	return qed_write_entries(img, offset, &ext, QED_CLUSTER_ZERO);
 }
 

@@ -139,6 +139,7 @@ struct params {
 	uint32_t cs, ts;
 	uint64_t seed;
 	bool backing;
+	bool write_zeroes;      /* the device zeroes in place */
 };
 
 static struct testdisk *base_disk;
@@ -159,6 +160,8 @@ static void case_random(void *arg)
 	image_size = p->size;
 	rng_state = p->seed;
 	model = calloc(1, image_size);
+	if (p->write_zeroes)
+		disk->dev.flags |= BLKDEV_F_WRITE_ZEROES;
 	struct qed_open_opts o = test_opts();
 	struct qed_create_opts c = { .image_size = p->size, .cluster_size = p->cs,
 				     .table_size = p->ts };
@@ -208,9 +211,11 @@ static void run(const char *name, struct params p)
 
 int main(void)
 {
-	run("64k-clusters", (struct params){ 32 * MiB, 0, 0, 1, false });
-	run("4k-clusters-table-1", (struct params){ 8 * MiB, 4096, 1, 2, false });
-	run("4k-clusters-backing", (struct params){ 8 * MiB, 4096, 2, 3, true });
-	run("64k-clusters-backing", (struct params){ 32 * MiB, 0, 1, 4, true });
+	run("64k-clusters", (struct params){ 32 * MiB, 0, 0, 1, false, false });
+	run("4k-clusters-table-1", (struct params){ 8 * MiB, 4096, 1, 2, false, false });
+	run("4k-clusters-backing", (struct params){ 8 * MiB, 4096, 2, 3, true, false });
+	run("64k-clusters-backing", (struct params){ 32 * MiB, 0, 1, 4, true, false });
+	run("64k-clusters-write-zeroes", (struct params){ 32 * MiB, 0, 0, 5, false, true });
+	run("4k-clusters-backing-write-zeroes", (struct params){ 8 * MiB, 4096, 1, 6, true, true });
 	return check_report("test_qed_random");
 }
