@@ -4,9 +4,10 @@
  * qed_flush() makes every write completed before it durable: a device flush, then, when
  * clusters were allocated past the durable end on disk (or need-check can be cleared), a
  * header write carrying the new durable end, and a second flush. The new durable end is
- * taken BEFORE the first flush: the allocation end, lowered to the first cluster of any
- * allocation still in flight (its data may not have reached the device before the flush
- * was sent). Need-check is cleared only when no allocating change was in flight or began
+ * taken BEFORE the first flush, once the allocations begun before the flush have
+ * written their clusters: the allocation end, lowered to the first cluster of any later
+ * allocation still being written (its data may not reach the device before the flush is
+ * sent). Need-check is cleared only when no allocating change was in flight or began
  * between the start of the flush and the header write, and no corruption is pending;
  * and, except at close, only by a flush with no allocating change since the previous
  * flush: a workload that allocates and syncs in turn keeps the bit set instead of paying
@@ -21,6 +22,10 @@ static int flush(struct qed_image *img, bool closing)
 {
 	if (img->read_only)
 		return 0;
+	/* Writes acknowledged before this flush may own clusters above those of older
+	 * allocations still being written: let those finish, or the durable end would
+	 * have to stop below the acknowledged ones. */
+	qed_wait_older_claims(img);
 	uint64_t seq = img->alloc_seq;
 	bool idle = img->allocs_in_flight == 0;
 	bool quiet = closing || seq == img->flushed_seq; /* nothing since the last flush */

@@ -145,6 +145,8 @@ static int link_into_new_table(struct qed_image *img, struct qed_claim *claim,
 		return -ENOMEM;
 	set_run(l2->table, r, r->value, r->step);
 	rc = qed_l2_write_all(img, l2);
+	if (!rc)
+		qed_claim_written(img, claim);
 	if (!rc) /* L1 never points at a table that is not durable */
 		rc = blkdev_flush(img->dev);
 	if (!rc)
@@ -197,6 +199,8 @@ static int64_t write_allocating(struct qed_image *img, uint64_t pos, const void 
 	claim.phys = phys;
 	rc = write_run(img, phys, run_pos, count * img->cluster_size, pos, data, ext->bytes,
 		       ext->state == QED_EXTENT_UNALLOCATED);
+	if (!rc)
+		qed_claim_written(img, &claim);
 	if (!rc && !img->ext_valid)
 		rc = blkdev_flush(img->dev);
 	if (rc)
