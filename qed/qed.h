@@ -40,6 +40,7 @@ struct qed_open_opts {
 	void *backing_ctx;
 	qed_log_fn log;
 	void *log_ctx;
+	unsigned l2_cache_tables; /* L2 tables kept in memory; 0: up to 64 MiB of them */
 };
 
 struct qed_create_opts {
