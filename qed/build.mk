@@ -4,6 +4,7 @@ PORTABLE_SRCS += qed/qed_header.c qed/qed_table.c qed/qed_cluster.c qed/qed_read
 HOST_TESTS += $(HOST)/tests/qed/test_qed_basic $(HOST)/tests/qed/test_qed_header \
 	$(HOST)/tests/qed/test_qed_io $(HOST)/tests/qed/test_qed_concurrency \
 	$(HOST)/tests/qed/test_qed_errors $(HOST)/tests/qed/test_qed_check \
-	$(HOST)/tests/qed/test_qed_random $(HOST)/tests/qed/test_qed_durability
+	$(HOST)/tests/qed/test_qed_random $(HOST)/tests/qed/test_qed_durability \
+	$(HOST)/tests/qed/test_qed_fuzz
 # The QED tests look at the format's constants (qed_format.h) directly.
 $(HOST)/tests/qed/%: HOST_CFLAGS += -Iqed

@@ -50,6 +50,8 @@ int qed_read_backing(struct qed_image *img, uint64_t pos, void *buf, size_t len)
 	uint64_t avail = v && pos < v->size ? v->size - pos : 0;
 	size_t n = avail < len ? (size_t)avail : len;
 
+	if (len == 0)
+		return 0;
 	memset((uint8_t *)buf + n, 0, len - n);
 	if (n == 0)
 		return 0;

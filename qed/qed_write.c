@@ -28,6 +28,8 @@
 /* Fills the bytes of a new cluster run that the write does not cover. */
 static int fill(struct qed_image *img, uint64_t pos, uint8_t *buf, size_t len, bool backing)
 {
+	if (len == 0)
+		return 0;
 	if (backing)
 		return qed_read_backing(img, pos, buf, len);
 	memset(buf, 0, len);
