@@ -13,13 +13,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* newlib has no EUCLEAN ("structure needs cleaning"); Linux's value. */
+#include "blkdev.h"
+#include "volume.h"
+
+/* "Structure needs cleaning": an image whose need-check bit is set, opened without the
+ * check. Linux's value; newlib lacks the name. */
 #ifndef EUCLEAN
 #define EUCLEAN 117
 #endif
-
-#include "blkdev.h"
-#include "volume.h"
 
 struct qed_image;
 
