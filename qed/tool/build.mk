@@ -2,7 +2,7 @@
 HOST_SRCS += qed/tool/file_blkdev.c
 HOST_TOOLS += $(HOST)/qedtool
 
-QEDTOOL_SRCS := qed/tool/qedtool.c qed/tool/qedtool_cmds.c qed/tool/qedtool_image.c
+QEDTOOL_SRCS := qed/tool/qedtool.c qed/tool/qedtool_cmds.c qed/tool/qedtool_image.c qed/tool/qedtool_io.c
 $(HOST)/qedtool: $(QEDTOOL_SRCS) $(HOST)/libqedbox.a
 	$(call quiet,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
