@@ -1,10 +1,16 @@
 # tests/: shared test support. Unit tests live in tests/unit/<dir>/ and are listed by the
 # build.mk of the directory they test; system tests in tests/system/.
 
-# The crash-simulating memory disk.
-HOST_SRCS += tests/support/memdisk.c tests/support/memdisk_replay.c
+# The crash-simulating memory disk, and the guest model of what a crash may leave.
+HOST_SRCS += tests/support/memdisk.c tests/support/memdisk_replay.c \
+	tests/support/guest_model.c
 HOST_TESTS += $(HOST)/tests/support/test_memdisk
+$(HOST)/tests/support/guest_model.c.o: HOST_CFLAGS_EXTRA += -Iqed
+
+# Crash enumeration of the QED core (tests/unit/qed/test_crash.c).
+HOST_TESTS += $(HOST)/tests/qed/test_crash
+$(HOST)/tests/qed/test_crash: HOST_CFLAGS += -Iqed
 
 # qedtool and its host file disk live in qed/tool/ (kept out of qed/build.mk, which the
 # QED core owns).
-#include qed/tool/build.mk
+include qed/tool/build.mk

@@ -2,7 +2,6 @@
  * file_blkdev: queue of requests carried out synchronously from the poll function with
  * pread/pwrite/fdatasync. See file_blkdev.h.
  */
-#define _GNU_SOURCE
 #include "file_blkdev.h"
 
 #include <errno.h>

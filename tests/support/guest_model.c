@@ -1,0 +1,224 @@
+/*
+ * guest_model: tracks the writes a workload issued and decides, sector by sector, which
+ * contents a recovered image may show. See guest_model.h.
+ */
+#include "guest_model.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BACKING_VERSION 0xffffffu
+#define PATTERN_MAGIC 0x51ed000000000000ull
+
+int guest_model_init(struct guest_model *g, uint64_t size, bool backing, struct memdisk *md)
+{
+	memset(g, 0, sizeof(*g));
+	g->size = size;
+	g->backing = backing;
+	g->md = md;
+	g->newest = calloc(size / GUEST_SECTOR, sizeof(*g->newest));
+	return g->newest ? 0 : -ENOMEM;
+}
+
+void guest_model_free(struct guest_model *g)
+{
+	for (uint32_t i = 0; i < g->n_flushes; i++)
+		free(g->flush_sets[i]);
+	free(g->flush_sets);
+	free(g->flush_set_len);
+	free(g->ops);
+	free(g->newest);
+	free(g->node_op);
+	free(g->node_next);
+	memset(g, 0, sizeof(*g));
+}
+
+static void fill_words(uint8_t *out, uint32_t version, uint64_t sector)
+{
+	for (uint64_t i = 0; i < GUEST_SECTOR / 8; i++) {
+		uint64_t w = PATTERN_MAGIC ^ ((uint64_t)version << 32) ^ (sector << 6) ^ i;
+		memcpy(out + i * 8, &w, 8);
+	}
+}
+
+void guest_backing_pattern(uint64_t sector, uint8_t *out)
+{
+	fill_words(out, BACKING_VERSION, sector);
+}
+
+void guest_pattern(const struct guest_model *g, uint32_t version, uint64_t sector,
+		   uint8_t *out)
+{
+	if (version == 0) {
+		if (g->backing)
+			guest_backing_pattern(sector, out);
+		else
+			memset(out, 0, GUEST_SECTOR);
+	} else if (g->ops[version - 1].zero) {
+		memset(out, 0, GUEST_SECTOR);
+	} else {
+		fill_words(out, version, sector);
+	}
+}
+
+static uint32_t add_op(struct guest_model *g, uint64_t off, uint64_t len, bool zero)
+{
+	if (g->n_ops == g->cap_ops) {
+		g->cap_ops = g->cap_ops ? g->cap_ops * 2 : 256;
+		g->ops = realloc(g->ops, g->cap_ops * sizeof(*g->ops));
+		if (!g->ops)
+			abort();
+	}
+	g->ops[g->n_ops] = (struct guest_op){ .offset = off, .len = len, .zero = zero };
+	return (uint32_t)g->n_ops++;
+}
+
+static int issue(struct guest_model *g, struct qed_image *img, uint64_t off, uint64_t len,
+		 bool zero)
+{
+	uint32_t id = add_op(g, off, len, zero);
+	int rc;
+	memdisk_mark(g->md, GUEST_WRITE_START, id);
+	if (zero) {
+		rc = qed_zero(img, off, len);
+	} else {
+		uint8_t *buf = malloc(len);
+		if (!buf)
+			return -ENOMEM;
+		for (uint64_t s = 0; s < len / GUEST_SECTOR; s++)
+			guest_pattern(g, id + 1, off / GUEST_SECTOR + s, buf + s * GUEST_SECTOR);
+		rc = qed_write(img, off, buf, len);
+		free(buf);
+	}
+	if (rc == 0)
+		memdisk_mark(g->md, GUEST_WRITE_DONE, id);
+	return rc;
+}
+
+int guest_write(struct guest_model *g, struct qed_image *img, uint64_t off, uint64_t len)
+{
+	return issue(g, img, off, len, false);
+}
+
+int guest_zero(struct guest_model *g, struct qed_image *img, uint64_t off, uint64_t len)
+{
+	return issue(g, img, off, len, true);
+}
+
+static int flush_or_close(struct guest_model *g, struct qed_image *img, bool close)
+{
+	uint32_t f = g->n_flushes++;
+	g->flush_sets = realloc(g->flush_sets, g->n_flushes * sizeof(*g->flush_sets));
+	g->flush_set_len = realloc(g->flush_set_len, g->n_flushes * sizeof(size_t));
+	if (!g->flush_sets || !g->flush_set_len)
+		abort();
+	g->flush_sets[f] = NULL;
+	g->flush_set_len[f] = 0;
+	memdisk_mark(g->md, GUEST_FLUSH_START, f);
+	int rc = close ? qed_close(img) : qed_flush(img);
+	if (rc == 0)
+		memdisk_mark(g->md, GUEST_FLUSH_DONE, f);
+	return rc;
+}
+
+int guest_flush(struct guest_model *g, struct qed_image *img)
+{
+	return flush_or_close(g, img, false);
+}
+
+int guest_close(struct guest_model *g, struct qed_image *img)
+{
+	return flush_or_close(g, img, true);
+}
+
+void guest_model_reset(struct guest_model *g)
+{
+	memset(g->newest, 0, g->size / GUEST_SECTOR * sizeof(*g->newest));
+	g->n_nodes = 0;
+	for (size_t i = 0; i < g->n_ops; i++)
+		g->ops[i].acked = g->ops[i].durable = false;
+	for (uint32_t i = 0; i < g->n_flushes; i++) {
+		free(g->flush_sets[i]);
+		g->flush_sets[i] = NULL;
+		g->flush_set_len[i] = 0;
+	}
+	g->epoch++;
+}
+
+static void start_op(struct guest_model *g, uint32_t id)
+{
+	const struct guest_op *op = &g->ops[id];
+	for (uint64_t s = op->offset / GUEST_SECTOR; s < (op->offset + op->len) / GUEST_SECTOR; s++) {
+		if (g->n_nodes == g->cap_nodes) {
+			g->cap_nodes = g->cap_nodes ? g->cap_nodes * 2 : 4096;
+			g->node_op = realloc(g->node_op, g->cap_nodes * sizeof(uint32_t));
+			g->node_next = realloc(g->node_next, g->cap_nodes * sizeof(uint32_t));
+			if (!g->node_op || !g->node_next)
+				abort();
+		}
+		g->node_op[g->n_nodes] = id;
+		g->node_next[g->n_nodes] = g->newest[s];
+		g->newest[s] = (uint32_t)++g->n_nodes;
+	}
+}
+
+/* A flush covers the writes acknowledged when it was issued. */
+static void start_flush(struct guest_model *g, uint32_t f)
+{
+	size_t n = 0;
+	uint32_t *set = malloc((g->n_ops + 1) * sizeof(*set));
+	if (!set)
+		abort();
+	for (size_t i = 0; i < g->n_ops; i++)
+		if (g->ops[i].acked && !g->ops[i].durable)
+			set[n++] = (uint32_t)i;
+	free(g->flush_sets[f]);
+	g->flush_sets[f] = set;
+	g->flush_set_len[f] = n;
+}
+
+void guest_model_apply(struct guest_model *g, const struct memdisk_event *ev)
+{
+	if (ev->kind != MEMDISK_EV_MARK)
+		return;
+	switch (ev->id) {
+	case GUEST_WRITE_START: start_op(g, ev->arg); break;
+	case GUEST_WRITE_DONE: g->ops[ev->arg].acked = true; break;
+	case GUEST_FLUSH_START: start_flush(g, ev->arg); break;
+	case GUEST_FLUSH_DONE:
+		for (size_t i = 0; i < g->flush_set_len[ev->arg]; i++)
+			g->ops[g->flush_sets[ev->arg][i]].durable = true;
+		break;
+	}
+	g->epoch++;
+}
+
+bool guest_sector_ok(const struct guest_model *g, uint64_t sector, const uint8_t *data,
+		     char *why, size_t why_len)
+{
+	uint8_t expect[GUEST_SECTOR];
+	char allowed[96] = "";
+	size_t used = 0;
+	for (uint32_t node = g->newest[sector];; node = g->node_next[node - 1]) {
+		uint32_t version = node ? g->node_op[node - 1] + 1 : 0;
+		guest_pattern(g, version, sector, expect);
+		if (memcmp(expect, data, GUEST_SECTOR) == 0)
+			return true;
+		if (used < sizeof(allowed) - 12)
+			used += (size_t)snprintf(allowed + used, sizeof(allowed) - used, " %s%u",
+						 version ? "w" : "initial", version ? version - 1 : 0);
+		if (!node || g->ops[version - 1].durable)
+			break;
+	}
+	uint64_t w0;
+	memcpy(&w0, data, 8);
+	const char *what = memdisk_is_garbage(data, GUEST_SECTOR) ? "stale disk content"
+			   : (w0 & 0xffff000000000000ull) == PATTERN_MAGIC ? "another write's data"
+			   : "unknown data";
+	snprintf(why, why_len, "sector %" PRIu64 ": %s (first word 0x%016" PRIx64
+		 "), allowed:%s", sector, what, w0, allowed);
+	return false;
+}
