@@ -54,6 +54,10 @@ int tool_open(struct tool *t, const char *path, bool read_only, struct tool_imag
 int tool_open_any(struct tool *t, const char *path, const char *fmt,
 		  struct tool_image **out);
 int tool_close(struct tool_image *ti);
+/* Opens a file disk that tool_run() drives (prints why on error), and closes it. */
+int tool_add_file(struct tool *t, const char *path, unsigned flags, uint64_t capacity,
+		  struct file_blkdev **out);
+void tool_drop_file(struct tool *t, struct file_blkdev *fb);
 
 /* Bytes a QED image of these parameters can grow to (the file blkdev's capacity). */
 uint64_t tool_capacity_bound(uint64_t image_size, uint32_t cluster_size,

@@ -63,13 +63,11 @@ static void create_task(void *arg)
 	uint32_t t = j->opts.table_size ? j->opts.table_size : 4;
 	uint64_t cap = tool_capacity_bound(j->opts.image_size, c, t, 2);
 	struct file_blkdev *fb;
-	j->rc = file_blkdev_open(j->path, FILE_BLKDEV_CREATE, cap, &fb);
-	if (j->rc) {
-		fprintf(stderr, "qedtool: %s: %s\n", j->path, strerror(-j->rc));
+	j->rc = tool_add_file(j->tool, j->path, FILE_BLKDEV_CREATE, cap, &fb);
+	if (j->rc)
 		return;
-	}
 	j->rc = qed_create(file_blkdev_dev(fb), &j->opts);
-	file_blkdev_close(fb);
+	tool_drop_file(j->tool, fb);
 	if (j->rc)
 		fprintf(stderr, "qedtool: %s: cannot create image: %s\n", j->path,
 			strerror(-j->rc));

@@ -131,7 +131,7 @@ static int read_header(const char *path, uint8_t *hdr, size_t len, uint64_t *fil
 	return 0;
 }
 
-static int add_dev(struct tool *t, const char *path, unsigned flags, uint64_t cap,
+int tool_add_file(struct tool *t, const char *path, unsigned flags, uint64_t cap,
 		   struct file_blkdev **out)
 {
 	if (t->n_devs == TOOL_MAX_DEVS) {
@@ -147,7 +147,7 @@ static int add_dev(struct tool *t, const char *path, unsigned flags, uint64_t ca
 	return 0;
 }
 
-static void drop_dev(struct tool *t, struct file_blkdev *fb)
+void tool_drop_file(struct tool *t, struct file_blkdev *fb)
 {
 	for (int i = 0; i < t->n_devs; i++)
 		if (t->devs[i] == fb)
@@ -252,7 +252,7 @@ static int open_file(struct tool *t, const char *path, const char *fmt, bool rea
 	}
 	ti->tool = t;
 	uint64_t cap = is_qed ? qed_file_capacity(hdr, file_size) : file_size;
-	rc = add_dev(t, path, read_only ? FILE_BLKDEV_READ_ONLY : 0, cap, &ti->fb);
+	rc = tool_add_file(t, path, read_only ? FILE_BLKDEV_READ_ONLY : 0, cap, &ti->fb);
 	if (!rc && is_qed)
 		rc = open_qed(ti, read_only);
 	if (!rc && !is_qed) {
@@ -290,7 +290,7 @@ int tool_close(struct tool_image *ti)
 		rc = rc ? rc : brc;
 	}
 	if (ti->fb)
-		drop_dev(ti->tool, ti->fb);
+		tool_drop_file(ti->tool, ti->fb);
 	free(ti->path);
 	free(ti);
 	return rc;
