@@ -14,3 +14,6 @@ $(HOST)/tests/qed/test_crash: HOST_CFLAGS += -Iqed
 # qedtool and its host file disk live in qed/tool/ (kept out of qed/build.mk, which the
 # QED core owns).
 include qed/tool/build.mk
+
+# qemu-img/qemu-io interoperability of images, both ways, through qedtool.
+SYSTEM_TESTS += tests/system/test_qed_interop.sh tests/system/test_qedtool_cli.sh

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "task.h"
 
@@ -68,9 +69,11 @@ static void create_task(void *arg)
 		return;
 	j->rc = qed_create(file_blkdev_dev(fb), &j->opts);
 	tool_drop_file(j->tool, fb);
-	if (j->rc)
+	if (j->rc) {
 		fprintf(stderr, "qedtool: %s: cannot create image: %s\n", j->path,
 			strerror(-j->rc));
+		unlink(j->path); /* no half-made image left behind */
+	}
 }
 
 int cmd_create(struct tool *t, int argc, char **argv)
@@ -98,6 +101,15 @@ int cmd_create(struct tool *t, int argc, char **argv)
 	    (argc - optind == 1 && !j.opts.backing_file)) {
 		fprintf(stderr, "usage: qedtool create [-b backing] [-F fmt] [-c cluster] "
 			"[-t table_size] FILE SIZE\n");
+		return 1;
+	}
+	uint32_t c = j.opts.cluster_size, ts = j.opts.table_size;
+	if (c && (c < 4096 || c > (64u << 20) || (c & (c - 1)))) {
+		fprintf(stderr, "qedtool: cluster size must be a power of two from 4K to 64M\n");
+		return 1;
+	}
+	if (ts && (ts > 16 || (ts & (ts - 1)))) {
+		fprintf(stderr, "qedtool: table size must be a power of two from 1 to 16\n");
 		return 1;
 	}
 	j.path = argv[optind];

@@ -241,6 +241,11 @@ static int open_file(struct tool *t, const char *path, const char *fmt, bool rea
 		return rc;
 	}
 	bool is_qed = fmt ? strcmp(fmt, "qed") == 0 : qed_probe(hdr, sizeof(hdr));
+	if (is_qed && file_size < 512) {
+		fprintf(stderr, "qedtool: %s: too small to be a QED image (%llu bytes)\n", path,
+			(unsigned long long)file_size);
+		return -EINVAL;
+	}
 	if (fmt && !is_qed && strcmp(fmt, "raw") != 0) {
 		fprintf(stderr, "qedtool: %s: unsupported format '%s'\n", path, fmt);
 		return -ENOTSUP;
