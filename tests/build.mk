@@ -17,3 +17,16 @@ include qed/tool/build.mk
 
 # qemu-img/qemu-io interoperability of images, both ways, through qedtool.
 SYSTEM_TESTS += tests/system/test_qed_interop.sh tests/system/test_qedtool_cli.sh
+
+# The QED benchmark: qedbox's core against qemu-img bench and raw, side by side.
+BENCHES += tests/bench/bench_qed.sh
+$(HOST)/bench_qed: tests/bench/bench_qed.c $(HOST)/libqedbox.a
+	$(call quiet,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iqed -Iqed/tool -o $@ $< $(HOST)/libqedbox.a $(HOST_LDLIBS)
+HOST_TOOLS += $(HOST)/bench_qed
+
+bench-qed: all
+	$(Q)sh tests/bench/bench_qed.sh
+
+.PHONY: bench-qed
