@@ -9,8 +9,14 @@
 #ifndef QEDBOX_QED_H
 #define QEDBOX_QED_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+/* newlib has no EUCLEAN ("structure needs cleaning"); Linux's value. */
+#ifndef EUCLEAN
+#define EUCLEAN 117
+#endif
 
 #include "blkdev.h"
 #include "volume.h"

@@ -1,9 +1,10 @@
 /*
  * Check and repair (DESIGN.md, "Boot-time check").
  *
- * The check's end is the durable end when our extension is valid (clusters past it may
- * never have been written: a crash between an allocating write and the next flush), else
- * the end of the device. Pass 1 validates the L1 entries: a table that is misaligned,
+ * The check's end is img->alloc_end. At open (qed_open.c) that is the durable end when
+ * our extension is valid (clusters past it may never have been written: a crash between
+ * an allocating write and the next flush), else the end of the device; on a live image
+ * it is the allocation end. Pass 1 validates the L1 entries: a table that is misaligned,
  * overlaps the header, the L1 table or another table, or reaches past the end is
  * corruption. Pass 2 validates every L2 entry the same way, and a data cluster already
  * referenced (by a table or an earlier entry) is corruption too. Repair clears such an
@@ -167,7 +168,7 @@ static int run_check(struct qed_image *img, bool repair, bool quiet, struct qed_
 {
 	struct check c = {
 		.img = img, .repair = repair && !img->read_only, .quiet = quiet, .res = res,
-		.end = img->ext_valid ? img->durable_end : img->dev_end,
+		.end = img->alloc_end,
 	};
 	memset(res, 0, sizeof(*res));
 	c.used = calloc(1, c.end / img->cluster_size / 8 + 1);
@@ -179,7 +180,9 @@ static int run_check(struct qed_image *img, bool repair, bool quiet, struct qed_
 	mark(&c, img->hdr.l1_table_offset, img->table_bytes);
 	check_l1(&c);
 	check_l2_tables(&c);
-	uint64_t leak_end = img->ext_valid ? img->durable_end : res->image_end_offset;
+	/* Without a durable end, at open, the device's end says nothing about use. */
+	bool whole_device = !img->ext_valid && img->alloc_end == img->dev_end;
+	uint64_t leak_end = whole_device ? res->image_end_offset : c.end;
 	res->leaks = count_leaks(&c, meta_end < img->header_end ? img->header_end : meta_end,
 				 leak_end);
 	free(c.used);

@@ -21,6 +21,8 @@ static int corrupt(struct qed_image *img, const char *what, uint64_t where, uint
 	qed_logf(img, 0, "qed: corrupt %s at guest offset %llu: %llu; failing the request",
 		 what, (unsigned long long)where, (unsigned long long)value);
 	img->corrupt = true;
+	if (!img->read_only) /* the next open must check, even if we never allocate again */
+		qed_need_check_set(img);
 	return -EIO;
 }
 

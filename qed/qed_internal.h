@@ -75,6 +75,7 @@ struct qed_image {
 	struct qed_claim *claims;
 	unsigned allocs_in_flight;  /* allocating changes between claim and release */
 	uint64_t alloc_seq;         /* bumped by every allocating change */
+	uint64_t flushed_seq;       /* alloc_seq at the start of the last good flush */
 
 	/* durability */
 	bool ext_usable;            /* the durable-end extension fits in the header sector */
@@ -143,6 +144,10 @@ int qed_check_request(const struct qed_image *img, uint64_t offset, uint64_t len
  * Returns the bytes done, 0 when the caller must look up again, or an error. */
 int64_t qed_write_entries(struct qed_image *img, uint64_t pos, const struct qed_extent *ext,
 			  uint64_t value);
+
+/* ---- qed_flush.c ------------------------------------------------------------------------ */
+/* qed_flush for a clean close: clears need-check even right after allocations. */
+int qed_flush_closing(struct qed_image *img);
 
 /* ---- qed_check.c ------------------------------------------------------------------------ */
 /* Walks the tables without repairing or logging: the highest referenced end. */

@@ -137,7 +137,8 @@ static int clear_unknown_autoclear(struct qed_image *img)
 static int find_alloc_end(struct qed_image *img)
 {
 	uint64_t end = metadata_end(img);
-	img->alloc_end = img->dev_end; /* lookups during the check accept the whole device */
+	/* The check's end, and the limit of lookups until the real end is known. */
+	img->alloc_end = img->ext_valid ? img->durable_end : img->dev_end;
 	if (img->hdr.features & QED_F_NEED_CHECK) {
 		if (!img->opts.check_on_open) {
 			qed_logf(img, 0, "qed: refusing image: not closed cleanly, needs a check");
@@ -205,7 +206,7 @@ int qed_open(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_im
 
 int qed_close(struct qed_image *img)
 {
-	int rc = qed_flush(img); /* clears need-check when nothing is pending */
+	int rc = qed_flush_closing(img); /* clears need-check when nothing is pending */
 	free_image(img);
 	return rc;
 }
