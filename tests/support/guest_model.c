@@ -20,7 +20,8 @@ int guest_model_init(struct guest_model *g, uint64_t size, bool backing, struct 
 	g->backing = backing;
 	g->md = md;
 	g->newest = calloc(size / GUEST_SECTOR, sizeof(*g->newest));
-	return g->newest ? 0 : -ENOMEM;
+	g->written = calloc(size / GUEST_SECTOR, 1);
+	return g->newest && g->written ? 0 : -ENOMEM;
 }
 
 void guest_model_free(struct guest_model *g)
@@ -31,6 +32,7 @@ void guest_model_free(struct guest_model *g)
 	free(g->flush_set_len);
 	free(g->ops);
 	free(g->newest);
+	free(g->written);
 	free(g->node_op);
 	free(g->node_next);
 	memset(g, 0, sizeof(*g));
@@ -73,6 +75,7 @@ static uint32_t add_op(struct guest_model *g, uint64_t off, uint64_t len, bool z
 			abort();
 	}
 	g->ops[g->n_ops] = (struct guest_op){ .offset = off, .len = len, .zero = zero };
+	memset(g->written + off / GUEST_SECTOR, 1, len / GUEST_SECTOR);
 	return (uint32_t)g->n_ops++;
 }
 
@@ -221,4 +224,73 @@ bool guest_sector_ok(const struct guest_model *g, uint64_t sector, const uint8_t
 	snprintf(why, why_len, "sector %" PRIu64 ": %s (first word 0x%016" PRIx64
 		 "), allowed:%s", sector, what, w0, allowed);
 	return false;
+}
+
+void guest_model_settle(struct guest_model *g)
+{
+	for (size_t i = 0; i < g->n_ops; i++)
+		if (g->ops[i].acked)
+			g->ops[i].durable = true;
+	g->epoch++;
+}
+
+/* Whether an operation covers any sector of the cluster at off. */
+static bool touched(const struct guest_model *g, uint64_t off, uint64_t len)
+{
+	for (uint64_t s = off / GUEST_SECTOR; s < (off + len) / GUEST_SECTOR; s++)
+		if (g->written[s])
+			return true;
+	return false;
+}
+
+static bool verify_map(const struct guest_model *g, struct qed_image *img, uint32_t cs,
+		       char *why, size_t why_len)
+{
+	for (uint64_t off = 0; off < g->size;) {
+		enum qed_extent_state st;
+		uint64_t bytes, where;
+		int rc = qed_map(img, off, g->size - off, &st, &bytes, &where);
+		if (rc || !bytes) {
+			snprintf(why, why_len, "qed_map at %" PRIu64 " failed: %d", off, rc);
+			return false;
+		}
+		/* Allocated extents may only cover clusters the workload wrote. */
+		for (uint64_t cl = off / cs; st != QED_EXTENT_UNALLOCATED && cl * cs < off + bytes;
+		     cl++) {
+			if (!touched(g, cl * cs, cs)) {
+				snprintf(why, why_len, "cluster %" PRIu64 " is allocated (state %d) "
+					 "but was never written", cl, (int)st);
+				return false;
+			}
+		}
+		off += bytes;
+	}
+	return true;
+}
+
+bool guest_verify_image(const struct guest_model *g, struct qed_image *img,
+			uint32_t cluster_size, char *why, size_t why_len)
+{
+	if (!verify_map(g, img, cluster_size, why, why_len))
+		return false;
+	uint8_t *buf = malloc(cluster_size);
+	if (!buf) {
+		snprintf(why, why_len, "out of memory");
+		return false;
+	}
+	bool ok = true;
+	for (uint64_t off = 0; ok && off < g->size; off += cluster_size) {
+		if (!touched(g, off, cluster_size))
+			continue;
+		int rc = qed_read(img, off, buf, cluster_size);
+		if (rc) {
+			snprintf(why, why_len, "read at %" PRIu64 " failed: %d", off, rc);
+			ok = false;
+		}
+		for (uint64_t s = 0; ok && s < cluster_size / GUEST_SECTOR; s++)
+			ok = guest_sector_ok(g, off / GUEST_SECTOR + s, buf + s * GUEST_SECTOR, why,
+					     why_len);
+	}
+	free(buf);
+	return ok;
 }

@@ -29,7 +29,6 @@ struct crash_run {
 	const struct workload *w;
 	struct memdisk *md, *crashed;
 	struct guest_model g;
-	uint8_t *touched;        /* per cluster: a workload write reached it */
 	uint64_t *seen;          /* hash set of crash-state keys already checked */
 	size_t seen_cap;
 	uint64_t states, qemu_checked, qemu_failed;
@@ -121,12 +120,6 @@ static int record_workload(struct crash_run *cr)
 	task_spawn(workload_task, &j);
 	if (!task_run_all(memdisk_poll, cr->md) || j.rc)
 		return j.rc ? j.rc : -EDEADLK;
-	cr->touched = calloc(IMAGE_SIZE / CLUSTER, 1);
-	for (size_t i = 0; i < cr->g.n_ops; i++) {
-		const struct guest_op *op = &cr->g.ops[i];
-		for (uint64_t cl = op->offset / CLUSTER; cl * CLUSTER < op->offset + op->len; cl++)
-			cr->touched[cl] = 1;
-	}
 	return 0;
 }
 
@@ -142,43 +135,6 @@ static bool fail(struct verify_job *v, const char *fmt, long long a, long long b
 	snprintf(v->why, sizeof(v->why), fmt, a, b);
 	v->ok = false;
 	return false;
-}
-
-static bool verify_map(struct verify_job *v, struct qed_image *img)
-{
-	for (uint64_t off = 0; off < IMAGE_SIZE;) {
-		enum qed_extent_state st;
-		uint64_t bytes, where;
-		int rc = qed_map(img, off, IMAGE_SIZE - off, &st, &bytes, &where);
-		if (rc || !bytes)
-			return fail(v, "qed_map at %lld failed: %lld", (long long)off, rc);
-		for (uint64_t cl = off / CLUSTER; st != QED_EXTENT_UNALLOCATED &&
-		     cl * CLUSTER < off + bytes; cl++)
-			if (!v->cr->touched[cl])
-				return fail(v, "cluster %lld allocated but never written (state %lld)",
-					    (long long)cl, st);
-		off += bytes;
-	}
-	return true;
-}
-
-static bool verify_data(struct verify_job *v, struct qed_image *img)
-{
-	static uint8_t buf[CLUSTER];
-	for (uint64_t cl = 0; cl < IMAGE_SIZE / CLUSTER; cl++) {
-		if (!v->cr->touched[cl])
-			continue;
-		int rc = qed_read(img, cl * CLUSTER, buf, CLUSTER);
-		if (rc)
-			return fail(v, "read of cluster %lld failed: %lld", (long long)cl, rc);
-		for (unsigned s = 0; s < CLUSTER / GUEST_SECTOR; s++) {
-			uint64_t sector = cl * CLUSTER / GUEST_SECTOR + s;
-			if (!guest_sector_ok(&v->cr->g, sector, buf + s * GUEST_SECTOR, v->why,
-					     sizeof(v->why)))
-				return v->ok = false;
-		}
-	}
-	return true;
 }
 
 static void verify_task(void *p)
@@ -197,8 +153,8 @@ static void verify_task(void *p)
 		     (long long)(r1.corruptions - r1.corruptions_fixed));
 	else if ((rc = qed_check(img, false, &r2)) != 0 || r2.corruptions || r2.check_errors)
 		fail(v, "second check: rc %lld, %lld corruptions", rc, (long long)r2.corruptions);
-	else if (verify_map(v, img))
-		verify_data(v, img);
+	else if (!guest_verify_image(&v->cr->g, img, CLUSTER, v->why, sizeof(v->why)))
+		v->ok = false;
 	rc = qed_close(img);
 	if (v->ok && rc)
 		fail(v, "close failed: %lld", rc, 0);
@@ -404,7 +360,6 @@ static void run_crash_enumeration(const struct workload *w, uint64_t *total)
 	guest_model_free(&cr.g);
 	memdisk_free(cr.md);
 	memdisk_free(cr.crashed);
-	free(cr.touched);
 	free(cr.seen);
 }
 
