@@ -226,14 +226,6 @@ bool guest_sector_ok(const struct guest_model *g, uint64_t sector, const uint8_t
 	return false;
 }
 
-void guest_model_settle(struct guest_model *g)
-{
-	for (size_t i = 0; i < g->n_ops; i++)
-		if (g->ops[i].acked)
-			g->ops[i].durable = true;
-	g->epoch++;
-}
-
 /* Whether an operation covers any sector of the cluster at off. */
 static bool touched(const struct guest_model *g, uint64_t off, uint64_t len)
 {

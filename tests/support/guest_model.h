@@ -78,9 +78,6 @@ void guest_model_apply(struct guest_model *g, const struct memdisk_event *ev);
 bool guest_sector_ok(const struct guest_model *g, uint64_t sector, const uint8_t *data,
 		     char *why, size_t why_len);
 
-/* After a run with no power cut: every acknowledged write reached the disk. */
-void guest_model_settle(struct guest_model *g);
-
 /* Checks a whole opened image against the model: no allocated extent (qed_map) outside
  * the clusters of cluster_size that some operation touched, and every sector of those
  * clusters allowed (guest_sector_ok). Returns true, or false with the reason in why. */

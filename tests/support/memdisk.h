@@ -88,6 +88,9 @@ struct memdisk_event {
 };
 
 size_t memdisk_trace_len(const struct memdisk *md);
+/* Where traced write id went (for printing a trace). */
+void memdisk_trace_write(const struct memdisk *md, uint32_t id, uint64_t *offset,
+			 uint64_t *len);
 const struct memdisk_event *memdisk_trace_event(const struct memdisk *md, size_t i);
 
 /* The state of the disk right after a prefix of the trace. */

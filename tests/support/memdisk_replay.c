@@ -101,6 +101,13 @@ void memdisk_replay_write(const struct memdisk_replay *r, size_t i, uint64_t *of
 	*len = w->len;
 }
 
+void memdisk_trace_write(const struct memdisk *md, uint32_t id, uint64_t *offset,
+			 uint64_t *len)
+{
+	*offset = id < md->n_writes ? md->writes[id].offset : 0;
+	*len = id < md->n_writes ? md->writes[id].len : 0;
+}
+
 void memdisk_power_cut(const struct memdisk_replay *r, const struct memdisk_cut *cut,
 		       struct memdisk *target)
 {

@@ -192,6 +192,42 @@ static void wl_mixed(struct wl_ctx *c)
 		c->errors += args[i].c.errors;
 }
 
+/* Two tasks race on the same clusters: one allocates a cluster (sector 0), the other
+ * writes another sector of it and flushes at once, so its write may find the cluster's
+ * entry set in memory while the allocation's L2 write is still in flight. */
+struct race_arg {
+	struct wl_ctx *c;
+	unsigned lane;
+	unsigned *running;
+	struct completion *all_done;
+};
+
+static void race_lane(void *p)
+{
+	struct race_arg *a = p;
+	for (uint64_t cl = 0; cl < 12; cl++) {
+		wl_write(a->c, (cl * 3 + 1) * CLUSTER + a->lane * 512, 512);
+		if (a->lane == 1)
+			wl_flush(a->c);
+	}
+	if (--*a->running == 0)
+		completion_done(a->all_done, 0);
+}
+
+static void wl_race(struct wl_ctx *c)
+{
+	struct race_arg args[2];
+	unsigned running = 2;
+	struct completion all_done;
+	completion_init(&all_done);
+	for (unsigned i = 0; i < 2; i++) {
+		args[i] = (struct race_arg){ c, i, &running, &all_done };
+		if (!task_spawn(race_lane, &args[i]))
+			c->errors++;
+	}
+	completion_wait(&all_done);
+}
+
 struct workload {
 	const char *name;
 	void (*run)(struct wl_ctx *c);
@@ -210,6 +246,8 @@ static const struct workload workloads[] = {
 	{ "concurrent-2", wl_concurrent, false, 89 },
 	{ "mixed-backing", wl_mixed, true, 97 },
 	{ "mixed", wl_mixed, false, 101 },
+	{ "alloc-race", wl_race, false, 107 },
+	{ "alloc-race-2", wl_race, false, 109 },
 };
 
 #endif
