@@ -27,9 +27,11 @@ void memdisk_fill_garbage(void *buf, uint64_t disk_offset, size_t len)
 {
 	uint8_t *p = buf;
 	for (size_t i = 0; i < len; i += 16) {
+		/* "STALE!", then a plausible table entry: a 4 KiB-aligned offset in the first
+		 * 256 KiB, so stale metadata looks valid and points at other clusters. */
 		uint8_t word[16] = "STALE!";
-		uint64_t off = disk_offset + i;
-		memcpy(word + 8, &off, sizeof(off));
+		uint64_t ptr = ((disk_offset + i) & ~(uint64_t)4095) % (256 * 1024);
+		memcpy(word + 8, &ptr, sizeof(ptr));
 		memcpy(p + i, word, len - i < 16 ? len - i : 16);
 	}
 }

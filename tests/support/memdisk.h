@@ -49,7 +49,8 @@ unsigned memdisk_inflight(const struct memdisk *md);
 /* Every byte of the disk as reads see it now (completed writes applied). */
 uint8_t *memdisk_data(struct memdisk *md);
 
-/* A recognizable pattern for never-written sectors: "STALE!" plus the byte offset.
+/* A recognizable pattern for never-written sectors: "STALE!" and, in every second 8-byte
+ * word, a cluster-aligned offset that a stale table entry would follow.
  * memdisk_is_garbage() tells whether a 512-byte block holds any of it. */
 void memdisk_fill_garbage(void *buf, uint64_t disk_offset, size_t len);
 bool memdisk_is_garbage(const void *buf, size_t len);

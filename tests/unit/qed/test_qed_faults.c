@@ -193,24 +193,24 @@ static void test_eio_at_every_request(void)
 	}
 	/* Reads that fail are retried by nobody: most injected faults must surface. */
 	CHECK(reported > runs / 2);
-	printf("# device errors: %llu runs with one failing request (every request of 10 "
+	printf("# device errors: %llu runs with a failing request (every request of %zu "
 	       "workloads), %llu reported an error\n", (unsigned long long)runs,
-	       (unsigned long long)reported);
+	       sizeof(workloads) / sizeof(workloads[0]), (unsigned long long)reported);
 }
 
 static void test_enospc(void)
 {
 	/* The disk fills after the metadata and a few data clusters. */
-	int errors = 0, total = 0;
+	int errors = 0, total = 0, runs = 0;
 	for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
 		for (uint64_t limit = 24 * 1024; limit <= 96 * 1024; limit += 24 * 1024) {
 			run_once(&workloads[i], 0, false, limit, &errors);
 			total += errors;
+			runs++;
 		}
 	}
 	CHECK(total > 0);
-	printf("# disk full: %d operations failed with -ENOSPC over 40 runs, images recovered\n",
-	       total);
+	printf("# disk full: %d operations failed with -ENOSPC over %d runs\n", total, runs);
 }
 
 int main(void)
