@@ -37,8 +37,10 @@ struct qed_l2 {
 
 /* Guest clusters being allocated (or zeroed) by one task. */
 struct qed_claim {
+	uint64_t id;            /* claims are numbered in the order they were made */
 	uint64_t first, count;  /* guest cluster numbers */
-	uint64_t phys;          /* lowest device byte it allocated, UINT64_MAX: none yet */
+	uint64_t phys;          /* lowest device byte it allocated whose first write has not
+				 * completed yet; UINT64_MAX: none (not yet, or all written) */
 	struct waitq waiters;
 	struct qed_claim *next;
 };
@@ -73,6 +75,8 @@ struct qed_image {
 	/* allocation */
 	uint64_t alloc_end;         /* next free cluster */
 	struct qed_claim *claims;
+	uint64_t next_claim_id;
+	struct waitq alloc_progress; /* woken when a claim's writes complete or it ends */
 	unsigned allocs_in_flight;  /* allocating changes between claim and release */
 	uint64_t alloc_seq;         /* bumped by every allocating change */
 	uint64_t flushed_seq;       /* alloc_seq at the start of the last good flush */
@@ -130,6 +134,10 @@ int qed_alloc_clusters(struct qed_image *img, uint64_t count, uint64_t *offset);
  * overlapping claim to go) when the caller must look again. */
 bool qed_claim(struct qed_image *img, struct qed_claim *c, uint64_t first, uint64_t count);
 void qed_claim_release(struct qed_image *img, struct qed_claim *c);
+/* Records that the clusters c allocated so far have been written. */
+void qed_claim_written(struct qed_image *img, struct qed_claim *c);
+/* Waits until every claim made before this call has written what it allocated. */
+void qed_wait_older_claims(struct qed_image *img);
 /* The end below which every allocated cluster's first write has completed. */
 uint64_t qed_durable_candidate(const struct qed_image *img);
 

@@ -10,6 +10,9 @@
  *    flushed, and only then linked into L1.
  *  - Without the durable-end extension (a long backing file name leaves no room), data is
  *    flushed before any entry points at it, as QEMU does with backing files.
+ *  - Over a zero cluster of an image with a backing file, the durable end is moved past
+ *    the new clusters (qed_flush) before they are linked: the check resets entries past
+ *    the durable end to 0, which there would expose the backing file, not zeros.
  *
  * Entries change in memory only when the data they point at is on the device, so reads
  * never see a cluster before its data. Many allocating writes run at once; only those of
@@ -145,6 +148,8 @@ static int link_into_new_table(struct qed_image *img, struct qed_claim *claim,
 		return -ENOMEM;
 	set_run(l2->table, r, r->value, r->step);
 	rc = qed_l2_write_all(img, l2);
+	if (!rc)
+		qed_claim_written(img, claim);
 	if (!rc) /* L1 never points at a table that is not durable */
 		rc = blkdev_flush(img->dev);
 	if (!rc)
@@ -197,8 +202,15 @@ static int64_t write_allocating(struct qed_image *img, uint64_t pos, const void 
 	claim.phys = phys;
 	rc = write_run(img, phys, run_pos, count * img->cluster_size, pos, data, ext->bytes,
 		       ext->state == QED_EXTENT_UNALLOCATED);
+	if (!rc)
+		qed_claim_written(img, &claim);
 	if (!rc && !img->ext_valid)
 		rc = blkdev_flush(img->dev);
+	else if (!rc && ext->state == QED_EXTENT_ZERO && img->backing)
+		/* The check would clear an entry past the durable end to 0, which here
+		 * would show the backing file where the guest had zeros: move the end
+		 * past the new clusters before linking them. */
+		rc = qed_flush(img);
 	if (rc)
 		goto out;
 
