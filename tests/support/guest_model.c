@@ -286,3 +286,32 @@ bool guest_verify_image(const struct guest_model *g, struct qed_image *img,
 	free(buf);
 	return ok;
 }
+
+/* One line per event: guest operations and device requests, to stderr. */
+void guest_print_trace(const struct guest_model *g, size_t events)
+{
+	static const char *const dev[] = { "write submit", "write done", "flush submit",
+					   "flush done" };
+	static const char *const guest[] = { "", "guest write start", "guest write ack",
+					     "guest flush start", "guest flush done" };
+	for (size_t e = 0; e < events; e++) {
+		const struct memdisk_event *ev = memdisk_trace_event(g->md, e);
+		if (ev->kind == MEMDISK_EV_MARK && ev->id <= GUEST_WRITE_DONE) {
+			const struct guest_op *op = &g->ops[ev->arg];
+			fprintf(stderr, "  %4zu %-17s w%u %s %llu+%llu\n", e, guest[ev->id], ev->arg,
+				op->zero ? "zero" : "data", (unsigned long long)op->offset,
+				(unsigned long long)op->len);
+		} else if (ev->kind == MEMDISK_EV_MARK) {
+			fprintf(stderr, "  %4zu %-17s f%u\n", e, guest[ev->id], ev->arg);
+		} else if (ev->kind <= MEMDISK_EV_WRITE_DONE) {
+			uint64_t off, len;
+			memdisk_trace_write(g->md, ev->id, &off, &len);
+			fprintf(stderr, "  %4zu   dev %-12s #%u %llu+%llu%s\n", e, dev[ev->kind], ev->id,
+				(unsigned long long)off, (unsigned long long)len,
+				ev->arg ? " (failed)" : "");
+		} else {
+			fprintf(stderr, "  %4zu   dev %-12s #%u%s\n", e, dev[ev->kind], ev->id,
+				ev->arg ? " (failed)" : "");
+		}
+	}
+}

@@ -84,4 +84,8 @@ bool guest_sector_ok(const struct guest_model *g, uint64_t sector, const uint8_t
 bool guest_verify_image(const struct guest_model *g, struct qed_image *img,
 			uint32_t cluster_size, char *why, size_t why_len);
 
+/* Prints the first events of the memdisk trace (guest operations, device requests) to
+ * stderr: how a failing state came about. */
+void guest_print_trace(const struct guest_model *g, size_t events);
+
 #endif

@@ -206,8 +206,10 @@ static void memdisk_submit(struct blkdev *dev, struct blkdev_req *req)
 		abort();
 	struct memdisk_pending p = { .req = req, .write_id = MEMDISK_NEVER };
 	p.fail = injected_fault(md, req);
-	if (md->opts.trace && is_write(req->op) && !p.fail)
+	if (md->opts.trace && is_write(req->op)) {
 		p.write_id = trace_write(md, req);
+		md->writes[p.write_id].failed = p.fail != 0; /* traced, never lands */
+	}
 	if (req->op == BLKDEV_FLUSH) {
 		p.flush_seq = md->done_seq;
 		p.flush_id = md->flushes++;
@@ -306,6 +308,8 @@ bool memdisk_poll(void *ctx)
 		status = complete(md, &p);
 	else if (p.req->op == BLKDEV_FLUSH)
 		record(md, MEMDISK_EV_FLUSH_DONE, p.flush_id, 1); /* failed: covers nothing */
+	else if (p.write_id != MEMDISK_NEVER)
+		record(md, MEMDISK_EV_WRITE_DONE, p.write_id, 1); /* failed: never lands */
 	p.req->done(p.req, status);
 	return true;
 }

@@ -85,7 +85,7 @@ enum memdisk_event_kind {
 struct memdisk_event {
 	enum memdisk_event_kind kind;
 	uint32_t id;      /* write index for WRITE_*, flush number, or the marker kind */
-	uint32_t arg;     /* the marker's argument */
+	uint32_t arg;     /* the marker's argument; 1 on a *_DONE that failed (injected) */
 };
 
 size_t memdisk_trace_len(const struct memdisk *md);

@@ -77,7 +77,7 @@ bool memdisk_replay_step(struct memdisk_replay *r)
 		return false;
 	uint32_t k = (uint32_t)r->events++;
 	const struct memdisk_event *ev = &md->events[k];
-	if (ev->kind == MEMDISK_EV_WRITE_SUBMIT)
+	if (ev->kind == MEMDISK_EV_WRITE_SUBMIT && !md->writes[ev->id].failed)
 		r->unflushed[r->n_unflushed++] = ev->id;
 	sort_unflushed(r);
 	/* The writes this event made durable land, in order, and leave the doubtful set. */

@@ -230,33 +230,6 @@ static void qemu_img_check(struct crash_run *cr, const char *stage)
 }
 
 /* ---- enumeration ------------------------------------------------------------------- */
-static void print_trace(const struct crash_run *cr, size_t events)
-{
-	static const char *const dev[] = { "write submit", "write done", "flush submit",
-					   "flush done" };
-	static const char *const guest[] = { "", "guest write start", "guest write ack",
-					     "guest flush start", "guest flush done" };
-	for (size_t e = 0; e < events; e++) {
-		const struct memdisk_event *ev = memdisk_trace_event(cr->md, e);
-		if (ev->kind == MEMDISK_EV_MARK && ev->id <= GUEST_WRITE_DONE) {
-			const struct guest_op *op = &cr->g.ops[ev->arg];
-			fprintf(stderr, "  %4zu %-17s w%u %s %llu+%llu\n", e, guest[ev->id], ev->arg,
-				op->zero ? "zero" : "data", (unsigned long long)op->offset,
-				(unsigned long long)op->len);
-		} else if (ev->kind == MEMDISK_EV_MARK) {
-			fprintf(stderr, "  %4zu %-17s f%u\n", e, guest[ev->id], ev->arg);
-		} else if (ev->kind <= MEMDISK_EV_WRITE_DONE) {
-			uint64_t off, len;
-			memdisk_trace_write(cr->md, ev->id, &off, &len);
-			fprintf(stderr, "  %4zu   dev %-12s #%u %llu+%llu\n", e, dev[ev->kind], ev->id,
-				(unsigned long long)off, (unsigned long long)len);
-		} else {
-			fprintf(stderr, "  %4zu   dev %-12s #%u%s\n", e, dev[ev->kind], ev->id,
-				ev->arg ? " (failed)" : "");
-		}
-	}
-}
-
 static uint64_t mix(uint64_t h, uint64_t v)
 {
 	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
@@ -303,7 +276,7 @@ static void check_state(struct crash_run *cr, const struct memdisk_replay *r,
 	if (v.ok && sample)
 		qemu_img_check(cr, "after recovery");
 	if (!v.ok && cr->failures == 0 && getenv("CRASH_TRACE"))
-		print_trace(cr, r->events);
+		guest_print_trace(&cr->g, r->events);
 	if (!v.ok && ++cr->failures <= 5)
 		fprintf(stderr, "%s: cut after event %zu/%zu, keep 0x%llx of %zu, torn %d/0x%llx: %s\n",
 			cr->w->name, r->events, memdisk_trace_len(cr->md),

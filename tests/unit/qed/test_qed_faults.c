@@ -6,7 +6,7 @@
  * the device healthy again (a restart with every completed write on the disk), the image
  * must open (boot-time check), check clean after repair, and read back every write a
  * completed flush covered exactly and every other sector as its old or new content
- * (tests/support/guest_model.h).
+ * (tests/support/guest_model.h). FAULT_TRACE=1 prints the trace of each failing run.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -157,6 +157,8 @@ static uint64_t run_once(const struct workload *w, uint64_t fail_at, bool sticky
 		task_spawn(verify_task, &r);
 		CHECK(task_run_all(memdisk_poll, r.md));
 	}
+	if (!r.ok && getenv("FAULT_TRACE"))
+		guest_print_trace(&r.g, memdisk_trace_len(r.md));
 	if (!r.ok || r.bad_status)
 		fprintf(stderr, "%s: fail request %llu%s, space limit %llu: %s%s\n", w->name,
 			(unsigned long long)fail_at, sticky ? " and after" : "",
