@@ -41,6 +41,7 @@ struct tool {
 	int n_devs;
 	bool progress;              /* stderr is a terminal */
 	bool progress_shown;
+	bool mute_notices;          /* drop level-1 messages (a check that repeats them) */
 	const char *failed_msg;
 };
 

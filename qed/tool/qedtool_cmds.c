@@ -206,6 +206,7 @@ struct check_job {
 	const char *path;
 	bool json, repair;
 	int status;
+	uint64_t total_clusters;    /* virtual size in clusters */
 };
 
 static void print_check(const struct check_job *j, const struct qed_check_result *r)
@@ -217,7 +218,7 @@ static void print_check(const struct check_job *j, const struct qed_check_result
 		       "    \"corruptions\": %llu,\n    \"corruptions-fixed\": %llu,\n"
 		       "    \"allocated-clusters\": %llu,\n    \"filename\": ",
 		       (unsigned long long)r->image_end_offset,
-		       (unsigned long long)r->allocated_clusters,
+		       (unsigned long long)j->total_clusters,
 		       (unsigned long long)r->check_errors, (unsigned long long)r->leaks,
 		       (unsigned long long)left, (unsigned long long)r->corruptions_fixed,
 		       (unsigned long long)r->allocated_clusters);
@@ -226,7 +227,8 @@ static void print_check(const struct check_job *j, const struct qed_check_result
 		return;
 	}
 	if (r->corruptions_fixed)
-		printf("%llu errors were found on the image and repaired.\n",
+		printf("The following inconsistencies were found and repaired:\n\n"
+		       "    %llu corruptions\n\nDouble checking the fixed image now...\n",
 		       (unsigned long long)r->corruptions_fixed);
 	if (left)
 		printf("%llu errors were found on the image.\nData may be corrupted, or "
@@ -244,24 +246,48 @@ static void print_check(const struct check_job *j, const struct qed_check_result
 	       (unsigned long long)r->image_end_offset);
 }
 
+/* Opens and checks (repairing or not); the open's own boot-time check, when the image
+ * needs one, is muted: the explicit check reports the same findings. */
+static int open_and_check(struct check_job *j, bool repair, struct qed_check_result *r)
+{
+	struct tool_image *ti;
+	j->tool->mute_notices = true;
+	int rc = tool_open(j->tool, j->path, !repair, &ti);
+	j->tool->mute_notices = false;
+	if (rc)
+		return rc;
+	memset(r, 0, sizeof(*r));
+	struct qed_info in;
+	qed_get_info(ti->img, &in);
+	j->total_clusters = (in.image_size + in.cluster_size - 1) / in.cluster_size;
+	rc = qed_check(ti->img, repair, r);
+	tool_progress_end(j->tool);
+	if (rc)
+		fprintf(stderr, "qedtool: %s: check failed: %s\n", j->path, strerror(-rc));
+	int crc = tool_close(ti);
+	return rc ? rc : crc;
+}
+
 static void check_task(void *arg)
 {
 	struct check_job *j = arg;
-	struct tool_image *ti;
+	struct qed_check_result found, r;
 	j->status = 1;
-	if (tool_open(j->tool, j->path, !j->repair, &ti))
+	/* A read-only pass first counts what is wrong; opening read-write for the repair
+	 * may already fix it (the boot-time check), so the counts come from this pass. */
+	if (open_and_check(j, false, &found))
 		return;
-	struct qed_check_result r = { 0 };
-	int rc = qed_check(ti->img, j->repair, &r);
-	tool_progress_end(j->tool);
-	if (rc) {
-		fprintf(stderr, "qedtool: %s: check failed: %s\n", j->path, strerror(-rc));
-		tool_close(ti);
-		return;
+	r = found;
+	if (j->repair && found.corruptions + found.leaks > 0) {
+		if (open_and_check(j, true, &r))
+			return;
+		uint64_t left = r.corruptions > r.corruptions_fixed
+			? r.corruptions - r.corruptions_fixed : 0;
+		r.corruptions = found.corruptions;
+		r.corruptions_fixed = found.corruptions > left ? found.corruptions - left : 0;
 	}
 	print_check(j, &r);
-	rc = tool_close(ti);
-	if (r.check_errors || rc)
+	if (r.check_errors)
 		j->status = 1;
 	else if (r.corruptions > r.corruptions_fixed)
 		j->status = EXIT_CORRUPT;

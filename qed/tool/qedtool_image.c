@@ -44,6 +44,8 @@ void tool_log(void *ctx, int level, const char *msg)
 		}
 		return;
 	}
+	if (level == 1 && t->mute_notices)
+		return;
 	tool_progress_end(t);
 	fprintf(stderr, "%s%s\n", level == 0 ? "qedtool: " : "", msg);
 }
