@@ -49,6 +49,7 @@ l1=$(od -An -tu8 -j40 -N8 "$T/d.qed" | tr -d ' ')
 printf '\000\000\000\000\000\001\000\000' | dd of="$T/d.qed" bs=1 seek=$((l1 + 8)) conv=notrunc status=none
 expect 2 "check finds the bad L1 entry" "$Q" check "$T/d.qed"
 expect 0 "check -r repairs it" "$Q" check -r "$T/d.qed"
+grep -q "found and repaired" "$T/out" || { echo "FAIL: check -r did not report the repair"; fails=$((fails + 1)); }
 expect 0 "clean afterwards" "$Q" check "$T/d.qed"
 expect 0 "data before the damage survives" "$Q" read "$T/d.qed" 0 1
 [ "$(cat "$T/out")" = x ] || { echo "FAIL: data lost by repair"; fails=$((fails + 1)); }

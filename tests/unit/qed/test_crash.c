@@ -5,8 +5,9 @@
  * sample when there are many) and with torn writes. Each recovered image must: open
  * (with the boot-time check), check clean after repair (and again), show every write
  * acknowledged before a completed flush, show every other sector as either its old or
- * one of its new contents (never stale disk content or another cluster's data), and
- * have no allocated extent outside the clusters the workload touched.
+ * one of its new contents (never stale disk content or another cluster's data), have no
+ * allocated extent outside the clusters the workload touched, and close clean (it
+ * reopens without a check).
  *
  * CRASH_SCALE=N multiplies the sampling; QEMU_IMG_SAMPLE=0 turns off the qemu-img check
  * of a sample of recovered images; CRASH_TRACE=1 prints the trace up to the first failing
@@ -159,6 +160,16 @@ static void verify_task(void *p)
 	rc = qed_close(img);
 	if (v->ok && rc)
 		fail(v, "close failed: %lld", rc, 0);
+	if (!v->ok)
+		return;
+	/* A consistent image closes clean: it opens again without any check. */
+	struct qed_open_opts plain = open_opts;
+	plain.check_on_open = false;
+	rc = qed_open(memdisk_blkdev(v->cr->crashed), &plain, &img);
+	if (rc)
+		fail(v, "reopen after recovery needs a check again: %lld", rc, 0);
+	else
+		qed_close(img);
 }
 
 /* ---- qemu-img check of a sample of recovered images -------------------------------- */
