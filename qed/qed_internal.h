@@ -89,6 +89,20 @@ struct qed_image {
 	bool corrupt;               /* corruption seen and not repaired: keep need-check */
 };
 
+/* ---- qed_io.c: several device requests in flight from one task ------------------------ */
+#define QED_BATCH_MAX 16
+struct qed_batch {
+	struct completion done;
+	unsigned pending, used;
+	int err;                /* the first error */
+	struct blkdev_req reqs[QED_BATCH_MAX];
+};
+void qed_batch_init(struct qed_batch *b);
+/* Submits at once (after waiting for the batch when it is full). */
+void qed_batch_add(struct qed_image *img, struct qed_batch *b, enum blkdev_op op,
+		   uint64_t offset, const void *buf, size_t len);
+int qed_batch_wait(struct qed_batch *b);
+
 /* ---- qed_header.c: header encoding, validation, writes -------------------------------- */
 void qed_logf(const struct qed_image *img, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -60,6 +60,8 @@ int qed_read(struct qed_image *img, uint64_t offset, void *buf, size_t len)
 {
 	int rc = qed_check_request(img, offset, len);
 	uint8_t *p = buf;
+	struct qed_batch reads; /* data extents are read all at once */
+	qed_batch_init(&reads);
 
 	while (!rc && len > 0) {
 		struct qed_extent ext;
@@ -68,7 +70,7 @@ int qed_read(struct qed_image *img, uint64_t offset, void *buf, size_t len)
 			break;
 		switch (ext.state) {
 		case QED_EXTENT_DATA:
-			rc = blkdev_read(img->dev, ext.phys, p, ext.bytes);
+			qed_batch_add(img, &reads, BLKDEV_READ, ext.phys, p, ext.bytes);
 			break;
 		case QED_EXTENT_ZERO:
 			memset(p, 0, ext.bytes);
@@ -81,7 +83,8 @@ int qed_read(struct qed_image *img, uint64_t offset, void *buf, size_t len)
 		p += ext.bytes;
 		len -= ext.bytes;
 	}
-	return rc;
+	int rrc = qed_batch_wait(&reads);
+	return rc ? rc : rrc;
 }
 
 int qed_map(struct qed_image *img, uint64_t offset, uint64_t len,

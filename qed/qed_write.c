@@ -25,47 +25,6 @@
 
 #include "qed_internal.h"
 
-/* ---- several device writes in flight at once ------------------------------------------ */
-struct io_batch {
-	struct completion done;
-	unsigned pending;
-	int err;
-	struct blkdev_req reqs[3];
-};
-
-static void batch_req_done(struct blkdev_req *req, int status)
-{
-	struct io_batch *b = req->priv;
-	if (status && !b->err)
-		b->err = status;
-	if (--b->pending == 0)
-		completion_done(&b->done, b->err);
-}
-
-static void batch_write(struct qed_image *img, struct io_batch *b, uint64_t off,
-			const void *buf, size_t len)
-{
-	if (len == 0)
-		return;
-	struct blkdev_req *r = &b->reqs[b->pending++];
-	*r = (struct blkdev_req){
-		.op = BLKDEV_WRITE, .offset = off, .buf = (void *)(uintptr_t)buf, .len = len,
-		.done = batch_req_done, .priv = b,
-	};
-	(void)img;
-}
-
-static int batch_run(struct qed_image *img, struct io_batch *b)
-{
-	unsigned n = b->pending;
-	if (n == 0)
-		return 0;
-	/* Count first: a request may complete inside submit. */
-	for (unsigned i = 0; i < n; i++)
-		blkdev_submit(img->dev, &b->reqs[i]);
-	return completion_wait(&b->done);
-}
-
 /* Fills the bytes of a new cluster run that the write does not cover. */
 static int fill(struct qed_image *img, uint64_t pos, uint8_t *buf, size_t len, bool backing)
 {
@@ -92,12 +51,12 @@ static int write_run(struct qed_image *img, uint64_t phys, uint64_t run_pos, uin
 	if (rc)
 		goto out;
 
-	struct io_batch b = { .pending = 0, .err = 0 };
-	completion_init(&b.done);
-	batch_write(img, &b, phys, hbuf, head);
-	batch_write(img, &b, phys + head, data, len);
-	batch_write(img, &b, phys + head + len, tbuf, tail);
-	rc = batch_run(img, &b);
+	struct qed_batch b;
+	qed_batch_init(&b);
+	qed_batch_add(img, &b, BLKDEV_WRITE, phys, hbuf, head);
+	qed_batch_add(img, &b, BLKDEV_WRITE, phys + head, data, len);
+	qed_batch_add(img, &b, BLKDEV_WRITE, phys + head + len, tbuf, tail);
+	rc = qed_batch_wait(&b);
 out:
 	free(hbuf);
 	free(tbuf);
@@ -232,6 +191,8 @@ int qed_write(struct qed_image *img, uint64_t offset, const void *buf, size_t le
 		return -EROFS;
 	int rc = qed_check_request(img, offset, len);
 	const uint8_t *p = buf;
+	struct qed_batch in_place; /* in-place extents overlap with what follows */
+	qed_batch_init(&in_place);
 
 	while (!rc && len > 0) {
 		struct qed_extent ext;
@@ -240,7 +201,7 @@ int qed_write(struct qed_image *img, uint64_t offset, const void *buf, size_t le
 			break;
 		int64_t done;
 		if (ext.state == QED_EXTENT_DATA) {
-			rc = blkdev_write(img->dev, ext.phys, p, ext.bytes);
+			qed_batch_add(img, &in_place, BLKDEV_WRITE, ext.phys, p, ext.bytes);
 			done = (int64_t)ext.bytes;
 		} else {
 			done = write_allocating(img, offset, p, &ext);
@@ -253,7 +214,8 @@ int qed_write(struct qed_image *img, uint64_t offset, const void *buf, size_t le
 		p += done;
 		len -= (size_t)done;
 	}
-	return rc;
+	int wrc = qed_batch_wait(&in_place);
+	return rc ? rc : wrc;
 }
 
 /* ---- entries without data (zero clusters) ------------------------------------------- */
