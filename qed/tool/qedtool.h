@@ -18,12 +18,10 @@
 
 #define TOOL_MAX_DEVS 16  /* files open at once: an image and its backing chain */
 
-/* Exit statuses, as qemu-img check uses them. */
+/* Exit statuses of check, as qemu-img check uses them (1: an error, or check errors). */
 enum {
-	EXIT_OK = 0,
-	EXIT_FAILURE_ = 1,   /* error (or check errors) */
-	EXIT_CORRUPT = 2,
-	EXIT_LEAKS = 3,
+	EXIT_CORRUPT = 2,    /* corruption found (and not all of it repaired) */
+	EXIT_LEAKS = 3,      /* only leaked clusters */
 };
 
 /* An open image file: a QED image, or a raw file when used as a backing file. */

@@ -37,7 +37,7 @@ fresh() {
 	truncate -s $SIZE $B/ours.raw $B/qemu.raw
 }
 min() { printf '%s\n' "$@" | sort -g | head -n 1; }
-ratio() { echo "scale=2; $1 / $2" | bc; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 # case NAME: runs the four contenders REPS times, keeps the best of each.
 run_case() {
