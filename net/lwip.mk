@@ -72,3 +72,13 @@ $(HOST)/tests/net/test_tcp_echo: tests/unit/net/test_tcp_echo.c $(LWIP_HOST_TEST
 		$< $(LWIP_HOST_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_tcp_echo
 SYSTEM_TESTS += tests/system/test_net.sh
+
+# The virtio-net ring engine against a fake device, on the host lwIP.
+VNET_HOST_TEST_SRCS := tests/unit/net/lwip_host.c drivers/virtio_net_io.c
+$(HOST)/tests/drivers/test_virtio_net_io: tests/unit/drivers/test_virtio_net_io.c \
+		$(VNET_HOST_TEST_SRCS) drivers/virtio_net_priv.h $(HOST)/liblwip.a $(HOST)/libqedbox.a
+	$(call quiet,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Itests/unit/net \
+		-Idrivers -o $@ $< $(VNET_HOST_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+HOST_TESTS += $(HOST)/tests/drivers/test_virtio_net_io
