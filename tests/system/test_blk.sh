@@ -5,7 +5,8 @@
 # checks the exit status, then checks on the host what the self-test wrote.
 #   run 1: pc,  transitional devices, 512-byte blocks, scratch size not a 4 KiB multiple,
 #          scratch queue of 64 without indirect descriptors (21 requests fit the ring)
-#   run 2: q35, modern-only devices (disable-legacy=on), 4 KiB logical blocks
+#   run 2: q35, modern-only devices (disable-legacy=on), 4 KiB logical blocks, the QED
+#          disk behind a PCIe root port (bus 1: the PCI scan follows bridges)
 #   run 3: pc,  no self-test: the appliance must idle with the CPU halted
 . "$(dirname "$0")/lib.sh"
 
@@ -53,19 +54,22 @@ EOF
 
 # One run with the self-test; $1 name, $2 machine, $3 scratch bytes, $4 scratch device
 # options, $5 expected block size, $6 expected queue description, $7 scratch-only
-# device options, $8 expected peak of requests in flight (the ring's capacity).
+# device options, $8 expected peak of requests in flight (the ring's capacity), $9 extra
+# QEMU arguments, ${10} QED-disk-only device options.
 selftest_run() {
-	name=$1 machine=$2 size=$3 opts=$4 block=$5 queue=$6 depth=$8
+	name=$1 machine=$2 size=$3 opts=$4 block=$5 queue=$6 depth=$8 extra=$9 qed_opts=${10}
 	scratch=$TEST_TMP/$name-scratch.raw qed=$TEST_TMP/$name-vol.qed
 	make_scratch "$scratch" "$size"
 	qemu-img create -q -f qed "$qed" 64M || { test_fail "qemu-img create"; return; }
 	qed_bytes=$(stat -c %s "$qed")
 	qed_bytes=$((qed_bytes / 512 * 512))
-	qemu_run "$name" 300 -M "$machine" -m 256M -kernel "$ELF" -append "exit=debug selftest=scratch" \
+	# shellcheck disable=SC2086
+	qemu_run "$name" 300 -M "$machine" -m 256M -nic none -kernel "$ELF" \
+		-append "exit=debug selftest=scratch" $extra \
 		-drive "file=$scratch,format=raw,if=none,id=d0,cache=writeback" \
 		-device "virtio-blk-pci,drive=d0,serial=scratch$opts$7" \
 		-drive "file=$qed,format=raw,if=none,id=d1,cache=writethrough" \
-		-device "virtio-blk-pci,drive=d1,serial=qedvol,write-cache=off,config-wce=off$opts"
+		-device "virtio-blk-pci,drive=d1,serial=qedvol,write-cache=off,config-wce=off$opts$qed_opts"
 	expect_line "^pci: 00:00\.0 8086:"
 	expect_line "^pci: [0-9a-f:.]+ 1af4:10(01|42) .*virtio-blk"
 	expect_line "^disk: 2 virtio-blk disks"
@@ -80,9 +84,11 @@ selftest_run() {
 	qemu-img check -q "$qed" || test_fail "$name: the QED image was changed"
 }
 
-selftest_run pc pc $((32 * 1024 * 1024 + 3 * 512)) "" 512 "64" ",queue-size=64,indirect_desc=off" 21
+selftest_run pc pc $((32 * 1024 * 1024 + 3 * 512)) "" 512 "64" ",queue-size=64,indirect_desc=off" 21 "" ""
 selftest_run q35 q35 $((32 * 1024 * 1024 + 3 * 4096)) \
-	",disable-legacy=on,logical_block_size=4096,physical_block_size=4096" 4096 "256 indirect" "" 256
+	",disable-legacy=on,logical_block_size=4096,physical_block_size=4096" 4096 "256 indirect" "" 256 \
+	"-device pcie-root-port,id=rp1,chassis=1,slot=1" ",bus=rp1"
+expect_line "^pci: 01:00\.0 1af4:1042 .*virtio-blk"
 
 # A wrong serial fails cleanly.
 make_scratch "$TEST_TMP/other.raw" $((16 * 1024 * 1024))
