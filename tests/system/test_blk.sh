@@ -90,13 +90,22 @@ selftest_run q35 q35 $((32 * 1024 * 1024 + 3 * 4096)) \
 	"-device pcie-root-port,id=rp1,chassis=1,slot=1" ",bus=rp1"
 expect_line "^pci: 01:00\.0 1af4:1042 .*virtio-blk"
 
-# A wrong serial fails cleanly.
+# A wrong serial fails cleanly; a read-only disk says so (VIRTIO_BLK_F_RO) and is not
+# self-tested.
 make_scratch "$TEST_TMP/other.raw" $((16 * 1024 * 1024))
 qemu_run noserial 120 -M pc -m 256M -kernel "$ELF" -append "exit=debug selftest=nosuchdisk" \
 	-drive "file=$TEST_TMP/other.raw,format=raw,if=none,id=d0" \
 	-device "virtio-blk-pci,drive=d0,serial=other"
 expect_line "^selftest nosuchdisk: FAIL"
 expect_status 3
+qemu_run readonly 120 -M pc -m 256M -kernel "$ELF" -append "exit=debug selftest=other" \
+	-drive "file=$TEST_TMP/other.raw,format=raw,if=none,id=d0,readonly=on" \
+	-device "virtio-blk-pci,drive=d0,serial=other"
+expect_line "^disk 0: serial=other capacity=16777216 block=512 .* ro( |$)"
+expect_line "^selftest other: FAIL"
+expect_status 3
+python3 -c "import sys; sys.exit(open(sys.argv[1],'rb').read() != b'\xee' * (16 << 20))" \
+	"$TEST_TMP/other.raw" || test_fail "readonly: the read-only disk was changed"
 
 # Idle: after boot the CPU halts; QEMU's CPU time over 3 s stays small.
 qemu_start idle 120 -M pc -m 256M -kernel "$ELF" -append "exit=debug" \
