@@ -111,21 +111,27 @@ static int reset_device(struct virtio_dev *vdev)
 int virtio_pci_init(struct virtio_dev *vdev, struct pci_dev *pci)
 {
 	*vdev = (struct virtio_dev){ .pci = pci, .type = virtio_pci_device_type(pci) };
-	pci_enable(pci, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	/* Bus mastering only after the reset: until then the device may still be working
+	 * on rings a boot loader left in memory that is ours now. */
+	pci_enable(pci, PCI_COMMAND_MEMORY);
 	find_structures(vdev);
 	if (!vdev->common || !vdev->notify_base || !vdev->isr)
 		return -ENODEV;
 	int rc = reset_device(vdev);
 	if (rc)
 		return rc;
-	rc = pci_msix_enable(pci, &vdev->msix_entries);
-	if (rc)
-		return -EIO;
+	pci_enable(pci, PCI_COMMAND_MASTER);
+	/* Without MSI-X (QEMU's -nic gives virtio-net none) the device cannot wake the CPU:
+	 * msix_entries stays 0 and the driver wakes the loop itself (loop_wake_at). */
+	if (pci_msix_enable(pci, &vdev->msix_entries) != 0)
+		vdev->msix_entries = 0;
 	/* Entry 0 for configuration changes, entry 1 (when there is one) for the queues. */
-	vdev->queue_vector = vdev->msix_entries > 1 ? 1 : 0;
+	vdev->queue_vector = vdev->msix_entries == 0 ? VIRTIO_MSI_NO_VECTOR
+			     : vdev->msix_entries > 1 ? 1 : 0;
 	set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	set_status(vdev, VIRTIO_CONFIG_S_DRIVER);
-	wr16(vdev->common, COMMON_OFF(msix_config), 0);
+	if (vdev->msix_entries > 0)
+		wr16(vdev->common, COMMON_OFF(msix_config), 0);
 	vdev->num_queues = rd16(vdev->common, COMMON_OFF(num_queues));
 	return 0;
 }
@@ -195,7 +201,8 @@ int virtio_setup_queue(struct virtio_dev *vdev, uint16_t index, struct virtqueue
 	wr64(c, COMMON_OFF(queue_driver), virtqueue_avail_addr(vq));
 	wr64(c, COMMON_OFF(queue_device), virtqueue_used_addr(vq));
 	wr16(c, COMMON_OFF(queue_msix_vector), vdev->queue_vector);
-	if (rd16(c, COMMON_OFF(queue_msix_vector)) != vdev->queue_vector) {
+	if (vdev->msix_entries > 0 &&
+	    rd16(c, COMMON_OFF(queue_msix_vector)) != vdev->queue_vector) {
 		virtqueue_destroy(vq);
 		return -EIO; /* without a vector the CPU would never wake for this queue */
 	}

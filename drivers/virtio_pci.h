@@ -44,7 +44,7 @@ struct virtio_dev {
 	uint64_t device_features;      /* what the device offered */
 	uint64_t features;             /* what was negotiated */
 	uint16_t num_queues;
-	unsigned msix_entries;         /* MSI-X table size */
+	unsigned msix_entries;         /* MSI-X table size; 0: no interrupts (polled) */
 	uint16_t queue_vector;         /* MSI-X entry used by every queue */
 };
 
@@ -53,8 +53,9 @@ uint16_t virtio_pci_device_type(const struct pci_dev *d);
 
 /* Maps the capability structures, enables bus mastering and MSI-X, resets the device
  * (status 0, waited for) and sets ACKNOWLEDGE | DRIVER. 0; -ENODEV when the function
- * lacks the modern capabilities; -ETIMEDOUT when the reset never completes; -EIO when
- * MSI-X cannot be used. */
+ * lacks the modern capabilities; -ETIMEDOUT when the reset never completes. A device
+ * without usable MSI-X is still set up, with msix_entries 0: it cannot wake the CPU,
+ * so its driver must ask the loop to wake it (loop_wake_at) while it has work. */
 int virtio_pci_init(struct virtio_dev *vdev, struct pci_dev *pci);
 
 /* Accepts the offered subset of wanted plus VIRTIO_F_VERSION_1 and sets FEATURES_OK.
