@@ -92,6 +92,8 @@ static inline uint64_t rdtsc(void)
 void paging_init(const struct boot_info *bi);
 /* From then on, page-table pages beyond the static pool come from the heap. */
 void paging_heap_ready(void);
+/* The first physical address that cannot be mapped (the CPU's physical address width). */
+uint64_t paging_address_limit(void);
 
 /* ---- syscalls.c: newlib's heap ------------------------------------------------------------ */
 void heap_init(const struct boot_info *bi);

@@ -17,6 +17,7 @@ static const struct config_key known_keys[] = {
 	{ "exit", "debug: power-off ends QEMU through isa-debug-exit (port 0xf4) with status (code << 1) | 1" },
 	{ "poweroff", "ready: power off once booted; idle: power off when no task is left and the loop goes idle" },
 	{ "looptest", "N: test the event loop (a task, N wakeups of a 20 ms timer), then power off" },
+	{ "mmiotest", "map device memory at the top of the physical address space (tests mmio_map)" },
 	{ "crashtest", "ud2, pf, null, stack or de: raise that CPU fault after boot (tests the exception report)" },
 	{ "help", "print this table of command-line keys at boot" },
 	/* drivers/ */

@@ -54,6 +54,13 @@ echo "# idle appliance: $((after - before)) CPU ticks of 1/$hz s in 2 s"
 kill -0 "$QEMU_PID" 2>/dev/null || test_fail "idle: the appliance stopped by itself"
 qemu_wait_exit 1
 
+# mmio_map() at the top of the physical address space (PML4 and PDPT entries far from
+# RAM), and its refusal beyond the CPU's physical address width.
+qemu_run "mmio" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug poweroff=ready mmiotest"
+expect_status 1
+expect_line "^qedbox: mmiotest: 0x[0-9a-f]+f000 mapped \(read 0x[0-9a-f]+\), 0x[0-9a-f]+ refused"
+expect_line "^qedbox: ready"
+
 # The event loop: a task runs, a poller's timer wakes the halted CPU ten times (20 ms
 # apart), then the loop stops; about one halt per wakeup means it slept, not spun.
 qemu_run "looptest" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug looptest=10"
@@ -69,6 +76,9 @@ expect_line "^ rax=0x[0-9a-f]{16} rbx="
 qemu_run "pf" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=pf"
 expect_status 5
 expect_line "^qedbox: fatal CPU exception: page fault vector=0x000000000000000e .* cr2=0x00007ff000000000"
+qemu_run "de" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=de"
+expect_status 5
+expect_line "^qedbox: fatal CPU exception: divide error vector=0x0000000000000000"
 # Page 0 is unmapped: a NULL read faults.
 qemu_run "null" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=null"
 expect_status 5
