@@ -10,32 +10,32 @@
 #include "boot.h"
 #include "platform.h"
 
-#define MSR_APIC_BASE 0x1b
-#define APIC_BASE_ENABLE (1ull << 11)
+#define MSR_APIC_BASE	       0x1b
+#define APIC_BASE_ENABLE       (1ull << 11)
 #define APIC_BASE_ADDRESS_MASK 0x000ffffffffff000ull
-#define APIC_ID 0x20
-#define APIC_TPR 0x80
-#define APIC_EOI 0xb0
-#define APIC_SVR 0xf0
-#define APIC_LVT_TIMER 0x320
-#define APIC_LVT_ERROR 0x370
-#define APIC_TIMER_INITIAL 0x380
-#define APIC_TIMER_CURRENT 0x390
-#define APIC_TIMER_DIVIDE 0x3e0
-#define APIC_SVR_ENABLE 0x100
-#define APIC_LVT_MASKED 0x10000
-#define APIC_DIVIDE_BY_16 0x3
-#define MSI_ADDRESS_BASE 0xfee00000ull
-#define CALIBRATION_NS 10000000ull
+#define APIC_ID		       0x20
+#define APIC_TPR	       0x80
+#define APIC_EOI	       0xb0
+#define APIC_SVR	       0xf0
+#define APIC_LVT_TIMER	       0x320
+#define APIC_LVT_ERROR	       0x370
+#define APIC_TIMER_INITIAL     0x380
+#define APIC_TIMER_CURRENT     0x390
+#define APIC_TIMER_DIVIDE      0x3e0
+#define APIC_SVR_ENABLE	       0x100
+#define APIC_LVT_MASKED	       0x10000
+#define APIC_DIVIDE_BY_16      0x3
+#define MSI_ADDRESS_BASE       0xfee00000ull
+#define CALIBRATION_NS	       10000000ull
 
-#define PIC1_COMMAND 0x20
-#define PIC1_DATA 0x21
-#define PIC2_COMMAND 0xa0
-#define PIC2_DATA 0xa1
-#define PIC_ICW1_INIT_ICW4 0x11
-#define PIC_ICW4_8086 0x01
-#define PIT_CHANNEL0 0x40
-#define PIT_COMMAND 0x43
+#define PIC1_COMMAND	     0x20
+#define PIC1_DATA	     0x21
+#define PIC2_COMMAND	     0xa0
+#define PIC2_DATA	     0xa1
+#define PIC_ICW1_INIT_ICW4   0x11
+#define PIC_ICW4_8086	     0x01
+#define PIT_CHANNEL0	     0x40
+#define PIT_COMMAND	     0x43
 #define PIT_CH0_ONESHOT_LOHI 0x30
 
 volatile uint32_t *lapic_eoi_register; /* read by irq_wakeup_entry (vectors.S) */

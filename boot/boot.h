@@ -15,13 +15,13 @@
 #include "bootdefs.h"
 
 /* ---- boot information (bootinfo.c), filled from the PVH or multiboot2 structures ------ */
-#define MEM_RAM 1 /* region types as in the e820 / PVH / multiboot2 maps */
-#define MEM_RESERVED 2
-#define MEM_ACPI 3
-#define MEM_NVS 4
+#define MEM_RAM		 1 /* region types as in the e820 / PVH / multiboot2 maps */
+#define MEM_RESERVED	 2
+#define MEM_ACPI	 3
+#define MEM_NVS		 4
 #define BOOT_MAX_REGIONS 64
 #define BOOT_MAX_CMDLINE 2048
-#define BOOT_MAX_BUSY 4
+#define BOOT_MAX_BUSY	 4
 
 struct mem_region {
 	uint64_t base, len;
@@ -33,7 +33,7 @@ struct boot_info {
 	struct mem_region map[BOOT_MAX_REGIONS];
 	unsigned map_count;
 	char cmdline[BOOT_MAX_CMDLINE];
-	uint64_t rsdp;                        /* ACPI RSDP, 0 if the loader gave none */
+	uint64_t rsdp;			       /* ACPI RSDP, 0 if the loader gave none */
 	struct mem_region busy[BOOT_MAX_BUSY]; /* boot structures the heap must avoid */
 	unsigned busy_count;
 };
@@ -45,6 +45,7 @@ extern struct boot_info boot_info;
 
 /* Linker symbols (linker.ld). */
 extern char __image_start[], __image_end[];
+extern char boot_stack_guard[]; /* start.S: the page below the boot stack */
 
 /* ---- console.c: COM1 ------------------------------------------------------------------ */
 void console_init(void);
@@ -65,7 +66,9 @@ _Noreturn void exception_report(const struct exception_frame *f);
 
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
 }
 static inline uint64_t rdmsr(uint32_t msr)
 {
@@ -89,6 +92,8 @@ static inline uint64_t rdtsc(void)
 void paging_init(const struct boot_info *bi);
 /* From then on, page-table pages beyond the static pool come from the heap. */
 void paging_heap_ready(void);
+/* The first physical address that cannot be mapped (the CPU's physical address width). */
+uint64_t paging_address_limit(void);
 
 /* ---- syscalls.c: newlib's heap ------------------------------------------------------------ */
 void heap_init(const struct boot_info *bi);
@@ -103,6 +108,10 @@ uint64_t clock_wall_epoch_ns(void); /* wall-clock time at boot (from the RTC), n
 void apic_init(void);
 /* Arms the LAPIC timer to interrupt (VECTOR_WAKEUP) after about ns; 0 disarms it. */
 void apic_timer_arm(uint64_t ns);
+
+/* ---- loop.c, looptest.c ----------------------------------------------------------------- */
+unsigned loop_halt_count(void); /* times the loop halted the CPU since boot */
+void looptest_start(const char *count);
 
 /* ---- power.c ------------------------------------------------------------------------------- */
 void power_init(const struct boot_info *bi);

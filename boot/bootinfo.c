@@ -29,9 +29,9 @@ struct hvm_memmap_entry {
 	uint32_t type, reserved;
 };
 
-#define MB2_TAG_END 0
-#define MB2_TAG_CMDLINE 1
-#define MB2_TAG_MMAP 6
+#define MB2_TAG_END	 0
+#define MB2_TAG_CMDLINE	 1
+#define MB2_TAG_MMAP	 6
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
 
@@ -55,13 +55,13 @@ static void add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32
 {
 	if (len == 0 || bi->map_count == BOOT_MAX_REGIONS)
 		return;
-	bi->map[bi->map_count++] = (struct mem_region){ base, len, type };
+	bi->map[bi->map_count++] = (struct mem_region){base, len, type};
 }
 
 static void add_busy(struct boot_info *bi, uint64_t base, uint64_t len)
 {
 	if (bi->busy_count < BOOT_MAX_BUSY)
-		bi->busy[bi->busy_count++] = (struct mem_region){ base, len, 0 };
+		bi->busy[bi->busy_count++] = (struct mem_region){base, len, 0};
 }
 
 static void copy_cmdline(struct boot_info *bi, const char *s)
@@ -115,7 +115,8 @@ static int parse_multiboot2(uint64_t info, struct boot_info *bi)
 			copy_cmdline(bi, (const char *)(tag + 1));
 		else if (tag->type == MB2_TAG_MMAP)
 			parse_mb2_mmap(tag, bi);
-		else if ((tag->type == MB2_TAG_ACPI_OLD && !bi->rsdp) || tag->type == MB2_TAG_ACPI_NEW)
+		else if ((tag->type == MB2_TAG_ACPI_OLD && !bi->rsdp) ||
+			 tag->type == MB2_TAG_ACPI_NEW)
 			bi->rsdp = (uint64_t)(tag + 1);
 		off += (tag->size + 7) & ~7u;
 	}

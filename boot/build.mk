@@ -5,7 +5,7 @@
 # start.S first: the link puts its object first (STYLE.md).
 FW_SRCS += boot/start.S boot/vectors.S boot/setup.c boot/console.c boot/cpu.c \
 	boot/bootinfo.c boot/paging.c boot/syscalls.c boot/clock.c boot/rtc.c boot/apic.c \
-	boot/power.c boot/config_keys.c boot/loop.c boot/hooks.c boot/main.c
+	boot/power.c boot/config_keys.c boot/loop.c boot/looptest.c boot/hooks.c boot/main.c
 PORTABLE_SRCS += boot/config.c
 HOST_TESTS += $(HOST)/tests/boot/test_config
 SYSTEM_TESTS += tests/system/test_boot.sh

@@ -9,23 +9,23 @@
 #include "boot.h"
 #include "platform.h"
 
-#define CPUID_HYPERVISOR_BASE 0x40000000
-#define CPUID_KVM_FEATURES 0x40000001
+#define CPUID_HYPERVISOR_BASE	 0x40000000
+#define CPUID_KVM_FEATURES	 0x40000001
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
-#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
-#define KVM_SIGNATURE_EBX 0x4b4d564b /* "KVMKVMKVM\0\0\0" */
-#define KVM_SIGNATURE_ECX 0x564b4d56
-#define KVM_SIGNATURE_EDX 0x0000004d
+#define MSR_KVM_SYSTEM_TIME_NEW	 0x4b564d01
+#define KVM_SIGNATURE_EBX	 0x4b4d564b /* "KVMKVMKVM\0\0\0" */
+#define KVM_SIGNATURE_ECX	 0x564b4d56
+#define KVM_SIGNATURE_EDX	 0x0000004d
 
-#define PIT_HZ 1193182
-#define PIT_CHANNEL2 0x42
-#define PIT_COMMAND 0x43
+#define PIT_HZ		     1193182
+#define PIT_CHANNEL2	     0x42
+#define PIT_COMMAND	     0x43
 #define PIT_CH2_ONESHOT_LOHI 0xb0 /* channel 2, lobyte/hibyte, mode 0, binary */
-#define PORT_NMI_SC 0x61
-#define NMI_SC_GATE2 0x01
-#define NMI_SC_SPEAKER 0x02
-#define NMI_SC_OUT2 0x20
-#define CALIBRATION_MS 10
+#define PORT_NMI_SC	     0x61
+#define NMI_SC_GATE2	     0x01
+#define NMI_SC_SPEAKER	     0x02
+#define NMI_SC_OUT2	     0x20
+#define CALIBRATION_MS	     10
 
 struct pvclock_time_info { /* written by the host */
 	uint32_t version, pad0;
@@ -63,7 +63,8 @@ static uint64_t kvmclock_read(void)
 		uint64_t delta = rdtsc() - pvclock.tsc_timestamp;
 		int shift = pvclock.tsc_shift;
 		delta = shift < 0 ? delta >> -shift : delta << shift;
-		ns = pvclock.system_time + (uint64_t)(((unsigned __int128)delta * pvclock.tsc_to_system_mul) >> 32);
+		ns = pvclock.system_time +
+		     (uint64_t)(((unsigned __int128)delta * pvclock.tsc_to_system_mul) >> 32);
 		__asm__ volatile("" ::: "memory");
 	} while ((version & 1) || version != pvclock.version); /* odd: host is updating */
 	return ns;

@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #define CONFIG_MAX_SETTINGS 64
-#define CONFIG_MAX_TEXT 2048 /* bytes of keys and values, terminators included */
+#define CONFIG_MAX_TEXT	    2048 /* bytes of keys and values, terminators included */
 
 struct config_setting {
 	const char *key, *value;

@@ -11,11 +11,14 @@
 #include "config.h"
 #include "platform.h"
 
+/* clang-format off */
 static const struct config_key known_keys[] = {
 	/* boot/ */
 	{ "exit", "debug: power-off ends QEMU through isa-debug-exit (port 0xf4) with status (code << 1) | 1" },
 	{ "poweroff", "ready: power off once booted; idle: power off when no task is left and the loop goes idle" },
-	{ "crashtest", "ud2, pf or de: raise that CPU exception after boot (tests the exception report)" },
+	{ "looptest", "N: test the event loop (a task, N wakeups of a 20 ms timer), then power off" },
+	{ "mmiotest", "map device memory at the top of the physical address space (tests mmio_map)" },
+	{ "crashtest", "ud2, pf, null, stack or de: raise that CPU fault after boot (tests the exception report)" },
 	{ "help", "print this table of command-line keys at boot" },
 	/* drivers/ */
 	{ "selftest", "SERIAL: self-test of that virtio-blk disk (OVERWRITES it), then power off" },
@@ -25,6 +28,8 @@ static const struct config_key known_keys[] = {
 	{ "tcp_echo", "PORT: TCP echo service on PORT (tests the network path)" },
 	{ "iperf", "start lwIP's iperf2 server on port 5001 (throughput test)" },
 };
+/* clang-format on */
+#define KNOWN_KEYS (sizeof(known_keys) / sizeof(known_keys[0]))
 
 static struct config boot_config;
 
@@ -45,7 +50,7 @@ unsigned config_report_unknown(void)
 	unsigned unknown = 0;
 	for (unsigned i = 0; i < boot_config.count; i++) {
 		const char *key = boot_config.settings[i].key;
-		if (!config_key_known(known_keys, sizeof(known_keys) / sizeof(known_keys[0]), key)) {
+		if (!config_key_known(known_keys, KNOWN_KEYS, key)) {
 			printf("qedbox: unknown command-line key '%s' (ignored)\n", key);
 			unknown++;
 		}
@@ -56,6 +61,6 @@ unsigned config_report_unknown(void)
 void config_print_keys(void)
 {
 	printf("qedbox: command-line keys:\n");
-	for (size_t i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
+	for (size_t i = 0; i < KNOWN_KEYS; i++)
 		printf("  %-12s %s\n", known_keys[i].key, known_keys[i].help);
 }

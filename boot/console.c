@@ -6,16 +6,16 @@
 #include "boot.h"
 #include "platform.h"
 
-#define COM1 0x3f8
-#define UART_DATA 0
-#define UART_IER 1
-#define UART_FCR 2
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
-#define LCR_DLAB 0x80
-#define LCR_8N1 0x03
-#define LSR_THR_EMPTY 0x20
+#define COM1			  0x3f8
+#define UART_DATA		  0
+#define UART_IER		  1
+#define UART_FCR		  2
+#define UART_LCR		  3
+#define UART_MCR		  4
+#define UART_LSR		  5
+#define LCR_DLAB		  0x80
+#define LCR_8N1			  0x03
+#define LSR_THR_EMPTY		  0x20
 #define UART_CLOCK_DIVISOR_115200 1
 
 void console_init(void)

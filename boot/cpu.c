@@ -11,13 +11,13 @@
 #include "boot.h"
 #include "platform.h"
 
-#define IDT_ENTRIES 256
+#define IDT_ENTRIES	       256
 #define GATE_INTERRUPT_PRESENT 0x8e
-#define TSS_AVAILABLE_PRESENT 0x89
-#define IST_FAULT 1
-#define VECTOR_NMI 2
-#define VECTOR_DOUBLE_FAULT 8
-#define VECTOR_MACHINE_CHECK 18
+#define TSS_AVAILABLE_PRESENT  0x89
+#define IST_FAULT	       1
+#define VECTOR_NMI	       2
+#define VECTOR_DOUBLE_FAULT    8
+#define VECTOR_MACHINE_CHECK   18
 
 struct idt_gate {
 	uint16_t offset_low, selector;
@@ -49,23 +49,40 @@ static struct tss tss __attribute__((aligned(16)));
 static uint8_t fault_stack[FAULT_STACK_SIZE] __attribute__((aligned(16)));
 
 static const char *const exception_names[32] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
-	"invalid opcode", "device not available", "double fault", "coprocessor overrun",
-	"invalid TSS", "segment not present", "stack fault", "general protection",
-	"page fault", "reserved", "x87 FPU error", "alignment check", "machine check",
-	"SIMD exception", "virtualization", "control protection",
+    "divide error",
+    "debug",
+    "NMI",
+    "breakpoint",
+    "overflow",
+    "bound range",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack fault",
+    "general protection",
+    "page fault",
+    "reserved",
+    "x87 FPU error",
+    "alignment check",
+    "machine check",
+    "SIMD exception",
+    "virtualization",
+    "control protection",
 };
 
 void cpu_set_interrupt_gate(uint8_t vector, void (*entry)(void), int ist)
 {
 	uint64_t a = (uint64_t)entry;
 	idt[vector] = (struct idt_gate){
-		.offset_low = (uint16_t)a,
-		.selector = GDT_KERNEL_CODE,
-		.ist = (uint8_t)ist,
-		.type = GATE_INTERRUPT_PRESENT,
-		.offset_mid = (uint16_t)(a >> 16),
-		.offset_high = (uint32_t)(a >> 32),
+	    .offset_low = (uint16_t)a,
+	    .selector = GDT_KERNEL_CODE,
+	    .ist = (uint8_t)ist,
+	    .type = GATE_INTERRUPT_PRESENT,
+	    .offset_mid = (uint16_t)(a >> 16),
+	    .offset_high = (uint32_t)(a >> 32),
 	};
 }
 
@@ -76,8 +93,8 @@ static void tss_load(void)
 	tss.iomap_base = sizeof(tss); /* no I/O bitmap */
 	/* A 16-byte system descriptor in boot_gdt[3..4] (GDT_TSS). */
 	boot_gdt[GDT_TSS / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 |
-				(uint64_t)TSS_AVAILABLE_PRESENT << 40 | ((limit >> 16) & 0xf) << 48 |
-				((base >> 24) & 0xff) << 56;
+				(uint64_t)TSS_AVAILABLE_PRESENT << 40 |
+				((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
 	boot_gdt[GDT_TSS / 8 + 1] = base >> 32;
 	__asm__ volatile("ltr %w0" : : "r"(GDT_TSS));
 }
@@ -86,14 +103,15 @@ void cpu_init(void)
 {
 	tss_load();
 	for (int v = 0; v < 32; v++) {
-		bool own_stack = v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT || v == VECTOR_MACHINE_CHECK;
+		bool own_stack =
+		    v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT || v == VECTOR_MACHINE_CHECK;
 		cpu_set_interrupt_gate((uint8_t)v, exception_stubs[v], own_stack ? IST_FAULT : 0);
 	}
 	for (int v = VECTOR_PIC_BASE; v < VECTOR_PIC_BASE + 16; v++)
 		cpu_set_interrupt_gate((uint8_t)v, irq_ignore_entry, 0);
 	cpu_set_interrupt_gate(VECTOR_WAKEUP, irq_wakeup_entry, 0);
 	cpu_set_interrupt_gate(VECTOR_SPURIOUS, irq_ignore_entry, 0);
-	struct descriptor_pointer p = { sizeof(idt) - 1, (uint64_t)idt };
+	struct descriptor_pointer p = {sizeof(idt) - 1, (uint64_t)idt};
 	__asm__ volatile("lidt %0" : : "m"(p));
 }
 
@@ -101,7 +119,8 @@ _Noreturn void exception_report(const struct exception_frame *f)
 {
 	uint64_t cr2;
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector] : "?";
+	const char *name =
+	    f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector] : "?";
 	console_puts("\nqedbox: fatal CPU exception: ");
 	console_puts(name);
 	console_hex("vector", f->vector);

@@ -7,5 +7,9 @@
  */
 #include "hooks.h"
 
-__attribute__((weak)) void drivers_init(void) {}
-__attribute__((weak)) void net_init(void) {}
+__attribute__((weak)) void drivers_init(void)
+{
+}
+__attribute__((weak)) void net_init(void)
+{
+}

@@ -26,6 +26,7 @@ static struct poller pollers[LOOP_MAX_POLLERS];
 static unsigned poller_count;
 static bool stop_requested, stop_when_idle;
 static int stop_status, idle_status;
+static unsigned halts;
 static uint64_t wake_deadline; /* earliest clock_ns() asked for since the last halt; 0: none */
 
 void loop_add_poller(bool (*poll)(void *ctx), void *ctx)
@@ -34,7 +35,7 @@ void loop_add_poller(bool (*poll)(void *ctx), void *ctx)
 		printf("qedbox: more than %d pollers\n", LOOP_MAX_POLLERS);
 		platform_poweroff(PLATFORM_EXIT_FAILURE);
 	}
-	pollers[poller_count++] = (struct poller){ poll, ctx };
+	pollers[poller_count++] = (struct poller){poll, ctx};
 }
 
 void loop_wake_at(uint64_t ns)
@@ -79,9 +80,15 @@ static void idle_wait(void)
 			return;
 		apic_timer_arm(deadline - now);
 	}
+	halts++;
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 	if (deadline)
 		apic_timer_arm(0);
+}
+
+unsigned loop_halt_count(void)
+{
+	return halts;
 }
 
 int loop_run(void)

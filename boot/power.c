@@ -12,32 +12,42 @@
 #include "boot.h"
 #include "platform.h"
 
-#define DEBUG_EXIT_PORT 0xf4
-#define QEMU_PM1A_CNT 0x604
-#define PM1_SLP_EN (1u << 13)
+#define DEBUG_EXIT_PORT	  0xf4
+#define QEMU_PM1A_CNT	  0x604
+#define PM1_SLP_EN	  (1u << 13)
 #define PM1_SLP_TYP_SHIFT 10
-#define BIOS_AREA_START 0xe0000
-#define BIOS_AREA_END 0x100000
-#define ACPI_TABLE_MAX (1u << 20) /* larger "tables" are garbage */
+#define BIOS_AREA_START	  0xe0000
+#define BIOS_AREA_END	  0x100000
+#define ACPI_TABLE_MAX	  (1u << 20) /* larger "tables" are garbage */
 
 /* Offsets in the ACPI structures (ACPI 6.x, sections 5.2.5-5.2.9). */
-#define RSDP_REVISION 15
-#define RSDP_RSDT 16
-#define RSDP_XSDT 24
-#define SDT_LENGTH 4
+#define RSDP_REVISION	15
+#define RSDP_RSDT	16
+#define RSDP_XSDT	24
+#define SDT_LENGTH	4
 #define SDT_HEADER_SIZE 36
-#define FADT_DSDT 40
-#define FADT_PM1A_CNT 64
-#define FADT_PM1B_CNT 68
-#define AML_PACKAGE_OP 0x12
+#define FADT_DSDT	40
+#define FADT_PM1A_CNT	64
+#define FADT_PM1B_CNT	68
+#define AML_PACKAGE_OP	0x12
 #define AML_BYTE_PREFIX 0x0a
-#define AML_ONE_OP 0x01
+#define AML_ONE_OP	0x01
 
 static uint16_t pm1a_cnt = QEMU_PM1A_CNT, pm1b_cnt;
 static uint16_t slp_typ_a, slp_typ_b;
 
-static uint32_t read32(uint64_t a) { uint32_t v; memcpy(&v, (const void *)a, 4); return v; }
-static uint64_t read64(uint64_t a) { uint64_t v; memcpy(&v, (const void *)a, 8); return v; }
+static uint32_t read32(uint64_t a)
+{
+	uint32_t v;
+	memcpy(&v, (const void *)a, 4);
+	return v;
+}
+static uint64_t read64(uint64_t a)
+{
+	uint64_t v;
+	memcpy(&v, (const void *)a, 8);
+	return v;
+}
 
 static uint64_t rsdp_find(uint64_t given)
 {
@@ -60,7 +70,8 @@ static uint64_t fadt_find(uint64_t rsdp)
 {
 	uint64_t sdt = 0;
 	unsigned entry_size = 4;
-	if (*(const uint8_t *)(rsdp + RSDP_REVISION) >= 2 && table_plausible(read64(rsdp + RSDP_XSDT)))
+	if (*(const uint8_t *)(rsdp + RSDP_REVISION) >= 2 &&
+	    table_plausible(read64(rsdp + RSDP_XSDT)))
 		sdt = read64(rsdp + RSDP_XSDT), entry_size = 8;
 	else
 		sdt = read32(rsdp + RSDP_RSDT);
@@ -98,7 +109,7 @@ static void s5_from_dsdt(uint64_t dsdt)
 			continue;
 		const uint8_t *p = aml + i + 5;
 		p += 1 + (*p >> 6); /* PkgLength: bits 7-6 count its extra bytes */
-		p += 1;             /* NumElements */
+		p += 1;		    /* NumElements */
 		p = aml_small_int(p, &slp_typ_a);
 		aml_small_int(p, &slp_typ_b);
 		return;

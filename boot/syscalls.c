@@ -43,7 +43,8 @@ void heap_init(const struct boot_info *bi)
 			continue;
 		uint64_t base = bi->map[i].base, len = bi->map[i].len;
 		carve(&base, &len, 0, LOW_MEMORY_END);
-		carve(&base, &len, (uint64_t)__image_start, (uint64_t)(__image_end - __image_start));
+		carve(&base, &len, (uint64_t)__image_start,
+		      (uint64_t)(__image_end - __image_start));
 		for (unsigned b = 0; b < bi->busy_count; b++)
 			carve(&base, &len, bi->busy[b].base, bi->busy[b].len);
 		if (len > best_len)
@@ -64,7 +65,8 @@ void heap_region(uint64_t *base, uint64_t *len)
 
 void *sbrk(ptrdiff_t incr)
 {
-	if ((incr > 0 && incr > heap_end - heap_break) || (incr < 0 && -incr > heap_break - heap_start)) {
+	if ((incr > 0 && incr > heap_end - heap_break) ||
+	    (incr < 0 && -incr > heap_break - heap_start)) {
 		errno = ENOMEM;
 		return (void *)-1;
 	}
@@ -103,7 +105,7 @@ int fstat(int fd, struct stat *st)
 		errno = EBADF;
 		return -1;
 	}
-	*st = (struct stat){ .st_mode = S_IFCHR };
+	*st = (struct stat){.st_mode = S_IFCHR};
 	return 0;
 }
 
@@ -146,8 +148,12 @@ void _exit(int status)
 }
 
 /* newlib's exit() runs these around the (absent) constructors and destructors. */
-void _init(void) {}
-void _fini(void) {}
+void _init(void)
+{
+}
+void _fini(void)
+{
+}
 
 #define ALIAS(name) __typeof__(name) _##name __attribute__((alias(#name)))
 ALIAS(sbrk);

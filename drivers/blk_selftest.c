@@ -4,13 +4,14 @@
  *
  * Layout on the disk (bytes; the system test checks the same regions on the host):
  *   [0, 256 KiB)            64 concurrent 4 KiB writes        pattern
- *   [1 MiB, 2 MiB)          one 1 MiB write                   pattern
+ *   [1 MiB, 2 MiB)          one 1 MiB write, concurrent too   pattern
  *   [3 MiB, 3 MiB + 64 KiB) pattern, then WRITE_ZEROES        zeros (pattern if the
  *                                                             device lacks the command)
  *   [4 MiB, 12 MiB)         512 concurrent 16 KiB writes      pattern (more requests
  *                           than the ring holds: the driver's FIFO is exercised)
  *   [12 MiB, +64 KiB)       DISCARD when offered              unspecified
  *   last 8 sectors          one write ending at the capacity  pattern
+ *                           (the first four regions: 67 requests in flight at once)
  * then FLUSH, reads everything back (as many concurrent requests) and compares, and
  * checks that requests past the end or misaligned fail with -EINVAL.
  *
@@ -94,21 +95,34 @@ static void batch_req_done(struct blkdev_req *req, int status)
 		completion_done(&b->all_done, b->status);
 }
 
-/* Submits n requests of len bytes at off, off+len, ... from/into buf; waits for all. */
-static int run_batch(struct blkdev *dev, enum blkdev_op op, uint64_t off, uint8_t *buf,
-		     size_t len, unsigned n)
+/* A part of the disk written or read as len / req_len concurrent requests. */
+struct region {
+	uint64_t off;
+	size_t len, req_len;
+	uint8_t *buf;
+	bool zeros; /* reads back as zeros (after WRITE_ZEROES) */
+};
+
+/* Submits every request of every region at once, then waits for all of them. */
+static int run_regions(struct blkdev *dev, enum blkdev_op op, const struct region *r,
+		       unsigned nr)
 {
+	unsigned n = 0;
+	for (unsigned i = 0; i < nr; i++)
+		n += r[i].len / r[i].req_len;
 	struct blkdev_req *reqs = calloc(n, sizeof(*reqs));
 	if (!reqs)
 		return -ENOMEM;
 	struct batch b = { .pending = n };
 	completion_init(&b.all_done);
-	for (unsigned i = 0; i < n; i++) {
-		reqs[i] = (struct blkdev_req){ .op = op, .offset = off + (uint64_t)i * len,
-					       .buf = buf ? buf + (size_t)i * len : NULL, .len = len,
-					       .done = batch_req_done, .priv = &b };
-		blkdev_submit(dev, &reqs[i]);
-	}
+	struct blkdev_req *q = reqs;
+	for (unsigned i = 0; i < nr; i++)
+		for (size_t done = 0; done < r[i].len; done += r[i].req_len, q++) {
+			*q = (struct blkdev_req){ .op = op, .offset = r[i].off + done,
+						  .buf = r[i].buf + done, .len = r[i].req_len,
+						  .done = batch_req_done, .priv = &b };
+			blkdev_submit(dev, q);
+		}
 	int rc = completion_wait(&b.all_done);
 	free(reqs);
 	return rc;
@@ -125,30 +139,37 @@ static unsigned kib_per_s(uint64_t bytes, uint64_t t0)
 	return ns ? (unsigned)(bytes * 1000000000ull / 1024 / ns) : 0;
 }
 
-/* The write phase: every region gets its pattern (zeros and discard afterwards). */
-static int write_all(struct blkdev *dev, uint8_t *misc, uint8_t *bulk, uint64_t tail_off,
-		     size_t tail_len)
+enum { R_SMALL, R_BIG, R_ZERO, R_TAIL, R_COUNT };
+
+/* The small regions, carved out of one buffer. */
+static void layout(struct region *r, uint8_t *misc, const struct blkdev *dev)
 {
-	fill_pattern(misc, 0, SMALL_COUNT * SMALL_LEN);
-	int rc = run_batch(dev, BLKDEV_WRITE, 0, misc, SMALL_LEN, SMALL_COUNT);
-	fill_pattern(misc, BIG_OFF, BIG_LEN);
-	if (!rc)
-		rc = run_batch(dev, BLKDEV_WRITE, BIG_OFF, misc, BIG_LEN, 1);
-	fill_pattern(misc, ZERO_OFF, ZERO_LEN);
-	if (!rc)
-		rc = run_batch(dev, BLKDEV_WRITE, ZERO_OFF, misc, ZERO_LEN, 1);
+	size_t tail_len = TAIL_SECTORS * dev->sector_size;
+	r[R_SMALL] = (struct region){ 0, SMALL_COUNT * SMALL_LEN, SMALL_LEN, misc, false };
+	r[R_BIG] = (struct region){ BIG_OFF, BIG_LEN, BIG_LEN, r[R_SMALL].buf + r[R_SMALL].len, false };
+	r[R_ZERO] = (struct region){ ZERO_OFF, ZERO_LEN, ZERO_LEN, r[R_BIG].buf + BIG_LEN,
+				     (dev->flags & BLKDEV_F_WRITE_ZEROES) != 0 };
+	r[R_TAIL] = (struct region){ dev->capacity - tail_len, tail_len, tail_len,
+				     r[R_ZERO].buf + ZERO_LEN, false };
+}
+
+/* The write phase: the small regions at once (67 requests in flight), WRITE_ZEROES and
+ * DISCARD, then the bulk region (512 requests, timed) and a FLUSH. */
+static int write_all(struct blkdev *dev, struct region *r, uint8_t *bulk)
+{
+	for (unsigned i = 0; i < R_COUNT; i++)
+		fill_pattern(r[i].buf, r[i].off, r[i].len);
+	int rc = run_regions(dev, BLKDEV_WRITE, r, R_COUNT);
 	if (!rc && (dev->flags & BLKDEV_F_WRITE_ZEROES))
 		rc = blkdev_write_zeroes(dev, ZERO_OFF, ZERO_LEN);
 	if (!rc && (dev->flags & BLKDEV_F_DISCARD))
 		rc = blkdev_discard(dev, DISCARD_OFF, DISCARD_LEN);
-	fill_pattern(misc, tail_off, tail_len);
-	if (!rc)
-		rc = blkdev_write(dev, tail_off, misc, tail_len);
 	if (rc)
 		return rc;
+	struct region b = { BULK_OFF, BULK_LEN, BULK_REQ, bulk, false };
 	fill_pattern(bulk, BULK_OFF, BULK_LEN);
 	uint64_t t0 = clock_ns();
-	rc = run_batch(dev, BLKDEV_WRITE, BULK_OFF, bulk, BULK_REQ, BULK_COUNT);
+	rc = run_regions(dev, BLKDEV_WRITE, &b, 1);
 	if (!rc)
 		rc = blkdev_flush(dev);
 	printf("selftest %s: wrote 8 MiB as %llu x 16 KiB + flush in %llu ms (%u KiB/s)\n",
@@ -157,30 +178,19 @@ static int write_all(struct blkdev *dev, uint8_t *misc, uint8_t *bulk, uint64_t 
 	return rc;
 }
 
-static int read_and_verify(struct blkdev *dev, uint8_t *misc, uint8_t *bulk,
-			   uint64_t tail_off, size_t tail_len)
+static int read_and_verify(struct blkdev *dev, struct region *r, uint8_t *bulk)
 {
-	memset(misc, 0xa5, SMALL_COUNT * SMALL_LEN);
-	int rc = run_batch(dev, BLKDEV_READ, 0, misc, SMALL_LEN, SMALL_COUNT);
-	if (!rc)
-		rc = verify(misc, 0, SMALL_COUNT * SMALL_LEN, false);
-	if (!rc)
-		rc = run_batch(dev, BLKDEV_READ, BIG_OFF, misc, BIG_LEN, 1);
-	if (!rc)
-		rc = verify(misc, BIG_OFF, BIG_LEN, false);
-	if (!rc)
-		rc = blkdev_read(dev, ZERO_OFF, misc, ZERO_LEN);
-	if (!rc)
-		rc = verify(misc, ZERO_OFF, ZERO_LEN, dev->flags & BLKDEV_F_WRITE_ZEROES);
-	if (!rc)
-		rc = blkdev_read(dev, tail_off, misc, tail_len);
-	if (!rc)
-		rc = verify(misc, tail_off, tail_len, false);
+	for (unsigned i = 0; i < R_COUNT; i++)
+		memset(r[i].buf, 0xa5, r[i].len);
+	int rc = run_regions(dev, BLKDEV_READ, r, R_COUNT);
+	for (unsigned i = 0; i < R_COUNT && !rc; i++)
+		rc = verify(r[i].buf, r[i].off, r[i].len, r[i].zeros);
 	if (rc)
 		return rc;
+	struct region b = { BULK_OFF, BULK_LEN, BULK_REQ, bulk, false };
 	memset(bulk, 0xa5, BULK_LEN);
 	uint64_t t0 = clock_ns();
-	rc = run_batch(dev, BLKDEV_READ, BULK_OFF, bulk, BULK_REQ, BULK_COUNT);
+	rc = run_regions(dev, BLKDEV_READ, &b, 1);
 	printf("selftest %s: read 8 MiB as %llu x 16 KiB in %llu ms (%u KiB/s)\n", dev->serial,
 	       (unsigned long long)BULK_COUNT, (unsigned long long)ms_since(t0),
 	       kib_per_s(BULK_LEN, t0));
@@ -220,15 +230,17 @@ int blk_selftest(struct blkdev *dev)
 		       dev->serial);
 		return -EINVAL;
 	}
-	size_t tail_len = TAIL_SECTORS * dev->sector_size;
-	uint64_t tail_off = dev->capacity - tail_len;
-	uint8_t *misc = malloc(SMALL_COUNT * SMALL_LEN + BIG_LEN);
+	struct region r[R_COUNT];
+	uint8_t *misc = malloc(SMALL_COUNT * SMALL_LEN + BIG_LEN + ZERO_LEN +
+			       TAIL_SECTORS * dev->sector_size);
 	uint8_t *bulk = malloc(BULK_LEN);
 	int rc = misc && bulk ? 0 : -ENOMEM;
+	if (!rc) {
+		layout(r, misc, dev);
+		rc = write_all(dev, r, bulk);
+	}
 	if (!rc)
-		rc = write_all(dev, misc, bulk, tail_off, tail_len);
-	if (!rc)
-		rc = read_and_verify(dev, misc, bulk, tail_off, tail_len);
+		rc = read_and_verify(dev, r, bulk);
 	if (!rc)
 		rc = check_refusals(dev, misc);
 	free(misc);

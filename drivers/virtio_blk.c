@@ -122,6 +122,10 @@ static int vblk_init(struct vblk *v, struct pci_dev *pci)
 	int rc = virtio_pci_init(&v->vdev, pci);
 	if (rc)
 		return rc;
+	if (v->vdev.msix_entries == 0) {
+		rc = -EIO; /* completions could not wake the CPU: the idle loop would stall */
+		goto fail;
+	}
 	rc = virtio_negotiate(&v->vdev, WANTED_FEATURES);
 	if (rc)
 		goto fail;
@@ -183,6 +187,12 @@ static void run_selftest(const char *serial)
 		printf("selftest %s: FAIL (%s)\n", serial, b ? strerror(-rc) : "no disk with that serial");
 	else
 		printf("selftest %s: PASS\n", serial);
+	if (b) {
+		const struct vblk *v = b->priv;
+		printf("selftest %s: %llu device requests, %u at most in flight, %llu notifications\n",
+		       serial, (unsigned long long)v->completed_pieces, v->max_in_flight,
+		       (unsigned long long)v->vq.kicks);
+	}
 	loop_stop(rc ? PLATFORM_EXIT_FAILURE : PLATFORM_EXIT_SUCCESS);
 }
 

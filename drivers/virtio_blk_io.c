@@ -2,9 +2,11 @@
  * The virtio-blk request engine (see virtio_blk_priv.h for the model).
  *
  * submit: a job joins the FIFO, then as many pieces as the ring takes are issued, in
- * FIFO order, and the device is notified once. poll: each used chain completes its
- * piece; a job whose pieces are all issued and all back calls req->done(); then more
- * waiting pieces are issued. done() may submit again: the engine's state is consistent
+ * FIFO order. poll: each used chain completes its piece; a job whose pieces are all
+ * issued and all back calls req->done(); then more waiting pieces are issued, and the
+ * device is notified of everything new. The loop runs the pollers after the tasks and
+ * once more before it halts, so requests submitted anywhere reach the device in the
+ * same loop round, batched. done() may submit again: the engine's state is consistent
  * whenever it calls out.
  *
  * Portable (no platform.h): the host test drives it against a fake device.
@@ -119,15 +121,17 @@ static bool issue_piece(struct vblk *v, struct vblk_job *j)
 {
 	struct virtq_buf bufs[VBLK_MAX_DATA_SEGS + 2];
 	struct vblk_slot *s = v->free_slots;
-	if (!s || !virtqueue_can_add(&v->vq, v->data_segs + 2))
+	if (!s)
 		return false;
 	uint64_t bytes;
-	unsigned n = build_piece(v, j, s, bufs, &bytes);
-	if (virtqueue_add(&v->vq, bufs, n, s) != 0)
+	unsigned n = build_piece(v, j, s, bufs, &bytes); /* the slot is free: no harm if */
+	if (virtqueue_add(&v->vq, bufs, n, s) != 0)       /* the ring is full (-ENOSPC) */
 		return false;
 	v->free_slots = s->next_free;
 	s->job = j;
 	j->pieces_in_flight++;
+	if (v->vq.in_flight > v->max_in_flight)
+		v->max_in_flight = v->vq.in_flight;
 	j->issued += bytes;
 	j->all_issued = j->issued == j->req->len;
 	return true;
@@ -145,7 +149,6 @@ static void issue_waiting(struct vblk *v)
 				v->fifo_tail = NULL;
 		}
 	}
-	virtqueue_kick(&v->vq);
 }
 
 void vblk_submit(struct blkdev *dev, struct blkdev_req *req)
@@ -206,5 +209,8 @@ bool vblk_poll(void *ctx)
 	}
 	if (progress)
 		issue_waiting(v);
+	/* The one place the device is notified: everything the tasks and callbacks of this
+	 * loop round submitted goes with one notification. */
+	virtqueue_kick(&v->vq);
 	return progress;
 }

@@ -53,6 +53,7 @@ struct vblk {
 	uint32_t max_discard_sectors;   /* per request, 512-byte units */
 	uint32_t max_write_zeroes_sectors;
 	uint64_t completed_pieces;
+	unsigned max_in_flight;         /* most virtio requests on the ring at once */
 	uint64_t errors;
 };
 

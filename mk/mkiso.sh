@@ -6,9 +6,10 @@ set -eu
 elf=$1 iso=$2 cmdline=${3:-}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/qedbox-iso.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-mkdir -p "$dir/boot/grub"
-cp "$elf" "$dir/boot/qedbox.elf"
-cat > "$dir/boot/grub/grub.cfg" <<CFG
+tree=$dir/tree # what goes on the ISO; the log stays outside it
+mkdir -p "$tree/boot/grub"
+cp "$elf" "$tree/boot/qedbox.elf"
+cat > "$tree/boot/grub/grub.cfg" <<CFG
 set timeout=0
 set default=0
 menuentry "qedbox" {
@@ -16,5 +17,5 @@ menuentry "qedbox" {
 	boot
 }
 CFG
-grub-mkrescue -o "$iso.tmp" "$dir" >"$dir/log" 2>&1 || { cat "$dir/log" >&2; exit 1; }
+grub-mkrescue -o "$iso.tmp" "$tree" >"$dir/log" 2>&1 || { cat "$dir/log" >&2; exit 1; }
 mv "$iso.tmp" "$iso"

@@ -7,10 +7,10 @@
 # PVH on both machine types: banner, memory map, command line, unknown keys, ready,
 # and the status that exit=debug gives a clean power-off (code 0 -> status 1).
 for machine in pc q35; do
-	qemu_run "pvh-$machine" 60 -M $machine -m 256M -kernel "$ELF" \
-		-append "exit=debug poweroff=ready bogus=1 other"
+	qemu_run "pvh-$machine" 60 -M $machine -m 256M -rtc base=2020-02-29T23:59:58 \
+		-kernel "$ELF" -append "exit=debug poweroff=ready bogus=1 other"
 	expect_status 1
-	expect_line "^qedbox: booting \(pvh, clock (tsc|kvmclock)\)"
+	expect_line "^qedbox: booting \(pvh, clock (tsc|kvmclock), 20(20-02-29 23:59:5[89]|20-03-01 00:00:0[0-9]) UTC\)"
 	expect_line "^  0x000000100000-0x[0-9a-f]{12} ram"
 	expect_line "^qedbox: memory: 25[0-9] MiB RAM in [0-9]+ regions, heap [0-9]+ MiB"
 	expect_line "^qedbox: command line: exit=debug poweroff=ready bogus=1 other"
@@ -37,13 +37,36 @@ expect_line "heap [0-9]+ MiB at 0x100000000"
 expect_line "^  exit +debug:"
 expect_line "^qedbox: ready"
 
-# The loop with nothing to do stops at once with poweroff=idle; without it, it halts
-# and waits (the VM stays up until killed).
-qemu_start "idle" 30 -M q35 -m 128M -kernel "$ELF" -append "exit=debug"
+# Without poweroff the loop halts and waits: the VM stays up and costs the host almost
+# no CPU (a spinning loop would use a whole core: 200 ticks of 1/100 s in 2 s).
+qemu_start "idle" 30 -M q35 -m 128M -kernel "$ELF" -append "exit=debug" \
+	-pidfile "$TEST_TMP/idle.pid"
 qemu_wait_line "^qedbox: ready" 20 || test_fail "idle: no ready line"
-sleep 1
+sleep 0.5
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$(cat "$TEST_TMP/idle.pid")/stat"; }
+before=$(cpu_ticks)
+sleep 2
+after=$(cpu_ticks)
+hz=$(getconf CLK_TCK)
+[ $((after - before)) -le $((hz / 5)) ] ||
+	test_fail "idle: QEMU used $((after - before)) ticks of 1/$hz s in 2 s (expected <= $((hz / 5)))"
+echo "# idle appliance: $((after - before)) CPU ticks of 1/$hz s in 2 s"
 kill -0 "$QEMU_PID" 2>/dev/null || test_fail "idle: the appliance stopped by itself"
 qemu_wait_exit 1
+
+# mmio_map() at the top of the physical address space (PML4 and PDPT entries far from
+# RAM), and its refusal beyond the CPU's physical address width.
+qemu_run "mmio" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug poweroff=ready mmiotest"
+expect_status 1
+expect_line "^qedbox: mmiotest: 0x[0-9a-f]+f000 mapped \(read 0x[0-9a-f]+\), 0x[0-9a-f]+ refused"
+expect_line "^qedbox: ready"
+
+# The event loop: a task runs, a poller's timer wakes the halted CPU ten times (20 ms
+# apart), then the loop stops; about one halt per wakeup means it slept, not spun.
+qemu_run "looptest" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug looptest=10"
+expect_status 1
+expect_line "^qedbox: looptest: task ran 3 yields and ended"
+expect_line "^qedbox: looptest: 10 timer wakeups in [2-9][0-9]{2} ms, [1-3][0-9] halts"
 
 # Deliberate faults: the report names the vector and QEMU ends with the panic status.
 qemu_run "ud2" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=ud2"
@@ -53,6 +76,17 @@ expect_line "^ rax=0x[0-9a-f]{16} rbx="
 qemu_run "pf" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=pf"
 expect_status 5
 expect_line "^qedbox: fatal CPU exception: page fault vector=0x000000000000000e .* cr2=0x00007ff000000000"
+qemu_run "de" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=de"
+expect_status 5
+expect_line "^qedbox: fatal CPU exception: divide error vector=0x0000000000000000"
+# Page 0 is unmapped: a NULL read faults.
+qemu_run "null" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=null"
+expect_status 5
+expect_line "^qedbox: fatal CPU exception: page fault vector=0x000000000000000e .* cr2=0x0000000000000000"
+# A boot-stack overflow hits the guard page; the double fault is reported on its own stack.
+qemu_run "stack" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=stack"
+expect_status 5
+expect_line "^qedbox: fatal CPU exception: double fault vector=0x0000000000000008"
 
 # GRUB multiboot2 from an ISO; the command line comes from grub.cfg.
 if command -v grub-mkrescue >/dev/null; then

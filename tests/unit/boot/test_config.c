@@ -125,7 +125,7 @@ static void test_longest_value_that_fits(void)
 
 static void test_known_keys(void)
 {
-	static const struct config_key keys[] = { { "exit", "e" }, { "poweroff", "p" } };
+	static const struct config_key keys[] = {{"exit", "e"}, {"poweroff", "p"}};
 	CHECK(config_key_known(keys, 2, "exit"));
 	CHECK(config_key_known(keys, 2, "poweroff"));
 	CHECK(!config_key_known(keys, 2, "power"));
