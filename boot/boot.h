@@ -32,7 +32,9 @@ struct boot_info {
 	int kind; /* BOOT_KIND_* */
 	struct mem_region map[BOOT_MAX_REGIONS];
 	unsigned map_count;
+	unsigned regions_dropped; /* beyond BOOT_MAX_REGIONS: neither mapped nor heap */
 	char cmdline[BOOT_MAX_CMDLINE];
+	bool cmdline_truncated;
 	uint64_t rsdp;			       /* ACPI RSDP, 0 if the loader gave none */
 	struct mem_region busy[BOOT_MAX_BUSY]; /* boot structures the heap must avoid */
 	unsigned busy_count;
@@ -100,7 +102,8 @@ void heap_init(const struct boot_info *bi);
 void heap_region(uint64_t *base, uint64_t *len);
 
 /* ---- clock.c -------------------------------------------------------------------------------- */
-void clock_init(void);
+/* entry_tsc: the TSC when boot_main() began, where clock_ns() counts from. */
+void clock_init(uint64_t entry_tsc);
 const char *clock_source(void);
 uint64_t clock_wall_epoch_ns(void); /* wall-clock time at boot (from the RTC), ns since 1970 */
 
@@ -115,6 +118,7 @@ void looptest_start(const char *count);
 
 /* ---- power.c ------------------------------------------------------------------------------- */
 void power_init(const struct boot_info *bi);
+void power_print(void); /* the ports and sleep type found, on the console */
 
 /* ---- config_keys.c: the command line of this boot ----------------------------------------- */
 void config_init(const char *cmdline);

@@ -53,8 +53,12 @@ const char *bootinfo_kind_name(int kind)
 
 static void add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
 {
-	if (len == 0 || bi->map_count == BOOT_MAX_REGIONS)
+	if (len == 0)
 		return;
+	if (bi->map_count == BOOT_MAX_REGIONS) {
+		bi->regions_dropped++;
+		return;
+	}
 	bi->map[bi->map_count++] = (struct mem_region){base, len, type};
 }
 
@@ -66,8 +70,12 @@ static void add_busy(struct boot_info *bi, uint64_t base, uint64_t len)
 
 static void copy_cmdline(struct boot_info *bi, const char *s)
 {
-	strncpy(bi->cmdline, s, sizeof(bi->cmdline) - 1);
-	bi->cmdline[sizeof(bi->cmdline) - 1] = '\0';
+	size_t len = strlen(s);
+	bi->cmdline_truncated = len >= sizeof(bi->cmdline);
+	if (bi->cmdline_truncated)
+		len = sizeof(bi->cmdline) - 1;
+	memcpy(bi->cmdline, s, len);
+	bi->cmdline[len] = '\0';
 }
 
 static int parse_pvh(uint64_t info, struct boot_info *bi)

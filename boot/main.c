@@ -43,6 +43,9 @@ static void print_memory_map(const struct boot_info *bi)
 		if (r->type == MEM_RAM)
 			ram += r->len;
 	}
+	if (bi->regions_dropped)
+		printf("qedbox: memory map: %u regions beyond the first %d ignored\n",
+		       bi->regions_dropped, BOOT_MAX_REGIONS);
 	heap_region(&heap_base, &heap_len);
 	printf("qedbox: memory: %" PRIu64 " MiB RAM in %u regions, heap %" PRIu64
 	       " MiB at %#" PRIx64 ", image %#" PRIx64 "-%#" PRIx64 "\n",
@@ -110,7 +113,11 @@ int main(void)
 	       bootinfo_kind_name(boot_info.kind), clock_source(), t.tm_year + 1900, t.tm_mon + 1,
 	       t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
 	print_memory_map(&boot_info);
+	power_print();
 	printf("qedbox: command line: %s\n", boot_info.cmdline);
+	if (boot_info.cmdline_truncated)
+		printf("qedbox: command line longer than %d bytes: the rest is ignored\n",
+		       BOOT_MAX_CMDLINE - 1);
 	config_report_unknown();
 	if (config_get("help"))
 		config_print_keys();

@@ -26,6 +26,7 @@ done
 for machine in pc q35; do
 	qemu_run "acpi-$machine" 60 -M $machine -m 128M -kernel "$ELF" -append "poweroff=ready"
 	expect_status 0
+	expect_line "^qedbox: power-off: PM1a_CNT 0x604, S5 type 0 \(from the FADT and .?_S5\)"
 	expect_line "^qedbox: ready"
 done
 
@@ -53,6 +54,14 @@ hz=$(getconf CLK_TCK)
 echo "# idle appliance: $((after - before)) CPU ticks of 1/$hz s in 2 s"
 kill -0 "$QEMU_PID" 2>/dev/null || test_fail "idle: the appliance stopped by itself"
 qemu_wait_exit 1
+
+# A command line longer than the firmware keeps (2047 bytes) is cut and said so; the
+# keys before the cut still count.
+long=$(printf 'x%.0s' $(seq 1 2100))
+qemu_run "long-cmdline" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug poweroff=ready pad=$long"
+expect_status 1
+expect_line "^qedbox: command line longer than 2047 bytes: the rest is ignored"
+expect_line "^qedbox: ready"
 
 # mmio_map() at the top of the physical address space (PML4 and PDPT entries far from
 # RAM), and its refusal beyond the CPU's physical address width.
