@@ -7,6 +7,8 @@
 #           sent one way to lwIP's iperf2 server (iperf key); the rates are the figures
 #           "# tcp throughput (...)"
 #   badip:  a malformed ip= is reported and no address is bound
+# After the transfers, each VM's idle CPU is measured (figure "# idle CPU ..."): with
+# MSI-X it halts between lwIP's timers; polled, it wakes every 20 ms once quiet.
 . "$(dirname "$0")/lib.sh"
 CR=$(printf "\r") # console lines end in CR LF
 
@@ -26,11 +28,29 @@ echo_check() {
 	fi
 }
 
+# idle_cpu NAME LIMIT: QEMU's CPU time over 3 s once the link is quiet, in % of a core.
+idle_cpu() {
+	sleep 1.5
+	qpid=$(pgrep -P "$QEMU_PID" qemu-system | head -n 1)
+	ticks() { awk '{ print $14 + $15 }' "/proc/$qpid/stat" 2>/dev/null; }
+	t0=$(ticks)
+	sleep 3
+	t1=$(ticks)
+	if [ -n "$qpid" ] && [ -n "$t0" ] && [ -n "$t1" ]; then
+		pct=$(( (t1 - t0) * 100 / (3 * $(getconf CLK_TCK)) ))
+		echo "# idle CPU ($1): ${pct}% of a core"
+		[ "$pct" -lt "$2" ] || test_fail "$1: QEMU used ${pct}% of a core while idle (limit $2%)"
+	else
+		test_fail "$1: could not read QEMU's CPU time (pid '$qpid')"
+	fi
+}
+
 PORT=$(free_port)
 qemu_start dhcp 180 -M q35 -m 256M -kernel "$ELF" -append "exit=debug tcp_echo=7" \
 	-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:7"
 if qemu_wait_line "^net: 10\.0\.2\.15:3260${CR}?$" 60; then
 	echo_check dhcp 4
+	idle_cpu "dhcp, polled" 25
 else
 	test_fail "dhcp: no address bound"
 fi
@@ -50,6 +70,7 @@ if qemu_wait_line "^net: 10\.0\.2\.15:3260${CR}?$" 60; then
 	printf '%s\n' "$out" | sed "s/^# tcp throughput:/# tcp throughput (static, one way in):/"
 	qemu_wait_line "^net: iperf " 10
 	expect_line "^net: iperf done: [0-9]{8} bytes"
+	idle_cpu "static, MSI-X" 10
 else
 	test_fail "static: no address bound"
 fi
