@@ -61,7 +61,7 @@ static bool virtio_net_poll(void *ctx)
 static int setup_device(struct virtio_net *vn, struct pci_dev *pci)
 {
 	uint64_t wanted = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS |
-			  1ull << VIRTIO_F_RING_INDIRECT_DESC;
+			  1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_F_RING_INDIRECT_DESC;
 	int rc = virtio_pci_init(&vn->vdev, pci);
 	if (rc != 0)
 		return rc;
@@ -111,15 +111,20 @@ err_t virtio_net_netif_init(struct netif *netif)
 	if (!virtio_has_feature(&vn->vdev, VIRTIO_NET_F_MAC))
 		netif->hwaddr[0] = (netif->hwaddr[0] & 0xfe) | 0x02; /* unicast, local */
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
-	NETIF_SET_CHECKSUM_CTRL(netif, NETIF_CHECKSUM_ENABLE_ALL);
+	/* With CSUM the device fills in TCP checksums (virtio_net_io.c). Received frames are
+	 * always checked by lwIP: GUEST_CSUM is not negotiated, so the device delivers
+	 * complete checksums and lwIP needs no per-packet trust decisions. */
+	bool tx_csum = virtio_has_feature(&vn->vdev, VIRTIO_NET_F_CSUM);
+	NETIF_SET_CHECKSUM_CTRL(netif, tx_csum ? NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP
+					       : NETIF_CHECKSUM_ENABLE_ALL);
 	if (virtio_has_feature(&vn->vdev, VIRTIO_NET_F_STATUS))
 		link_check(vn);
 	else
 		netif_set_link_up(netif);
-	printf("virtio-net: mac %02x:%02x:%02x:%02x:%02x:%02x, rx %u tx %u descriptors%s%s\n",
+	printf("virtio-net: mac %02x:%02x:%02x:%02x:%02x:%02x, rx %u tx %u descriptors%s%s%s\n",
 	       netif->hwaddr[0], netif->hwaddr[1], netif->hwaddr[2], netif->hwaddr[3],
 	       netif->hwaddr[4], netif->hwaddr[5], vn->rxq.size, vn->txq.size,
-	       vn->txq.indirect_max ? ", indirect" : "",
+	       vn->txq.indirect_max ? ", indirect" : "", tx_csum ? ", tx checksum offload" : "",
 	       vn->vdev.msix_entries ? "" : ", no MSI-X: polled");
 	return ERR_OK;
 }

@@ -23,9 +23,10 @@
 #define VNET_TX_BACKLOG 512 /* packets waiting for descriptors */
 #define VNET_RX_BATCH 64    /* frames handed to lwIP per poll, so tx gets its turn */
 #define VNET_HDR_LEN ((uint32_t)sizeof(struct virtio_net_hdr))
+#define VNET_TCP_CSUM_OFFSET 16 /* checksum field within the TCP header */
 
 struct vnet_tx_slot {
-	struct virtio_net_hdr hdr; /* zero: no offload */
+	struct virtio_net_hdr hdr; /* zero, or the checksum request (VIRTIO_NET_F_CSUM) */
 	struct pbuf *p;
 	struct vnet_tx_slot *next_free;
 };

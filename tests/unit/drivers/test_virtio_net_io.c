@@ -4,7 +4,8 @@
  * kept posted, frames delivered byte for byte without the virtio header, runts dropped;
  * tx chains as header + one descriptor per pbuf (direct and indirect), pbufs referenced
  * until used, the backlog keeping order when the ring is full and failing cleanly when
- * it is full too, and chains too long for one request copied.
+ * it is full too, chains too long for one request copied, and with VIRTIO_NET_F_CSUM the
+ * partial-checksum request that lets the device complete TCP checksums.
  */
 #include <stdlib.h>
 
@@ -259,6 +260,117 @@ static void test_long_chain_is_copied(void)
 	teardown();
 }
 
+/* Ones' complement sum of big-endian 16-bit words. */
+static uint32_t sum16(const uint8_t *b, unsigned len, uint32_t sum)
+{
+	for (unsigned i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* An Ethernet + IPv4 + (TCP or UDP) frame with a zero transport checksum. */
+static unsigned make_frame(uint8_t *f, uint8_t proto, unsigned payload)
+{
+	unsigned l4 = (proto == 6 ? 20 : 8) + payload, total = 20 + l4;
+	memset(f, 0, 14 + total);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[16] = (uint8_t)(total >> 8);
+	f[17] = (uint8_t)total;
+	f[22] = 64;
+	f[23] = proto;
+	memcpy(f + 26, "\x0a\x00\x02\x0f\x0a\x00\x02\x02", 8); /* 10.0.2.15 -> 10.0.2.2 */
+	if (proto == 6)
+		f[14 + 20 + 12] = 5 << 4; /* data offset */
+	for (unsigned i = 0; i < payload; i++)
+		f[14 + total - payload + i] = (uint8_t)(i * 7 + 3);
+	return 14 + total;
+}
+
+/* What the device does for NEEDS_CSUM: sum from csum_start, store the complement. */
+static void device_complete_checksum(uint8_t *frame, unsigned len, const struct virtio_net_hdr *h)
+{
+	uint16_t c = (uint16_t)~sum16(frame + h->csum_start, len - h->csum_start, 0);
+	frame[h->csum_start + h->csum_offset] = (uint8_t)(c >> 8);
+	frame[h->csum_start + h->csum_offset + 1] = (uint8_t)c;
+}
+
+/* A TCP segment is valid when pseudo header + segment sum to 0xffff. */
+static bool tcp_checksum_valid(const uint8_t *frame, unsigned len)
+{
+	uint8_t pseudo[12] = {0};
+	unsigned seg = len - 34;
+	memcpy(pseudo, frame + 26, 8);
+	pseudo[9] = 6;
+	pseudo[10] = (uint8_t)(seg >> 8);
+	pseudo[11] = (uint8_t)seg;
+	return sum16(frame + 34, seg, sum16(pseudo, 12, 0)) == 0xffff;
+}
+
+/* Sends frame[0..len) as a header pbuf + a referenced payload; returns the device's view
+ * (frame bytes gathered from the descriptors) in out, the virtio header in hdr. */
+static unsigned send_and_gather(uint8_t *frame, unsigned len, unsigned split, uint8_t *out,
+				struct virtio_net_hdr *hdr)
+{
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)split, PBUF_RAM);
+	memcpy(p->payload, frame, split);
+	pbuf_cat(p, pbuf_alloc_reference(frame + split, len - split, PBUF_REF));
+	CHECK_EQ(ERR_OK, vnet_linkoutput(&nif, p));
+	struct dev_buf bufs[20];
+	unsigned n = 0, got = 0;
+	int head = dev_take(&vn.txq, &tx_avail_seen, bufs, &n);
+	CHECK(head >= 0 && n >= 2);
+	memcpy(hdr, bufs[0].addr, sizeof *hdr);
+	for (unsigned i = 1; i < n; i++) {
+		memcpy(out + got, bufs[i].addr, bufs[i].len);
+		got += bufs[i].len;
+	}
+	dev_complete(&vn.txq, head, 0);
+	vnet_tx_reap(&vn);
+	pbuf_free(p);
+	return got;
+}
+
+static void test_tx_checksum_offload_request(void)
+{
+	static uint8_t frame[1600], seen[1600];
+	struct virtio_net_hdr hdr;
+	setup(8, 16, 0);
+	vn.vdev.features |= 1ull << VIRTIO_NET_F_CSUM;
+	unsigned len = make_frame(frame, 6, 1001); /* odd length: the device pads the sum */
+	unsigned got = send_and_gather(frame, len, 54, seen, &hdr);
+	CHECK_EQ(len, got);
+	CHECK_EQ(VIRTIO_NET_HDR_F_NEEDS_CSUM, hdr.flags);
+	CHECK_EQ(34, hdr.csum_start);
+	CHECK_EQ(16, hdr.csum_offset);
+	CHECK(!tcp_checksum_valid(seen, got)); /* only the pseudo-header sum so far */
+	device_complete_checksum(seen, got, &hdr);
+	CHECK(tcp_checksum_valid(seen, got));
+
+	len = make_frame(frame, 17, 40); /* UDP: left to lwIP, untouched */
+	got = send_and_gather(frame, len, 42, seen, &hdr);
+	CHECK_EQ(0, hdr.flags);
+	CHECK_MEM_EQ(frame, seen, len);
+	teardown();
+}
+
+static void test_no_offload_without_the_feature(void)
+{
+	static uint8_t frame[1600], seen[1600];
+	struct virtio_net_hdr hdr;
+	setup(8, 16, 0);
+	unsigned len = make_frame(frame, 6, 100);
+	unsigned got = send_and_gather(frame, len, 54, seen, &hdr);
+	CHECK_EQ(0, hdr.flags);
+	CHECK_EQ(0, hdr.csum_start);
+	CHECK_MEM_EQ(frame, seen, got);
+	teardown();
+}
+
 int main(void)
 {
 	lwip_host_init();
@@ -269,5 +381,7 @@ int main(void)
 	RUN(test_tx_backlog_keeps_order);
 	RUN(test_tx_full_backlog_fails_cleanly);
 	RUN(test_long_chain_is_copied);
+	RUN(test_tx_checksum_offload_request);
+	RUN(test_no_offload_without_the_feature);
 	return check_report("test_virtio_net_io");
 }
