@@ -56,7 +56,8 @@ static void start_services(void)
 		if (port <= 0 || port > 65535 || tcp_echo_start((uint16_t)port) != 0)
 			printf("net: tcp_echo=%s: cannot listen there\n", echo);
 	}
-	if (config_get("iperf") != NULL && lwiperf_start_tcp_server_default(iperf_report, NULL) != NULL)
+	if (config_get("iperf") != NULL &&
+	    lwiperf_start_tcp_server_default(iperf_report, NULL) != NULL)
 		printf("net: iperf server on port %u\n", LWIPERF_TCP_PORT_DEFAULT);
 }
 

@@ -18,12 +18,12 @@
 #include "virtio_pci.h"
 
 #define QUEUE_MAX_SIZE 256
-#define LINK_CHECK_MS 1000
+#define LINK_CHECK_MS  1000
 /* Without MSI-X, how long the loop may halt: short while traffic flows, longer once the
  * link has been quiet for a while (an idle appliance then costs about 1% of a host CPU
  * instead of 10%, and the first packet after a pause waits at most 20 ms). */
-#define POLL_BUSY_NS 1000000ull
-#define POLL_IDLE_NS 20000000ull
+#define POLL_BUSY_NS  1000000ull
+#define POLL_IDLE_NS  20000000ull
 #define POLL_QUIET_NS 1000000000ull
 
 /* ---- link, poller, set-up ----------------------------------------------------------- */
@@ -66,7 +66,8 @@ static int setup_device(struct virtio_net *vn, struct pci_dev *pci)
 	if (rc != 0)
 		return rc;
 	if ((rc = virtio_negotiate(&vn->vdev, wanted)) != 0 ||
-	    (rc = virtio_setup_queue(&vn->vdev, VIRTIO_NET_RX_QUEUE, &vn->rxq, QUEUE_MAX_SIZE, 0)) != 0 ||
+	    (rc = virtio_setup_queue(&vn->vdev, VIRTIO_NET_RX_QUEUE, &vn->rxq, QUEUE_MAX_SIZE,
+				     0)) != 0 ||
 	    (rc = virtio_setup_queue(&vn->vdev, VIRTIO_NET_TX_QUEUE, &vn->txq, QUEUE_MAX_SIZE,
 				     VNET_TX_MAX_BUFS)) != 0 ||
 	    (rc = vnet_io_init(vn)) != 0) {
@@ -106,8 +107,8 @@ err_t virtio_net_netif_init(struct netif *netif)
 	netif->hwaddr_len = ETH_HWADDR_LEN;
 	for (unsigned i = 0; i < ETH_HWADDR_LEN; i++)
 		netif->hwaddr[i] = virtio_has_feature(&vn->vdev, VIRTIO_NET_F_MAC)
-					   ? virtio_cfg_read8(&vn->vdev, VIRTIO_NET_CFG_MAC + i)
-					   : (uint8_t)(lwip_port_rand() >> 8);
+				       ? virtio_cfg_read8(&vn->vdev, VIRTIO_NET_CFG_MAC + i)
+				       : (uint8_t)(lwip_port_rand() >> 8);
 	if (!virtio_has_feature(&vn->vdev, VIRTIO_NET_F_MAC))
 		netif->hwaddr[0] = (netif->hwaddr[0] & 0xfe) | 0x02; /* unicast, local */
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;

@@ -10,14 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "platform.h"
 #include "lwip/dhcp.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "net_config.h"
+#include "platform.h"
 
 #define MAX_BOUND_CALLBACKS 4
-#define DEFAULT_ISCSI_PORT 3260
+#define DEFAULT_ISCSI_PORT  3260
 
 struct bound_callback {
 	void (*fn)(void *ctx, uint32_t addr);

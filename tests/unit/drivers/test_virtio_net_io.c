@@ -9,9 +9,9 @@
  */
 #include <stdlib.h>
 
+#include "../../../drivers/virtio_net_priv.h"
 #include "check.h"
 #include "lwip_host.h"
-#include "../../../drivers/virtio_net_priv.h"
 
 #define MAX_FRAMES 16
 
@@ -27,7 +27,10 @@ static uint16_t rx_avail_seen, tx_avail_seen;
 static uint8_t frames[MAX_FRAMES][1600];
 static unsigned frame_len[MAX_FRAMES], nframes;
 
-static void notify(struct virtqueue *vq) { (void)vq; }
+static void notify(struct virtqueue *vq)
+{
+	(void)vq;
+}
 
 static err_t record_input(struct pbuf *p, struct netif *inp)
 {
@@ -86,7 +89,8 @@ static int dev_take(struct virtqueue *vq, uint16_t *seen, struct dev_buf *bufs, 
 
 static void dev_complete(struct virtqueue *vq, int head, uint32_t written)
 {
-	vq->used->ring[vq->used->idx % vq->size] = (struct virtq_used_elem){(uint32_t)head, written};
+	vq->used->ring[vq->used->idx % vq->size] =
+	    (struct virtq_used_elem){(uint32_t)head, written};
 	vq->used->idx++;
 }
 
@@ -136,8 +140,8 @@ static void test_rx_runt_and_overlong_dropped(void)
 {
 	setup(8, 8, 0);
 	vnet_rx_refill(&vn);
-	dev_receive(10, 1, 0);        /* shorter than an Ethernet header */
-	dev_receive(60, 2, 100000);   /* device claims more than the buffer holds */
+	dev_receive(10, 1, 0);	    /* shorter than an Ethernet header */
+	dev_receive(60, 2, 100000); /* device claims more than the buffer holds */
 	dev_receive(64, 3, 0);
 	vnet_rx_poll(&vn);
 	CHECK_EQ(1, nframes);
@@ -182,8 +186,14 @@ static void check_tx_chain(uint16_t indirect)
 	teardown();
 }
 
-static void test_tx_chain_direct(void) { check_tx_chain(0); }
-static void test_tx_chain_indirect(void) { check_tx_chain(VNET_TX_MAX_BUFS); }
+static void test_tx_chain_direct(void)
+{
+	check_tx_chain(0);
+}
+static void test_tx_chain_indirect(void)
+{
+	check_tx_chain(VNET_TX_MAX_BUFS);
+}
 
 static void test_tx_backlog_keeps_order(void)
 {
