@@ -43,9 +43,10 @@ $(BUILD)/qedbox.elf: $(FW)/deps/liblwip.a
 lwip: $(FW)/deps/liblwip.a $(FW)/net/lwip_port/sys_arch.c.o
 .PHONY: lwip
 
-# Command-line parsing of the networking keys is portable and tested on the host.
-PORTABLE_SRCS += net/net_config.c
-HOST_TESTS += $(HOST)/tests/net/test_net_config
+# Command-line parsing of the networking keys and the checksum are portable and tested
+# on the host.
+PORTABLE_SRCS += net/net_config.c net/lwip_port/chksum.c
+HOST_TESTS += $(HOST)/tests/net/test_net_config $(HOST)/tests/net/test_chksum
 
 # The same stack built for the host, on a loopback interface (QEDBOX_LWIP_HOST in
 # lwipopts.h): host tests of lwIP users (the echo service; the iSCSI binding) run the
