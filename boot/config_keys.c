@@ -27,6 +27,15 @@ static const struct config_key known_keys[] = {
 	{ "gw", "default gateway a.b.c.d for a static address" },
 	{ "tcp_echo", "PORT: TCP echo service on PORT (tests the network path)" },
 	{ "iperf", "start lwIP's iperf2 server on port 5001 (throughput test)" },
+	/* volumes and the iSCSI target (boot/serve_keys.h) */
+	{ "iqn_prefix", "target names are PREFIX:SERIAL (default iqn.2026-11.org.qedbox)" },
+	{ "format", "SERIAL[,SERIAL...]: format these disks as QED when they are blank" },
+	{ "cluster_size", "cluster size for format (4K..64M, default 64K)" },
+	{ "acl", "SERIAL/IQN[,SERIAL/IQN...]: only these initiators may log in to that volume" },
+	{ "chap", "USER:SECRET: initiators must log in with CHAP (secret of 12 to 63 bytes)" },
+	{ "mutual_chap", "USER:SECRET: the target also authenticates itself to initiators (needs chap)" },
+	{ "portal", "HOST:PORT given to initiators in SendTargets (default: our address and port)" },
+	{ "iscsi_port", "TCP port of the iSCSI target (default 3260)" },
 };
 /* clang-format on */
 #define KNOWN_KEYS (sizeof(known_keys) / sizeof(known_keys[0]))

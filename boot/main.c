@@ -14,6 +14,7 @@
 #include "boot.h"
 #include "hooks.h"
 #include "platform.h"
+#include "volumes.h"
 
 void config_print_keys(void);
 
@@ -129,6 +130,7 @@ int main(void)
 
 	drivers_init();
 	net_init();
+	volumes_start();
 
 	const char *looptest_count = config_get("looptest");
 	if (looptest_count)

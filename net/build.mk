@@ -1,2 +1,26 @@
 # net/: see DESIGN.md
+
+# ---- iSCSI target (RFC 7143) and CRC32C: owned by the iscsi branch ---------------------
+PORTABLE_SRCS += $(filter-out net/iscsi_lwip.c,$(sort $(wildcard net/iscsi_*.c))) net/crc32c.c net/md5.c
+HOST_CFLAGS += -Inet
+FW_CFLAGS += -Inet
+HOST_SRCS += tests/unit/net/iscsi_test_support.c
+HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
+	$(HOST)/tests/net/test_iscsi_rx $(HOST)/tests/net/test_iscsi_param \
+	$(HOST)/tests/net/test_iscsi_login $(HOST)/tests/net/test_iscsi_cmd
+# ---- end of the iSCSI block --------------------------------------------------------------
+
+# SCSI command emulation (portable: built for the firmware and the host).
+PORTABLE_SRCS += net/scsi.c net/scsi_opcodes.c net/scsi_sense.c net/scsi_inquiry.c net/scsi_unit.c \
+	net/scsi_rw.c net/scsi_mode.c net/scsi_unmap.c net/scsi_caw.c
+HOST_CFLAGS += -Inet
+FW_CFLAGS += -Inet
+HOST_SRCS += tests/unit/net/scsi_test_support.c
+HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw \
+	$(HOST)/tests/net/test_scsi_unit $(HOST)/tests/net/test_scsi_mode \
+	$(HOST)/tests/net/test_scsi_unmap $(HOST)/tests/net/test_scsi_dispatch \
+	$(HOST)/tests/net/test_scsi_fuzz
+
 include net/lwip.mk
+FW_SRCS += net/iscsi_lwip.c
+SYSTEM_TESTS += tests/system/test_iscsi.sh

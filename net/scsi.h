@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "task.h"
 #include "volume.h"
 
 enum scsi_dir { SCSI_DIR_NONE, SCSI_DIR_READ, SCSI_DIR_WRITE };
@@ -24,11 +25,21 @@ struct scsi_lun {
 	uint8_t naa_id[16];        /* NAA IEEE Registered Extended designator: unique, stable */
 	char product[17];
 	char unit_serial[VOLUME_SERIAL_MAX + 1];
+	/* Writes in progress, so that COMPARE AND WRITE is atomic against overlapping
+	 * writes: a write-type command waits while its range overlaps one in this list. */
+	struct scsi_range *busy_ranges;
+	struct waitq range_waiters;
 };
 
 /* The state one initiator (I_T nexus, an iSCSI session) keeps toward one LUN. */
 struct scsi_nexus {
 	bool unit_attention_reset; /* POWER ON, RESET, OR BUS DEVICE RESET OCCURRED pending */
+};
+
+/* A block range a write-type command holds while it runs (scsi_rw.c). */
+struct scsi_range {
+	uint64_t lba, count;
+	struct scsi_range *next;
 };
 
 #define SCSI_SENSE_MAX 18
@@ -45,7 +56,26 @@ struct scsi_cmd {
 	uint8_t sense[SCSI_SENSE_MAX];
 	uint8_t sense_len;
 	uint32_t data_produced;    /* bytes of Data-In written to data (READ) */
+	uint32_t transfer_len;     /* bytes the CDB itself asks to move (SPDTL), see below */
 };
+
+/*
+ * Transfer lengths. data is never read or written past data_len, whatever the CDB says.
+ * - Data-In commands (READ, INQUIRY, MODE SENSE, ...): transfer_len is what the command
+ *   would send with an unlimited buffer (blocks * block size, or the allocation length
+ *   capped by the data that exists); data_produced = min(transfer_len, data_len) on GOOD
+ *   (a partial last block is sent as such), 0 on CHECK CONDITION.
+ * - Data-Out commands (WRITE, UNMAP, MODE SELECT, ...): transfer_len is what the command
+ *   needs (blocks * block size, or the parameter list length); only
+ *   data[0 .. min(transfer_len, data_len)) is used. A write whose data_len is short of
+ *   transfer_len writes nothing and fails with ILLEGAL REQUEST, INVALID FIELD IN COMMAND
+ *   INFORMATION UNIT (SAM-5 5.4.3 b).
+ * transfer_len stays 0 when the command fails before its data is considered (a bad CDB,
+ * an LBA out of range, a write-protected volume).
+ * The iSCSI layer derives the residual from the two: transfer_len > data_len is an
+ * overflow of transfer_len - data_len; transfer_len < data_len an underflow of
+ * data_len - transfer_len. cmd->dir is not consulted: a READ sent as a write still reads.
+ */
 
 /* Fills a LUN for vol; the NAA designator is derived from the volume's serial and the
  * target name so that it is unique per volume and the same after every reboot. */

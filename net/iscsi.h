@@ -1,0 +1,115 @@
+/*
+ * The iSCSI target (RFC 7143): sessions, login, discovery and the full feature phase over
+ * any byte-stream transport. It executes SCSI commands through net/scsi.h and knows
+ * nothing of TCP: a binding (lwIP in the firmware, a fake in host tests) moves the bytes.
+ *
+ * Use:
+ *     struct iscsi_server srv;
+ *     iscsi_server_init(&srv, &config);             // config outlives srv
+ *   per accepted connection:
+ *     c = iscsi_conn_open(&srv, &transport_ops, ctx);
+ *     n = iscsi_conn_input(c, bytes, len);          // from the loop, any chunking; n < len:
+ *                                                   // queue full, offer the rest later
+ *     iscsi_conn_closed(c);                         // the transport is gone (peer closed,
+ *                                                   // error, or after ops->close)
+ *   every few seconds, from the loop:
+ *     iscsi_server_tick(&srv);                      // NOP-In pings, drops dead initiators
+ *
+ * Threading: everything runs on the one event loop. iscsi_conn_input() never blocks; the
+ * work runs in tasks (lib/task.h): one per connection for the PDUs in order, one per SCSI
+ * command. ops->send is only ever called from those tasks and may block them.
+ */
+#ifndef QEDBOX_ISCSI_H
+#define QEDBOX_ISCSI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct scsi_lun;
+
+/* What the target needs from the transport. */
+struct iscsi_transport_ops {
+	/* Sends len bytes, in order after every earlier send. Called from a task only; may
+	 * block it until the transport has taken the bytes (backpressure). Returns 0, or a
+	 * negative errno when the connection is gone (the target then stops sending). */
+	int (*send)(void *ctx, const void *buf, size_t len);
+	/* The target closes the connection (logout, protocol error, reinstatement). Called
+	 * once, from a task or from iscsi_conn_input(). The transport must call
+	 * iscsi_conn_closed() afterwards (it may do so from inside close). */
+	void (*close)(void *ctx);
+	/* Optional: the connection can take input again after iscsi_conn_input() consumed
+	 * less than offered. Called from a task; the binding re-offers from the loop. */
+	void (*resume)(void *ctx);
+};
+
+/* One target: a name, a LUN 0, who may log in and how. Strings are NUL-terminated and
+ * outlive the server. */
+struct iscsi_target_config {
+	const char *name;               /* iqn.... */
+	const char *alias;              /* TargetAlias, or NULL */
+	struct scsi_lun *lun;           /* served as LUN 0 */
+	const char *const *initiators;  /* allowed InitiatorNames, NULL-terminated; NULL: any */
+	/* CHAP: when chap_secret is set the initiator must authenticate with CHAP_N =
+	 * chap_user; when mutual_secret is also set, the target answers the initiator's
+	 * challenge as mutual_user. Secrets are at least 12 bytes (RFC 7143 12.1.3). */
+	const char *chap_user, *chap_secret;
+	const char *mutual_user, *mutual_secret;
+};
+
+struct iscsi_config {
+	const struct iscsi_target_config *targets;
+	unsigned n_targets;
+	const char *portal;             /* TargetAddress for SendTargets, "10.0.2.15:3260" */
+	uint16_t tpgt;                  /* TargetPortalGroupTag, 1 if 0 */
+	/* Negotiation limits; 0 picks the default named after each. */
+	uint32_t max_recv_data_segment_length;  /* what we accept: 262144 */
+	uint32_t max_burst_length;              /* 1048576 */
+	uint32_t first_burst_length;            /* 65536 */
+	uint32_t max_outstanding_r2t;           /* 4 */
+	uint32_t cmd_window;                    /* commands queued per session: 64 */
+	uint32_t session_buffer_bytes;  /* command buffers per session before the CmdSN
+					 * window closes: 32 MiB */
+	/* Random bytes for CHAP challenges and identifiers (the firmware uses RDRAND or the
+	 * clock); NULL: an internal generator seeded from the server's address. */
+	void (*random)(void *ctx, void *buf, size_t len);
+	void *random_ctx;
+};
+
+struct iscsi_session;
+struct iscsi_conn;
+
+/* The state of all sessions of one portal. Everything mutable lives here or below: a test
+ * resets it by creating a new one. */
+struct iscsi_server {
+	const struct iscsi_config *cfg;
+	struct iscsi_session *sessions; /* logged-in sessions, for reinstatement and resets */
+	struct iscsi_conn *conns;       /* every open connection, for ticks */
+	uint16_t next_tsih;
+	uint64_t random_state;
+	/* figures */
+	unsigned conns_open, sessions_open;
+};
+
+void iscsi_server_init(struct iscsi_server *srv, const struct iscsi_config *cfg);
+
+/* A new transport connection. Returns NULL when out of memory (close the transport). */
+struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_transport_ops *ops,
+				   void *ctx);
+
+/* Bytes received, in order, any chunking. From the loop; never blocks. Returns how many
+ * bytes were consumed: fewer than len when the connection's input queue is full (offer
+ * the rest again after ops->resume or the next loop turn). After the target decided to
+ * close, input is discarded (returns len). */
+size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len);
+
+/* The transport is gone: no send or close afterwards. The connection is freed once its
+ * tasks are done; the caller must not use c again. */
+void iscsi_conn_closed(struct iscsi_conn *c);
+
+/* Liveness: sends a NOP-In ping on idle full-feature connections, and closes the ones
+ * that neither answered the previous ping nor sent anything since. From the loop, every
+ * few seconds (e.g. 5 s). Busy connections are never closed. */
+void iscsi_server_tick(struct iscsi_server *srv);
+
+#endif

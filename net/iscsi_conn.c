@@ -1,0 +1,359 @@
+/*
+ * Connections: the transport interface of iscsi.h, the per-connection worker task and the
+ * dispatch of PDUs by opcode, with the small handlers (NOP, Logout, Reject, SNACK).
+ *
+ * Bytes arrive in iscsi_conn_input() (the loop); the receive state machine turns them into
+ * PDUs queued for the connection's worker task, which handles them one at a time in
+ * arrival order and may block on sends. SCSI commands leave the worker as soon as their
+ * data is in: each runs in a task of its own (iscsi_cmd.c), so commands execute
+ * concurrently. The input queue is bounded: when it is full, iscsi_conn_input() consumes
+ * less and the transport holds the rest back (its receive window closes).
+ *
+ * Ending: iscsi_conn_close() (the target's decision) calls ops->close once; the transport
+ * answers with iscsi_conn_closed(), which drops its reference. The worker then aborts what
+ * is left; the connection is freed by whoever drops the last reference.
+ */
+#include "iscsi_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void worker_main(void *arg);
+
+struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_transport_ops *ops,
+				   void *ctx)
+{
+	struct iscsi_limits limits;
+	struct iscsi_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->srv = srv;
+	c->ops = ops;
+	c->ctx = ctx;
+	c->refs = 2; /* the transport and the worker */
+	c->phase = ISCSI_PHASE_LOGIN;
+	iscsi_limits_from_config(&limits, srv->cfg);
+	iscsi_params_init(&c->params, &limits);
+	iscsi_rx_init(&c->rx, limits.max_recv_data_segment_length > ISCSI_DEFAULT_MRDSL ?
+				      limits.max_recv_data_segment_length : ISCSI_DEFAULT_MRDSL);
+	c->send_lock = (struct task_lock)TASK_LOCK_INIT;
+	c->next_ttt = 1;
+	iscsi_text_init(&c->text_in, ISCSI_TEXT_LIMIT);
+	iscsi_text_init(&c->text_out, ISCSI_TEXT_LIMIT);
+	c->worker = task_spawn(worker_main, c);
+	if (!c->worker) {
+		free(c);
+		return NULL;
+	}
+	c->next = srv->conns;
+	srv->conns = c;
+	srv->conns_open++;
+	return c;
+}
+
+void iscsi_conn_get(struct iscsi_conn *c) { c->refs++; }
+
+void iscsi_conn_put(struct iscsi_conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	for (struct iscsi_conn **link = &c->srv->conns; *link; link = &(*link)->next) {
+		if (*link == c) {
+			*link = c->next;
+			break;
+		}
+	}
+	c->srv->conns_open--;
+	iscsi_rx_free(&c->rx);
+	iscsi_text_free(&c->text_in);
+	iscsi_text_free(&c->text_out);
+	free(c);
+}
+
+static void wake_worker(struct iscsi_conn *c)
+{
+	if (c->worker && c->worker_idle) {
+		c->worker_idle = false;
+		task_wake(c->worker);
+	}
+}
+
+void iscsi_conn_close(struct iscsi_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	wake_worker(c);
+	if (!c->transport_gone)
+		c->ops->close(c->ctx);
+}
+
+void iscsi_conn_closed(struct iscsi_conn *c)
+{
+	c->transport_gone = true;
+	c->closing = true;
+	wake_worker(c);
+	iscsi_conn_put(c);
+}
+
+uint32_t iscsi_conn_new_ttt(struct iscsi_conn *c)
+{
+	uint32_t ttt = c->next_ttt++;
+	if (ttt == ISCSI_RESERVED_TAG)
+		ttt = c->next_ttt++;
+	return ttt;
+}
+
+size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len)
+{
+	const uint8_t *bytes = buf;
+	size_t done = 0;
+
+	if (c->closing)
+		return len;
+	iscsi_conn_get(c); /* ops->close may drop the transport's reference */
+	while (done < len && !c->closing) {
+		struct iscsi_pdu *pdu = NULL;
+		size_t used;
+		if (c->inq_count >= ISCSI_INPUT_QUEUE_MAX) {
+			c->input_stalled = true;
+			break;
+		}
+		int rc = iscsi_rx_feed(&c->rx, bytes + done, len - done, &used, &pdu);
+		done += used;
+		c->rx_bytes += used;
+		if (rc < 0) {
+			iscsi_conn_close(c);
+			break;
+		}
+		if (rc == 1) {
+			if (c->inq_tail)
+				c->inq_tail->next = pdu;
+			else
+				c->inq_head = pdu;
+			c->inq_tail = pdu;
+			c->inq_count++;
+			wake_worker(c);
+		}
+	}
+	size_t result = c->closing ? len : done;
+	iscsi_conn_put(c);
+	return result;
+}
+
+/* ---- small handlers ------------------------------------------------------------------ */
+
+static void handle_nop_out(struct iscsi_conn *c, struct iscsi_pdu *pdu)
+{
+	uint32_t itt = pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG);
+	uint8_t bhs[ISCSI_BHS_LEN];
+
+	if (itt == ISCSI_RESERVED_TAG) {
+		/* The answer to our ping (or a ping that wants no answer). */
+		if (pdu_be32(pdu, ISCSI_BHS_TARGET_TRANSFER_TAG) != ISCSI_RESERVED_TAG)
+			c->ping_outstanding = false;
+		return;
+	}
+	iscsi_bhs_init(bhs, ISCSI_OP_NOP_IN, ISCSI_FLAG_FINAL, itt);
+	memcpy(bhs + ISCSI_BHS_LUN, pdu->bhs + ISCSI_BHS_LUN, 8);
+	put_be32(bhs + ISCSI_BHS_TARGET_TRANSFER_TAG, ISCSI_RESERVED_TAG);
+	uint32_t echo = pdu->data ? pdu->data_len : 0;
+	if (echo > c->params.initiator_mrdsl)
+		echo = c->params.initiator_mrdsl;
+	iscsi_send_pdu(c, bhs, pdu->data, echo, ISCSI_STATSN_ADVANCE);
+}
+
+static void handle_logout(struct iscsi_conn *c, struct iscsi_pdu *pdu)
+{
+	uint8_t reason = pdu->bhs[ISCSI_BHS_FLAGS] & ISCSI_FLAG_FUNCTION_MASK;
+	uint8_t bhs[ISCSI_BHS_LEN];
+	uint8_t response = ISCSI_LOGOUT_RSP_SUCCESS;
+
+	if (reason == ISCSI_LOGOUT_REMOVE_CONNECTION_FOR_RECOVERY)
+		response = ISCSI_LOGOUT_RSP_RECOVERY_NOT_SUPPORTED; /* ERL 0 */
+	iscsi_bhs_init(bhs, ISCSI_OP_LOGOUT_RSP, ISCSI_FLAG_FINAL,
+		       pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG));
+	bhs[ISCSI_BHS_RESPONSE] = response;
+	if (response == ISCSI_LOGOUT_RSP_SUCCESS) {
+		/* Commands still running end without responses (RFC 7143 11.14). */
+		iscsi_tasks_abort_all(c);
+		c->phase = ISCSI_PHASE_LOGGED_OUT;
+	}
+	iscsi_send_pdu(c, bhs, NULL, 0, ISCSI_STATSN_ADVANCE);
+	if (response == ISCSI_LOGOUT_RSP_SUCCESS)
+		iscsi_conn_close(c);
+}
+
+/* A PDU that carries a CmdSN, in CmdSN order. */
+static void dispatch_ordered(struct iscsi_conn *c, struct iscsi_pdu *pdu)
+{
+	uint8_t op = pdu_opcode(pdu);
+
+	if (c->sess.discovery && op != ISCSI_OP_TEXT_REQ && op != ISCSI_OP_LOGOUT_REQ) {
+		/* A discovery session carries only Text and Logout (RFC 7143 4.3). */
+		iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_PROTOCOL_ERROR);
+		return;
+	}
+	switch (op) {
+	case ISCSI_OP_NOP_OUT: handle_nop_out(c, pdu); break;
+	case ISCSI_OP_SCSI_CMD: iscsi_cmd_start(c, pdu); break;
+	case ISCSI_OP_SCSI_TASK_MGMT_REQ: iscsi_tmf_handle(c, pdu); break;
+	case ISCSI_OP_TEXT_REQ: iscsi_text_handle(c, pdu); break;
+	case ISCSI_OP_LOGOUT_REQ: handle_logout(c, pdu); break;
+	}
+}
+
+static void handle_full_feature(struct iscsi_conn *c, struct iscsi_pdu *pdu)
+{
+	switch (pdu_opcode(pdu)) {
+	case ISCSI_OP_NOP_OUT:
+	case ISCSI_OP_SCSI_CMD:
+	case ISCSI_OP_SCSI_TASK_MGMT_REQ:
+	case ISCSI_OP_TEXT_REQ:
+	case ISCSI_OP_LOGOUT_REQ:
+		for (struct iscsi_pdu *p = iscsi_session_order(c, pdu); p && !c->closing;
+		     p = iscsi_session_order(c, NULL)) {
+			dispatch_ordered(c, p);
+			iscsi_pdu_free(p);
+		}
+		return; /* the ordering took pdu */
+	case ISCSI_OP_SCSI_DATA_OUT:
+		if (c->sess.discovery)
+			iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_PROTOCOL_ERROR);
+		else if (iscsi_cmd_data_out(c, pdu) < 0)
+			iscsi_conn_close(c); /* a broken data sequence: ERL 0 ends it */
+		break;
+	case ISCSI_OP_SNACK_REQ:
+		iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_SNACK_REJECT);
+		break;
+	case ISCSI_OP_LOGIN_REQ:
+		iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_PROTOCOL_ERROR);
+		break;
+	default:
+		iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_COMMAND_NOT_SUPPORTED);
+		break;
+	}
+	iscsi_pdu_free(pdu);
+}
+
+static void handle_pdu(struct iscsi_conn *c, struct iscsi_pdu *pdu)
+{
+	if (pdu->reject_reason) {
+		iscsi_send_reject(c, pdu->bhs, pdu->reject_reason);
+		if (c->phase == ISCSI_PHASE_LOGIN)
+			iscsi_conn_close(c);
+		iscsi_pdu_free(pdu);
+		return;
+	}
+	switch (c->phase) {
+	case ISCSI_PHASE_LOGIN:
+		if (pdu_opcode(pdu) != ISCSI_OP_LOGIN_REQ) {
+			/* Nothing but Login before the full feature phase (RFC 7143 6.3). */
+			iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_PROTOCOL_ERROR);
+			iscsi_conn_close(c);
+		} else if (iscsi_login_handle(c, pdu) < 0) {
+			iscsi_conn_close(c);
+		}
+		iscsi_pdu_free(pdu);
+		break;
+	case ISCSI_PHASE_FULL_FEATURE:
+		handle_full_feature(c, pdu);
+		break;
+	case ISCSI_PHASE_LOGGED_OUT:
+		iscsi_pdu_free(pdu);
+		break;
+	}
+}
+
+static struct iscsi_pdu *input_pop(struct iscsi_conn *c)
+{
+	struct iscsi_pdu *pdu = c->inq_head;
+	if (!pdu)
+		return NULL;
+	c->inq_head = pdu->next;
+	if (!c->inq_head)
+		c->inq_tail = NULL;
+	c->inq_count--;
+	pdu->next = NULL;
+	if (c->input_stalled && c->inq_count < ISCSI_INPUT_QUEUE_MAX / 2) {
+		c->input_stalled = false;
+		if (c->ops->resume && !c->closing)
+			c->ops->resume(c->ctx);
+	}
+	return pdu;
+}
+
+static void worker_teardown(struct iscsi_conn *c)
+{
+	struct iscsi_pdu *pdu;
+	while ((pdu = input_pop(c)) != NULL)
+		iscsi_pdu_free(pdu);
+	iscsi_session_free_pending(c);
+	iscsi_tasks_abort_all(c);
+	iscsi_login_free(c->login);
+	c->login = NULL;
+	if (c->sess.logged_in) {
+		c->sess.logged_in = false;
+		c->srv->sessions_open--;
+	}
+	c->worker = NULL;
+}
+
+static void worker_main(void *arg)
+{
+	struct iscsi_conn *c = arg;
+
+	while (!c->closing) {
+		struct iscsi_pdu *pdu = input_pop(c);
+		if (!pdu) {
+			c->worker_idle = true;
+			task_block();
+			c->worker_idle = false;
+			continue;
+		}
+		handle_pdu(c, pdu);
+	}
+	worker_teardown(c);
+	iscsi_conn_put(c);
+}
+
+/* ---- liveness --------------------------------------------------------------------- */
+
+static void ping_main(void *arg)
+{
+	struct iscsi_conn *c = arg;
+	uint8_t bhs[ISCSI_BHS_LEN];
+	iscsi_bhs_init(bhs, ISCSI_OP_NOP_IN, ISCSI_FLAG_FINAL, ISCSI_RESERVED_TAG);
+	/* A real TTT: the initiator must answer (RFC 7143 11.19). StatSN not advanced. */
+	put_be32(bhs + ISCSI_BHS_TARGET_TRANSFER_TAG, iscsi_conn_new_ttt(c));
+	iscsi_send_pdu(c, bhs, NULL, 0, ISCSI_STATSN_PEEK);
+	iscsi_conn_put(c);
+}
+
+void iscsi_server_tick(struct iscsi_server *srv)
+{
+	struct iscsi_conn *next;
+	for (struct iscsi_conn *c = srv->conns; c; c = next) {
+		next = c->next;
+		if (c->closing || c->phase != ISCSI_PHASE_FULL_FEATURE)
+			continue;
+		bool heard = c->rx_bytes != c->rx_bytes_at_ping;
+		c->rx_bytes_at_ping = c->rx_bytes;
+		if (heard) {
+			c->ping_outstanding = false;
+			continue;
+		}
+		iscsi_conn_get(c);
+		if (c->ping_outstanding) {
+			iscsi_conn_close(c); /* silent for a whole period after a ping */
+		} else {
+			c->ping_outstanding = true;
+			iscsi_conn_get(c);
+			if (!task_spawn(ping_main, c))
+				iscsi_conn_put(c);
+		}
+		next = c->next;
+		iscsi_conn_put(c);
+	}
+}

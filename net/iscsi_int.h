@@ -1,0 +1,329 @@
+/*
+ * Internal interface of the iSCSI target, shared by net/iscsi_*.c; prototypes grouped by
+ * the file that owns them. Nothing here is for users of the target (see iscsi.h).
+ *
+ * Objects and ownership:
+ *   iscsi_server   every connection (srv->conns); allocates TSIHs.
+ *   iscsi_conn     one transport connection and, once logged in, its session (ERL 0 and
+ *                  MaxConnections=1: a session lives and dies with its one connection).
+ *                  Reference counted: the transport, the worker task and each command
+ *                  task hold one; freed when the last goes.
+ *   iscsi_pdu      one received PDU, queued from the loop to the connection's worker.
+ *   iscsi_task     one SCSI command, from its SCSI Command PDU to its last response.
+ */
+#ifndef QEDBOX_ISCSI_INT_H
+#define QEDBOX_ISCSI_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iscsi.h"
+#include "iscsi_spec.h"
+#include "scsi.h"
+#include "task.h"
+
+/* ---- big-endian fields --------------------------------------------------------------- */
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint32_t get_be24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+static inline uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+static inline void put_be24(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 16);
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)v;
+}
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Serial number arithmetic on 32-bit sequence numbers (RFC 1982). */
+static inline bool sn_lt(uint32_t a, uint32_t b) { return a != b && (uint32_t)(b - a) < 0x80000000u; }
+static inline bool sn_le(uint32_t a, uint32_t b) { return a == b || sn_lt(a, b); }
+
+static inline uint32_t iscsi_pad4(uint32_t n) { return (n + 3) & ~3u; }
+
+/* ---- iscsi_rx.c: the receive state machine -------------------------------------------- */
+struct iscsi_pdu {
+	struct iscsi_pdu *next;
+	uint8_t bhs[ISCSI_BHS_LEN];
+	uint8_t *data;          /* data segment, NUL-terminated after data_len; NULL if empty */
+	uint32_t data_len;      /* DataSegmentLength, without the padding */
+	uint16_t ahs_len;       /* bytes of AHS received (their content is not kept) */
+	uint8_t reject_reason;  /* non-zero: the receiver found the PDU bad; answer Reject */
+};
+
+static inline uint8_t pdu_opcode(const struct iscsi_pdu *p) { return p->bhs[0] & ISCSI_OPCODE_MASK; }
+static inline bool pdu_immediate(const struct iscsi_pdu *p) { return p->bhs[0] & ISCSI_IMMEDIATE; }
+static inline uint32_t pdu_be32(const struct iscsi_pdu *p, int off) { return get_be32(p->bhs + off); }
+
+enum iscsi_rx_state { ISCSI_RX_BHS, ISCSI_RX_AHS, ISCSI_RX_HDIGEST, ISCSI_RX_DATA, ISCSI_RX_DDIGEST };
+
+struct iscsi_rx {
+	enum iscsi_rx_state state;
+	uint32_t pos;           /* bytes of the current part received */
+	uint32_t part_len;      /* bytes the current part has */
+	struct iscsi_pdu *pdu;  /* being received */
+	uint32_t crc;           /* running digest of the current part */
+	uint8_t digest[ISCSI_DIGEST_LEN];
+	bool discard;           /* data segment too long: counted, not stored */
+	/* set by the connection */
+	bool header_digest, data_digest;
+	uint32_t max_data_len;  /* longer data segments are skipped and the PDU rejected */
+};
+
+void iscsi_rx_init(struct iscsi_rx *rx, uint32_t max_data_len);
+void iscsi_rx_free(struct iscsi_rx *rx);
+/* Consumes bytes until one PDU is complete or buf is used up; *used says how many.
+ * Returns 1 with *out (the caller owns it), 0 when more bytes are needed, or -EPROTO (bad
+ * header digest: framing is lost) / -ENOMEM; after an error the stream is unusable. */
+int iscsi_rx_feed(struct iscsi_rx *rx, const uint8_t *buf, size_t len, size_t *used,
+		  struct iscsi_pdu **out);
+void iscsi_pdu_free(struct iscsi_pdu *pdu);
+
+/* ---- iscsi_param.c: text keys and operational negotiation ------------------------------ */
+struct iscsi_text_buf {
+	char *buf;
+	uint32_t len, cap;      /* cap: the most this buffer may grow to */
+};
+
+#define ISCSI_TEXT_LIMIT 65536  /* the most text one login or text exchange may carry */
+
+void iscsi_text_init(struct iscsi_text_buf *t, uint32_t cap);
+void iscsi_text_free(struct iscsi_text_buf *t);
+int iscsi_text_append(struct iscsi_text_buf *t, const void *data, uint32_t len);
+int iscsi_text_add(struct iscsi_text_buf *t, const char *key, const char *value);
+int iscsi_text_add_u32(struct iscsi_text_buf *t, const char *key, uint32_t value);
+/* Calls fn for each key=value of a data segment (buf[len] must be writable: the pairs
+ * are split in place). Returns 0, -EINVAL for a pair without '=' or a segment not ending
+ * in NUL, or fn's first negative return. */
+typedef int (*iscsi_kv_fn)(void *ctx, const char *key, const char *value);
+int iscsi_text_parse(char *buf, uint32_t len, iscsi_kv_fn fn, void *ctx);
+
+struct iscsi_params {
+	bool header_digest, data_digest;
+	uint32_t initiator_mrdsl;   /* the initiator's MaxRecvDataSegmentLength: caps sends */
+	uint32_t target_mrdsl;      /* ours: caps what the initiator sends us */
+	bool target_mrdsl_declared;
+	uint32_t max_burst_length, first_burst_length;
+	bool immediate_data, initial_r2t;
+	uint32_t max_outstanding_r2t;
+	bool data_pdu_in_order, data_sequence_in_order;
+	uint32_t default_time2wait, default_time2retain;
+	uint32_t error_recovery_level, max_connections;
+};
+
+struct iscsi_limits {
+	uint32_t max_recv_data_segment_length, max_burst_length, first_burst_length;
+	uint32_t max_outstanding_r2t;
+};
+
+void iscsi_limits_from_config(struct iscsi_limits *l, const struct iscsi_config *cfg);
+void iscsi_params_init(struct iscsi_params *p, const struct iscsi_limits *ours);
+/* Negotiates one operational key, appending the answer to out. Returns 1 when key is an
+ * operational key, 0 when it is not (the caller handles it), or a negative errno when
+ * out is full. */
+int iscsi_param_negotiate(struct iscsi_params *p, const struct iscsi_limits *ours,
+			  const char *key, const char *value, struct iscsi_text_buf *out);
+/* Declares our MaxRecvDataSegmentLength once and makes FirstBurstLength <= MaxBurstLength. */
+int iscsi_params_finish(struct iscsi_params *p, struct iscsi_text_buf *out);
+
+/* ---- iscsi_chap.c: CHAP with MD5 (RFC 1994, RFC 7143 12.1.3) ---------------------------- */
+struct iscsi_chap {
+	uint8_t id;
+	uint8_t challenge[ISCSI_CHAP_MD5_LEN];
+	bool challenged;            /* CHAP_I/CHAP_C were sent */
+};
+
+/* The key values the initiator sent in one login request (pointers into its data). */
+struct iscsi_chap_keys {
+	const char *a, *n, *r, *i, *c;
+};
+
+/* Answers CHAP_A (a list): picks MD5 and sends CHAP_A, CHAP_I, CHAP_C. -EACCES when the
+ * list has no MD5. */
+int iscsi_chap_challenge(struct iscsi_chap *chap, struct iscsi_server *srv, const char *chap_a,
+			 struct iscsi_text_buf *out);
+/* Checks CHAP_N/CHAP_R and answers a mutual challenge (CHAP_I/CHAP_C) when configured.
+ * Returns 0, or -EACCES on authentication failure. */
+int iscsi_chap_verify(struct iscsi_chap *chap, const struct iscsi_target_config *t,
+		      const struct iscsi_chap_keys *keys, struct iscsi_text_buf *out);
+/* Decodes a CHAP binary value, "0x" hex or "0b" base64. Returns its length or -EINVAL. */
+int iscsi_chap_decode(const char *value, uint8_t *out, size_t max);
+void iscsi_chap_md5(uint8_t id, const char *secret, const uint8_t *challenge, size_t len,
+		    uint8_t digest[ISCSI_CHAP_MD5_LEN]);
+
+/* ---- tasks (iscsi_cmd.c) --------------------------------------------------------------- */
+#define ISCSI_MAX_R2T 16
+
+struct iscsi_r2t {
+	bool active;
+	uint32_t ttt, offset, len;
+	uint32_t next_offset;       /* the offset the next Data-Out must carry */
+	uint32_t next_datasn;
+};
+
+struct iscsi_task {
+	struct iscsi_task *next;    /* the connection's task list */
+	struct iscsi_conn *conn;
+	uint32_t itt, cmdsn;
+	uint8_t lun_field[8];
+	uint8_t cdb[ISCSI_BHS_CDB_LEN];
+	bool read, write;
+	uint32_t edtl;              /* ExpectedDataTransferLength */
+	uint8_t *buf;
+	uint32_t received;          /* Data-Out bytes received */
+	/* unsolicited data: immediate plus Data-Out with TTT 0xffffffff */
+	uint32_t unsolicited_end, unsolicited_next, unsolicited_datasn;
+	/* solicited data */
+	uint32_t solicit_next;      /* the offset the next R2T asks for */
+	uint32_t gap_offset, gap_len; /* unsolicited data the initiator ended early: solicited */
+	uint32_t r2tsn;
+	struct iscsi_r2t r2t[ISCSI_MAX_R2T];
+	bool executing;             /* handed to its command task */
+	bool aborted;               /* by a TMF or the connection's end: send nothing more */
+	bool released;              /* its share of window and budget is given back */
+	struct scsi_cmd scmd;
+};
+
+/* Takes a SCSI Command PDU in CmdSN order (the worker owns pdu afterwards). */
+void iscsi_cmd_start(struct iscsi_conn *c, struct iscsi_pdu *pdu);
+/* A Data-Out PDU. Returns 0, or -EPROTO when the connection must end (ERL 0). */
+int iscsi_cmd_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu);
+struct iscsi_task *iscsi_task_find(struct iscsi_conn *c, uint32_t itt);
+/* Aborts every task not yet executing and marks executing ones aborted (connection end). */
+void iscsi_tasks_abort_all(struct iscsi_conn *c);
+/* Aborts one task: frees it if it waits for data, else marks it so that it sends nothing. */
+void iscsi_task_abort(struct iscsi_task *t);
+/* Whether any task of c is marked aborted and still executing. */
+bool iscsi_tasks_aborting(const struct iscsi_conn *c);
+
+/* iscsi_response.c: runs a command whose data is in, then sends its Data-In and status. */
+void iscsi_cmd_execute(struct iscsi_task *t);
+/* Sends a SCSI Response with CHECK CONDITION and the given sense (no task needed). */
+void iscsi_send_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t sense_key,
+				uint8_t asc, uint8_t ascq);
+/* Removes t from its connection and frees it (the numbering already accounts for it). */
+void iscsi_task_free(struct iscsi_task *t);
+/* Gives back t's share of the session's window and buffer budget. */
+void iscsi_task_release(struct iscsi_task *t);
+
+/* ---- iscsi_tmf.c ----------------------------------------------------------------------- */
+void iscsi_tmf_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu);
+
+/* ---- iscsi_login.c --------------------------------------------------------------------- */
+struct iscsi_login;
+/* Handles one PDU of the login phase. Returns 0, or a negative errno when the login
+ * failed and the connection must close (the failure response has been sent). */
+int iscsi_login_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu);
+void iscsi_login_free(struct iscsi_login *l);
+
+/* ---- iscsi_text.c: Text requests (SendTargets), with continuation both ways ----------- */
+void iscsi_text_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu);
+/* Whether initiator may see target t (its InitiatorName is in t's list). */
+bool iscsi_target_allows(const struct iscsi_target_config *t, const char *initiator);
+const struct iscsi_target_config *iscsi_target_find(const struct iscsi_config *cfg,
+						    const char *name);
+
+/* ---- the session and the connection (iscsi_session.c, iscsi_conn.c) ------------------- */
+#define ISCSI_NAME_MAX 224
+
+struct iscsi_session {
+	bool logged_in;             /* full feature phase reached */
+	bool discovery;
+	const struct iscsi_target_config *target;
+	char initiator_name[ISCSI_NAME_MAX];
+	uint8_t isid[ISCSI_ISID_LEN];
+	uint16_t tsih;
+	uint32_t exp_cmdsn;
+	struct iscsi_pdu *pending;  /* commands received ahead of ExpCmdSN, by CmdSN */
+	unsigned pending_count;
+	unsigned tasks_in_flight;
+	uint64_t buffer_bytes;      /* bytes of command buffers allocated */
+	struct scsi_nexus nexus;
+};
+
+enum iscsi_phase { ISCSI_PHASE_LOGIN, ISCSI_PHASE_FULL_FEATURE, ISCSI_PHASE_LOGGED_OUT };
+
+#define ISCSI_INPUT_QUEUE_MAX 32    /* received PDUs waiting for the worker */
+
+struct iscsi_conn {
+	struct iscsi_conn *next;    /* srv->conns */
+	struct iscsi_server *srv;
+	const struct iscsi_transport_ops *ops;
+	void *ctx;
+	unsigned refs;
+	bool closing;               /* no new work; sends fail */
+	bool transport_gone;
+	enum iscsi_phase phase;
+	struct iscsi_params params;
+	struct iscsi_session sess;
+	/* receive */
+	struct iscsi_rx rx;
+	struct iscsi_pdu *inq_head, *inq_tail;
+	unsigned inq_count;
+	bool input_stalled;
+	struct task *worker;
+	bool worker_idle;
+	/* send */
+	struct task_lock send_lock;
+	uint32_t stat_sn;
+	uint32_t next_ttt;
+	/* phases */
+	struct iscsi_login *login;
+	struct iscsi_task *tasks;
+	struct waitq tasks_done;    /* woken whenever a task ends (TMFs wait here) */
+	struct iscsi_text_buf text_in;      /* a Text request continued with the C bit */
+	struct iscsi_text_buf text_out;     /* a Text response sent in pieces */
+	uint32_t text_out_pos, text_out_ttt;
+	/* liveness */
+	uint64_t rx_bytes, rx_bytes_at_ping;
+	bool ping_outstanding;
+};
+
+void iscsi_conn_get(struct iscsi_conn *c);
+void iscsi_conn_put(struct iscsi_conn *c);
+/* The target ends the connection: calls ops->close once and stops the worker. */
+void iscsi_conn_close(struct iscsi_conn *c);
+uint32_t iscsi_conn_new_ttt(struct iscsi_conn *c);
+
+/* iscsi_session.c */
+uint32_t iscsi_session_max_cmdsn(const struct iscsi_conn *c);
+/* Orders PDUs that carry a CmdSN: returns them one by one in CmdSN order. Feeds pdu
+ * (may be NULL to only drain), and returns the next deliverable PDU or NULL. PDUs outside
+ * the window are freed (dropped, RFC 7143 3.2.2.1). */
+struct iscsi_pdu *iscsi_session_order(struct iscsi_conn *c, struct iscsi_pdu *pdu);
+void iscsi_session_free_pending(struct iscsi_conn *c);
+uint16_t iscsi_session_new_tsih(struct iscsi_server *srv);
+/* Ends every other logged-in session of the same initiator (same ISID and name). */
+void iscsi_session_reinstate(struct iscsi_conn *c);
+void iscsi_random(struct iscsi_server *srv, void *buf, size_t len);
+
+/* ---- iscsi_tx.c: building and sending PDUs -------------------------------------------- */
+enum iscsi_statsn { ISCSI_STATSN_NONE, ISCSI_STATSN_PEEK, ISCSI_STATSN_ADVANCE };
+
+/* Sends one PDU: fills DataSegmentLength, StatSN (as asked), ExpCmdSN and MaxCmdSN, adds
+ * padding and the negotiated digests. Serialised per connection. From a task only.
+ * Returns 0 or a negative errno (connection gone). */
+int iscsi_send_pdu(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void *data,
+		   uint32_t len, enum iscsi_statsn statsn);
+/* Reject (RFC 7143 11.17) carrying the offending header. */
+int iscsi_send_reject(struct iscsi_conn *c, const uint8_t bad_bhs[ISCSI_BHS_LEN], uint8_t reason);
+void iscsi_bhs_init(uint8_t bhs[ISCSI_BHS_LEN], uint8_t opcode, uint8_t flags, uint32_t itt);
+
+#endif

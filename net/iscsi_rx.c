@@ -1,0 +1,188 @@
+/*
+ * The receive state machine: turns a byte stream, in chunks of any size, into PDUs.
+ *
+ *   BHS (48) -> AHS (TotalAHSLength*4) -> header digest -> data + padding -> data digest
+ *
+ * Each state knows how many bytes its part has and how many arrived, so feeding stops and
+ * resumes at any byte. A data segment longer than max_data_len is not stored: its bytes
+ * are counted and the PDU is handed on marked for a Reject (the framing stays intact).
+ * A header digest error is fatal: the lengths in a damaged header cannot be trusted, so
+ * the connection must end (RFC 7143 7.8, ERL 0). A data digest error only rejects.
+ */
+#include "iscsi_int.h"
+#include "crc32c.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void iscsi_rx_init(struct iscsi_rx *rx, uint32_t max_data_len)
+{
+	memset(rx, 0, sizeof(*rx));
+	rx->max_data_len = max_data_len;
+	rx->state = ISCSI_RX_BHS;
+	rx->part_len = ISCSI_BHS_LEN;
+}
+
+void iscsi_pdu_free(struct iscsi_pdu *pdu)
+{
+	if (pdu) {
+		free(pdu->data);
+		free(pdu);
+	}
+}
+
+void iscsi_rx_free(struct iscsi_rx *rx)
+{
+	iscsi_pdu_free(rx->pdu);
+	rx->pdu = NULL;
+}
+
+static void enter(struct iscsi_rx *rx, enum iscsi_rx_state state, uint32_t part_len)
+{
+	rx->state = state;
+	rx->pos = 0;
+	rx->part_len = part_len;
+}
+
+static uint32_t digest_value(const struct iscsi_rx *rx)
+{
+	return (uint32_t)rx->digest[0] | (uint32_t)rx->digest[1] << 8 |
+	       (uint32_t)rx->digest[2] << 16 | (uint32_t)rx->digest[3] << 24;
+}
+
+/* After the header (and its digest): where the data segment goes, or done. */
+static int enter_data(struct iscsi_rx *rx)
+{
+	struct iscsi_pdu *pdu = rx->pdu;
+	uint32_t len = get_be24(pdu->bhs + ISCSI_BHS_DATA_SEGMENT_LENGTH);
+
+	pdu->data_len = len;
+	rx->discard = false;
+	if (len == 0)
+		return 1;
+	if (len > rx->max_data_len) {
+		rx->discard = true;
+		pdu->reject_reason = ISCSI_REASON_PROTOCOL_ERROR;
+	} else {
+		pdu->data = malloc(iscsi_pad4(len) + 1);
+		if (!pdu->data)
+			return -ENOMEM;
+	}
+	rx->crc = 0;
+	enter(rx, ISCSI_RX_DATA, iscsi_pad4(len));
+	return 0;
+}
+
+static int after_header(struct iscsi_rx *rx)
+{
+	if (rx->header_digest) {
+		enter(rx, ISCSI_RX_HDIGEST, ISCSI_DIGEST_LEN);
+		return 0;
+	}
+	return enter_data(rx);
+}
+
+static int after_data(struct iscsi_rx *rx)
+{
+	if (rx->data_digest) {
+		enter(rx, ISCSI_RX_DDIGEST, ISCSI_DIGEST_LEN);
+		return 0;
+	}
+	return 1;
+}
+
+/* A part is complete: move to the next one. Returns 1 when the PDU is complete. */
+static int part_done(struct iscsi_rx *rx)
+{
+	struct iscsi_pdu *pdu = rx->pdu;
+
+	switch (rx->state) {
+	case ISCSI_RX_BHS: {
+		uint32_t ahs = pdu->bhs[ISCSI_BHS_TOTAL_AHS_LENGTH] * 4u;
+		rx->crc = crc32c(0, pdu->bhs, ISCSI_BHS_LEN);
+		pdu->ahs_len = (uint16_t)ahs;
+		if (ahs) {
+			enter(rx, ISCSI_RX_AHS, ahs);
+			return 0;
+		}
+		return after_header(rx);
+	}
+	case ISCSI_RX_AHS:
+		return after_header(rx);
+	case ISCSI_RX_HDIGEST:
+		if (digest_value(rx) != rx->crc)
+			return -EPROTO;
+		return enter_data(rx);
+	case ISCSI_RX_DATA:
+		if (pdu->data)
+			pdu->data[pdu->data_len] = 0;
+		return after_data(rx);
+	case ISCSI_RX_DDIGEST:
+		if (!rx->discard && digest_value(rx) != rx->crc)
+			pdu->reject_reason = ISCSI_REASON_DATA_DIGEST_ERROR;
+		return 1;
+	}
+	return -EPROTO;
+}
+
+/* Takes up to the rest of the current part from buf. */
+static size_t take(struct iscsi_rx *rx, const uint8_t *buf, size_t len)
+{
+	struct iscsi_pdu *pdu = rx->pdu;
+	size_t n = rx->part_len - rx->pos;
+	if (n > len)
+		n = len;
+
+	switch (rx->state) {
+	case ISCSI_RX_BHS:
+		memcpy(pdu->bhs + rx->pos, buf, n);
+		break;
+	case ISCSI_RX_AHS: /* not kept: only the header digest covers it */
+		rx->crc = crc32c(rx->crc, buf, n);
+		break;
+	case ISCSI_RX_HDIGEST:
+	case ISCSI_RX_DDIGEST:
+		memcpy(rx->digest + rx->pos, buf, n);
+		break;
+	case ISCSI_RX_DATA:
+		if (!rx->discard) {
+			memcpy(pdu->data + rx->pos, buf, n);
+			if (rx->data_digest)
+				rx->crc = crc32c(rx->crc, buf, n);
+		}
+		break;
+	}
+	rx->pos += (uint32_t)n;
+	return n;
+}
+
+int iscsi_rx_feed(struct iscsi_rx *rx, const uint8_t *buf, size_t len, size_t *used,
+		  struct iscsi_pdu **out)
+{
+	size_t done = 0;
+	int rc = 0;
+
+	while (done < len) {
+		if (!rx->pdu) {
+			rx->pdu = calloc(1, sizeof(*rx->pdu));
+			if (!rx->pdu) {
+				rc = -ENOMEM;
+				break;
+			}
+			enter(rx, ISCSI_RX_BHS, ISCSI_BHS_LEN);
+		}
+		done += take(rx, buf + done, len - done);
+		if (rx->pos < rx->part_len)
+			break;
+		rc = part_done(rx);
+		if (rc != 0)
+			break;
+	}
+	*used = done;
+	if (rc == 1) {
+		*out = rx->pdu;
+		rx->pdu = NULL;
+	}
+	return rc;
+}

@@ -1,0 +1,127 @@
+/*
+ * Task management (RFC 7143 11.5-11.6). Each request runs in a task of its own because
+ * the response must wait until the commands it ends have stopped: a command already in
+ * scsi_exec() cannot be cut short, it is marked aborted and sends nothing when it returns.
+ *
+ *   ABORT TASK         the referenced command; answered whether or not it still exists:
+ *                      Function Complete if it existed, or if its CmdSN was already
+ *                      consumed (RefCmdSN before this request's CmdSN), else Task Does
+ *                      Not Exist (RFC 7143 11.5.1)
+ *   ABORT TASK SET,    every command of this session
+ *   CLEAR TASK SET
+ *   LOGICAL UNIT RESET every command on the LUN from every session, and a unit attention
+ *                      (POWER ON, RESET) for every session's next command
+ *   others             Function Not Supported (Task Reassign: not supported at ERL 0)
+ */
+#include "iscsi_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct tmf {
+	struct iscsi_conn *c;
+	uint8_t function;
+	uint32_t itt, rtt, cmdsn, refcmdsn;
+	uint8_t lun[8];
+	uint8_t response;
+};
+
+static bool lun_exists(const uint8_t *lun)
+{
+	for (int i = 0; i < 8; i++)
+		if (lun[i])
+			return false;
+	return true; /* only LUN 0 is served */
+}
+
+static uint8_t abort_task(struct tmf *m)
+{
+	struct iscsi_task *t = iscsi_task_find(m->c, m->rtt);
+	if (t) {
+		iscsi_task_abort(t);
+		return ISCSI_TM_RSP_FUNCTION_COMPLETE;
+	}
+	if (sn_lt(m->refcmdsn, m->cmdsn) || m->refcmdsn == m->cmdsn)
+		return ISCSI_TM_RSP_FUNCTION_COMPLETE; /* done or dropped: nothing left to do */
+	return ISCSI_TM_RSP_TASK_DOES_NOT_EXIST;
+}
+
+static uint8_t abort_task_set(struct tmf *m)
+{
+	iscsi_tasks_abort_all(m->c);
+	return ISCSI_TM_RSP_FUNCTION_COMPLETE;
+}
+
+static uint8_t lun_reset(struct tmf *m)
+{
+	const struct iscsi_target_config *target = m->c->sess.target;
+	for (struct iscsi_conn *o = m->c->srv->conns; o; o = o->next) {
+		if (!o->sess.logged_in || o->sess.target != target)
+			continue;
+		iscsi_tasks_abort_all(o);
+		o->sess.nexus.unit_attention_reset = true;
+	}
+	return ISCSI_TM_RSP_FUNCTION_COMPLETE;
+}
+
+static uint8_t run_function(struct tmf *m)
+{
+	switch (m->function) {
+	case ISCSI_TM_FUNC_ABORT_TASK:
+	case ISCSI_TM_FUNC_ABORT_TASK_SET:
+	case ISCSI_TM_FUNC_CLEAR_TASK_SET:
+	case ISCSI_TM_FUNC_LOGICAL_UNIT_RESET:
+		if (!lun_exists(m->lun))
+			return ISCSI_TM_RSP_LUN_DOES_NOT_EXIST;
+		break;
+	}
+	switch (m->function) {
+	case ISCSI_TM_FUNC_ABORT_TASK: return abort_task(m);
+	case ISCSI_TM_FUNC_ABORT_TASK_SET:
+	case ISCSI_TM_FUNC_CLEAR_TASK_SET: return abort_task_set(m);
+	case ISCSI_TM_FUNC_LOGICAL_UNIT_RESET: return lun_reset(m);
+	case ISCSI_TM_FUNC_TASK_REASSIGN: return ISCSI_TM_RSP_TASK_ALLEGIANCE_REASSIGNMENT_NOT_SUPPORTED;
+	default: return ISCSI_TM_RSP_FUNCTION_NOT_SUPPORTED;
+	}
+}
+
+static void tmf_main(void *arg)
+{
+	struct tmf *m = arg;
+	struct iscsi_conn *c = m->c;
+	uint8_t bhs[ISCSI_BHS_LEN];
+
+	/* The response follows the end of every command it aborted (RFC 7143 4.2.3.4). */
+	while (iscsi_tasks_aborting(c) && !c->closing)
+		waitq_sleep(&c->tasks_done);
+	iscsi_bhs_init(bhs, ISCSI_OP_SCSI_TASK_MGMT_RSP, ISCSI_FLAG_FINAL, m->itt);
+	bhs[ISCSI_BHS_RESPONSE] = m->response;
+	iscsi_send_pdu(c, bhs, NULL, 0, ISCSI_STATSN_ADVANCE);
+	free(m);
+	iscsi_conn_put(c);
+}
+
+void iscsi_tmf_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu)
+{
+	struct tmf *m = calloc(1, sizeof(*m));
+	if (!m) {
+		iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_LONG_OPERATION_REJECT);
+		return;
+	}
+	m->c = c;
+	m->function = pdu->bhs[ISCSI_BHS_FLAGS] & ISCSI_FLAG_FUNCTION_MASK;
+	m->itt = pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG);
+	m->rtt = pdu_be32(pdu, ISCSI_BHS_REFERENCED_TASK_TAG);
+	m->cmdsn = pdu_be32(pdu, ISCSI_BHS_CMDSN);
+	m->refcmdsn = pdu_be32(pdu, ISCSI_BHS_REFCMDSN);
+	memcpy(m->lun, pdu->bhs + ISCSI_BHS_LUN, 8);
+	m->response = run_function(m);
+	iscsi_conn_get(c);
+	/* The function itself runs now, in order with the commands around it; only the
+	 * wait for aborted commands and the response happen in the task. */
+	if (!task_spawn(tmf_main, m)) {
+		iscsi_conn_put(c);
+		free(m);
+		iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_LONG_OPERATION_REJECT);
+	}
+}

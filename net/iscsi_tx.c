@@ -1,0 +1,98 @@
+/*
+ * Building and sending PDUs. Every target PDU goes through iscsi_send_pdu(), which fills
+ * the numbering fields in one place (StatSN, ExpCmdSN, MaxCmdSN: RFC 7143 4.2.2), pads the
+ * data segment to 4 bytes and adds the digests the login negotiated. The send lock keeps
+ * the pieces of one PDU together when several tasks send on one connection; StatSN is
+ * taken under the lock so that it increases in the order the PDUs leave.
+ */
+#include "iscsi_int.h"
+#include "crc32c.h"
+
+#include <errno.h>
+#include <string.h>
+
+void iscsi_bhs_init(uint8_t bhs[ISCSI_BHS_LEN], uint8_t opcode, uint8_t flags, uint32_t itt)
+{
+	memset(bhs, 0, ISCSI_BHS_LEN);
+	bhs[ISCSI_BHS_OPCODE] = opcode;
+	bhs[ISCSI_BHS_FLAGS] = flags;
+	put_be32(bhs + ISCSI_BHS_INITIATOR_TASK_TAG, itt);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static int send_bytes(struct iscsi_conn *c, const void *buf, size_t len)
+{
+	if (c->closing)
+		return -EPIPE;
+	int rc = c->ops->send(c->ctx, buf, len);
+	if (rc < 0)
+		iscsi_conn_close(c);
+	return rc;
+}
+
+static void fill_numbers(struct iscsi_conn *c, uint8_t *bhs, enum iscsi_statsn statsn)
+{
+	if (statsn != ISCSI_STATSN_NONE)
+		put_be32(bhs + ISCSI_BHS_STATSN, c->stat_sn);
+	if (statsn == ISCSI_STATSN_ADVANCE)
+		c->stat_sn++;
+	put_be32(bhs + ISCSI_BHS_EXPCMDSN, c->sess.exp_cmdsn);
+	put_be32(bhs + ISCSI_BHS_MAXCMDSN, iscsi_session_max_cmdsn(c));
+}
+
+static int send_locked(struct iscsi_conn *c, uint8_t *bhs, const void *data, uint32_t len)
+{
+	static const uint8_t zeros[ISCSI_PAD_LEN];
+	uint8_t digest[ISCSI_DIGEST_LEN];
+	uint32_t pad = iscsi_pad4(len) - len;
+	int rc;
+
+	if ((rc = send_bytes(c, bhs, ISCSI_BHS_LEN)) < 0)
+		return rc;
+	if (c->params.header_digest) {
+		put_le32(digest, crc32c(0, bhs, ISCSI_BHS_LEN));
+		if ((rc = send_bytes(c, digest, sizeof(digest))) < 0)
+			return rc;
+	}
+	if (len == 0)
+		return 0;
+	if ((rc = send_bytes(c, data, len)) < 0)
+		return rc;
+	if (pad && (rc = send_bytes(c, zeros, pad)) < 0)
+		return rc;
+	if (c->params.data_digest) {
+		uint32_t crc = crc32c(crc32c(0, data, len), zeros, pad);
+		put_le32(digest, crc);
+		if ((rc = send_bytes(c, digest, sizeof(digest))) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int iscsi_send_pdu(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void *data,
+		   uint32_t len, enum iscsi_statsn statsn)
+{
+	int rc;
+
+	if (c->closing)
+		return -EPIPE;
+	put_be24(bhs + ISCSI_BHS_DATA_SEGMENT_LENGTH, len);
+	task_lock(&c->send_lock);
+	fill_numbers(c, bhs, statsn);
+	rc = send_locked(c, bhs, data, len);
+	task_unlock(&c->send_lock);
+	return rc;
+}
+
+int iscsi_send_reject(struct iscsi_conn *c, const uint8_t bad_bhs[ISCSI_BHS_LEN], uint8_t reason)
+{
+	uint8_t bhs[ISCSI_BHS_LEN];
+	iscsi_bhs_init(bhs, ISCSI_OP_REJECT, ISCSI_FLAG_FINAL, ISCSI_RESERVED_TAG);
+	bhs[ISCSI_BHS_REJECT_REASON] = reason;
+	return iscsi_send_pdu(c, bhs, bad_bhs, ISCSI_BHS_LEN, ISCSI_STATSN_ADVANCE);
+}

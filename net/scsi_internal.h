@@ -1,0 +1,133 @@
+/*
+ * What the net/scsi_*.c files share and nothing outside uses: big-endian field access,
+ * the helpers that set status and sense (scsi_sense.c), the Data-In and Data-Out rules of
+ * scsi.h (scsi_sense.c), the block range checks and range locks (scsi_rw.c), and one
+ * prototype per command handler, grouped under the file that owns it. The dispatch table
+ * in scsi.c calls the handlers after checking the CDB length and the unit attention.
+ */
+#ifndef QEDBOX_SCSI_INTERNAL_H
+#define QEDBOX_SCSI_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "scsi.h"
+#include "scsi_spec.h"
+
+/* Limits we advertise in VPD B0h, in bytes (divided by the block size when reported). */
+#define SCSI_MAX_UNMAP_BYTES       (512ull * 1024 * 1024)
+#define SCSI_MAX_UNMAP_DESCRIPTORS 256u
+#define SCSI_MAX_WRITE_SAME_BYTES  (256ull * 1024 * 1024)
+#define SCSI_MAX_COMPARE_AND_WRITE_BLOCKS 1u
+#define SCSI_VENDOR "QEDBOX  "      /* T10 vendor identification, 8 bytes */
+#define SCSI_REVISION "0001"
+
+typedef void scsi_handler(struct scsi_lun *lun, struct scsi_nexus *nexus,
+			  struct scsi_cmd *cmd);
+
+/* ---- scsi_opcodes.c: the command table ------------------------------------------ */
+#define OP_UA_EXEMPT      0x1 /* runs even while a unit attention is pending */
+#define OP_NO_LUN_OK      0x2 /* answered for a LUN that does not exist */
+#define OP_SERVICE_ACTION 0x4 /* byte 1 bits 4-0 must equal service_action */
+
+struct scsi_op {
+	scsi_handler *handler;
+	uint8_t cdb_len;
+	uint8_t flags;
+	uint8_t service_action;
+	const uint8_t *usage;  /* CDB USAGE DATA, cdb_len bytes, usage[0] the opcode */
+};
+
+/* The entry of a served opcode, NULL for any other. */
+const struct scsi_op *scsi_op_lookup(uint8_t opcode);
+/* Finds the first set CDB bit that op does not use (a reserved or unsupported field). */
+bool scsi_find_reserved_bit(const struct scsi_op *op, const uint8_t *cdb, unsigned *byte,
+			    int *bit);
+scsi_handler scsi_report_supported_opcodes;
+
+/* ---- big-endian fields -------------------------------------------------------------- */
+static inline uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t get_be24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+static inline void put_be16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
+static inline void put_be24(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 16); p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)v;
+}
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, (uint16_t)(v >> 16)); put_be16(p + 2, (uint16_t)v);
+}
+static inline void put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32)); put_be32(p + 4, (uint32_t)v);
+}
+
+static inline uint64_t lun_blocks(const struct scsi_lun *lun)
+{
+	return lun->vol->size / lun->vol->block_size;
+}
+
+static inline bool lun_is_thin(const struct scsi_lun *lun)
+{
+	return lun->vol->ops->unmap != NULL;
+}
+
+/* ---- scsi_sense.c: outcomes -------------------------------------------------------- */
+void scsi_good(struct scsi_cmd *cmd);
+/* CHECK CONDITION with fixed-format sense; asc_ascq as in scsi_spec.h. */
+void scsi_check(struct scsi_cmd *cmd, uint8_t key, uint16_t asc_ascq);
+/* INVALID FIELD IN CDB pointing at byte (and bit, or -1 for the whole byte). */
+void scsi_invalid_cdb_field(struct scsi_cmd *cmd, unsigned byte, int bit);
+/* INVALID FIELD IN PARAMETER LIST pointing at a byte of the Data-Out. */
+void scsi_invalid_param_field(struct scsi_cmd *cmd, unsigned byte);
+/* MISCOMPARE DURING VERIFY OPERATION with the offset in the INFORMATION field. */
+void scsi_miscompare(struct scsi_cmd *cmd, uint32_t offset);
+/* Translates a volume's negative errno; is_write picks the medium error ASC. */
+void scsi_volume_error(struct scsi_cmd *cmd, int rc, bool is_write);
+/* Sends buf as Data-In: len bytes exist, the CDB allows alloc_len; truncates both to
+ * the smaller and to cmd->data_len, and completes GOOD. */
+void scsi_data_in(struct scsi_cmd *cmd, const void *buf, uint32_t len, uint32_t alloc_len);
+/* For a Data-Out command needing len bytes: records transfer_len; false (and CHECK
+ * CONDITION set) when the initiator sent fewer. */
+bool scsi_data_out_complete(struct scsi_cmd *cmd, uint32_t len);
+
+/* ---- scsi_rw.c ---------------------------------------------------------------------- */
+/* True when [lba, lba + count) lies in the volume; else LBA OUT OF RANGE is set. */
+bool scsi_check_range(struct scsi_lun *lun, struct scsi_cmd *cmd, uint64_t lba,
+		      uint64_t count);
+/* Write-protect check for write-type commands; false (DATA PROTECT set) if read-only. */
+bool scsi_check_writable(struct scsi_lun *lun, struct scsi_cmd *cmd);
+void scsi_range_lock(struct scsi_lun *lun, struct scsi_range *r, uint64_t lba,
+		     uint64_t count);
+void scsi_range_unlock(struct scsi_lun *lun, struct scsi_range *r);
+scsi_handler scsi_read, scsi_write, scsi_verify, scsi_prefetch;
+
+/* ---- scsi_inquiry.c ----------------------------------------------------------------- */
+scsi_handler scsi_inquiry;
+
+/* ---- scsi_unit.c -------------------------------------------------------------------- */
+scsi_handler scsi_test_unit_ready, scsi_request_sense, scsi_start_stop_unit,
+	scsi_prevent_allow, scsi_report_luns, scsi_read_capacity_10,
+	scsi_read_capacity_16, scsi_synchronize_cache;
+
+/* ---- scsi_mode.c -------------------------------------------------------------------- */
+scsi_handler scsi_mode_sense, scsi_mode_select;
+
+/* ---- scsi_unmap.c ------------------------------------------------------------------- */
+scsi_handler scsi_unmap, scsi_write_same;
+
+/* ---- scsi_caw.c --------------------------------------------------------------------- */
+scsi_handler scsi_compare_and_write;
+
+#endif
