@@ -7,6 +7,7 @@
 #           sent one way to lwIP's iperf2 server (iperf key); the rates are the figures
 #           "# tcp throughput (...)"
 #   badip:  a malformed ip= is reported and no address is bound
+#   nodhcp: a link with no DHCP server (a QEMU hub with nothing else on it) says so
 # After the transfers, each VM's idle CPU is measured (figure "# idle CPU ..."): with
 # MSI-X it halts between lwIP's timers; polled, it wakes every 20 ms once quiet.
 . "$(dirname "$0")/lib.sh"
@@ -86,6 +87,14 @@ expect_status 1
 expect_line "^net: ip=10\.0\.2\.300: expected a\.b\.c\.d or a\.b\.c\.d/len${CR}?$"
 if grep -q "^net: [0-9]" "$QEMU_LOG"; then
 	test_fail "badip: an address was bound despite the malformed key"
+fi
+
+qemu_start nodhcp 60 -M q35 -m 256M -kernel "$ELF" -append "exit=debug" \
+	-netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0
+qemu_wait_line "^net: no DHCP answer yet" 45 || test_fail "nodhcp: no console line about DHCP"
+qemu_wait_exit 1
+if grep -q "^net: [0-9]" "$QEMU_LOG"; then
+	test_fail "nodhcp: an address was bound without a DHCP server"
 fi
 
 test_finish
