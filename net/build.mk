@@ -8,7 +8,7 @@ HOST_SRCS += tests/unit/net/iscsi_test_support.c
 HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 	$(HOST)/tests/net/test_iscsi_rx $(HOST)/tests/net/test_iscsi_param \
 	$(HOST)/tests/net/test_iscsi_login $(HOST)/tests/net/test_iscsi_cmd \
-	$(HOST)/tests/net/test_iscsi_session
+	$(HOST)/tests/net/test_iscsi_session $(HOST)/tests/net/test_iscsi_fuzz
 # ---- end of the iSCSI block --------------------------------------------------------------
 
 # SCSI command emulation (portable: built for the firmware and the host).

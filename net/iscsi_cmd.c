@@ -196,7 +196,8 @@ void iscsi_cmd_start(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 		iscsi_cmd_execute(t);
 		return;
 	}
-	memcpy(t->buf, pdu->data, pdu->data_len);
+	if (pdu->data_len)
+		memcpy(t->buf, pdu->data, pdu->data_len);
 	t->received = pdu->data_len;
 	t->unsolicited_next = pdu->data_len;
 	bool more_unsolicited = !(pdu->bhs[ISCSI_BHS_FLAGS] & ISCSI_FLAG_FINAL) &&
@@ -267,7 +268,8 @@ int iscsi_cmd_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 		rc = take_solicited(t, ttt, offset, datasn, len, final);
 	if (rc < 0)
 		return rc;
-	memcpy(t->buf + offset, pdu->data, len);
+	if (len)
+		memcpy(t->buf + offset, pdu->data, len);
 	t->received += len;
 	data_complete_or_solicit(t);
 	return 0;
