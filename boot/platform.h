@@ -41,14 +41,25 @@ void loop_add_poller(bool (*poll)(void *ctx), void *ctx);
 /* Runs until loop_stop(); returns its status. */
 int loop_run(void);
 void loop_stop(int status);
+/* Wakes the loop from its halt no later than about clock_ns() == ns (LAPIC timer). A
+ * request lasts until the loop next halts: a poller with a timer asks each time it runs. */
+void loop_wake_at(uint64_t ns);
+/* Makes loop_run() return status the first time no task is left and nothing progresses
+ * (the poweroff=idle key; system tests whose work runs as tasks). */
+void loop_stop_when_idle(int status);
 
 /* ---- configuration (boot/config.c): the kernel command line -------------------------- */
 /* Value of key=value from the command line, or NULL. "key" alone gives "". */
 const char *config_get(const char *key);
 
 /* ---- power --------------------------------------------------------------------------- */
-/* Stops the VM. With exit=1 on the command line and an isa-debug-exit device, QEMU
- * exits with status (code << 1) | 1; otherwise ACPI power-off. */
+/* Stops the VM. With exit=debug (or exit=1) on the command line and an isa-debug-exit
+ * device at 0xf4, QEMU exits with status (code << 1) | 1; otherwise ACPI power-off
+ * (QEMU exits 0). PLATFORM_EXIT_PANIC (fatal CPU exceptions) never powers off by ACPI:
+ * without the debug exit the VM halts with its report on the console. */
+#define PLATFORM_EXIT_SUCCESS 0 /* QEMU status 1 with exit=debug */
+#define PLATFORM_EXIT_FAILURE 1 /* QEMU status 3 */
+#define PLATFORM_EXIT_PANIC 2   /* QEMU status 5 */
 _Noreturn void platform_poweroff(int code);
 
 #endif

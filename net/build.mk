@@ -12,7 +12,7 @@ HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 # ---- end of the iSCSI block --------------------------------------------------------------
 
 # SCSI command emulation (portable: built for the firmware and the host).
-PORTABLE_SRCS += net/scsi.c net/scsi_sense.c net/scsi_inquiry.c net/scsi_unit.c \
+PORTABLE_SRCS += net/scsi.c net/scsi_opcodes.c net/scsi_sense.c net/scsi_inquiry.c net/scsi_unit.c \
 	net/scsi_rw.c net/scsi_mode.c net/scsi_unmap.c net/scsi_caw.c
 HOST_CFLAGS += -Inet
 FW_CFLAGS += -Inet
@@ -21,3 +21,5 @@ HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw
 	$(HOST)/tests/net/test_scsi_unit $(HOST)/tests/net/test_scsi_mode \
 	$(HOST)/tests/net/test_scsi_unmap $(HOST)/tests/net/test_scsi_dispatch \
 	$(HOST)/tests/net/test_scsi_fuzz
+
+include net/lwip.mk

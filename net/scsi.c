@@ -1,60 +1,15 @@
 /*
  * scsi_exec(): the entry point of SCSI command emulation. It looks the operation code up
- * in a 256-entry table (the shape of tgt's usr/sbc.c), checks that the CDB is long
- * enough, reports a pending unit attention once per nexus (never in front of INQUIRY,
- * REPORT LUNS or REQUEST SENSE, SAM-5 5.14 / SPC-4 5.11), and calls the handler.
+ * in the 256-entry table of scsi_opcodes.c (the shape of tgt's usr/sbc.c), checks the
+ * CDB's length, service action and reserved bits against it, reports a pending unit
+ * attention once per nexus (never in front of INQUIRY, REPORT LUNS or REQUEST SENSE,
+ * SAM-5 5.14 / SPC-4 5.11), and calls the handler.
  * scsi_lun_init() derives the LUN's identity (NAA designator, serial) from the volume.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "scsi_internal.h"
-
-#define OP_UA_EXEMPT  0x1 /* runs even while a unit attention is pending */
-#define OP_NO_LUN_OK  0x2 /* answered for a LUN that does not exist */
-
-struct scsi_op {
-	scsi_handler *handler;
-	uint8_t cdb_len;
-	uint8_t flags;
-};
-
-static const struct scsi_op scsi_ops[256] = {
-	[TEST_UNIT_READY] = { scsi_test_unit_ready, 6, 0 },
-	[REQUEST_SENSE] = { scsi_request_sense, 6, OP_UA_EXEMPT | OP_NO_LUN_OK },
-	[READ_6] = { scsi_read, 6, 0 },
-	[WRITE_6] = { scsi_write, 6, 0 },
-	[INQUIRY] = { scsi_inquiry, 6, OP_UA_EXEMPT | OP_NO_LUN_OK },
-	[MODE_SELECT_6] = { scsi_mode_select, 6, 0 },
-	[MODE_SENSE_6] = { scsi_mode_sense, 6, 0 },
-	[START_STOP_UNIT] = { scsi_start_stop_unit, 6, 0 },
-	[PREVENT_ALLOW_MEDIUM_REMOVAL] = { scsi_prevent_allow, 6, 0 },
-	[READ_CAPACITY_10] = { scsi_read_capacity_10, 10, 0 },
-	[READ_10] = { scsi_read, 10, 0 },
-	[WRITE_10] = { scsi_write, 10, 0 },
-	[WRITE_AND_VERIFY_10] = { scsi_write, 10, 0 },
-	[VERIFY_10] = { scsi_verify, 10, 0 },
-	[PRE_FETCH_10] = { scsi_prefetch, 10, 0 },
-	[SYNCHRONIZE_CACHE_10] = { scsi_synchronize_cache, 10, 0 },
-	[WRITE_SAME_10] = { scsi_write_same, 10, 0 },
-	[UNMAP] = { scsi_unmap, 10, 0 },
-	[MODE_SELECT_10] = { scsi_mode_select, 10, 0 },
-	[MODE_SENSE_10] = { scsi_mode_sense, 10, 0 },
-	[READ_16] = { scsi_read, 16, 0 },
-	[COMPARE_AND_WRITE] = { scsi_compare_and_write, 16, 0 },
-	[WRITE_16] = { scsi_write, 16, 0 },
-	[WRITE_AND_VERIFY_16] = { scsi_write, 16, 0 },
-	[VERIFY_16] = { scsi_verify, 16, 0 },
-	[PRE_FETCH_16] = { scsi_prefetch, 16, 0 },
-	[SYNCHRONIZE_CACHE_16] = { scsi_synchronize_cache, 16, 0 },
-	[WRITE_SAME_16] = { scsi_write_same, 16, 0 },
-	[SERVICE_ACTION_IN_16] = { scsi_service_action_in_16, 16, 0 },
-	[REPORT_LUNS] = { scsi_report_luns, 12, OP_UA_EXEMPT | OP_NO_LUN_OK },
-	[READ_12] = { scsi_read, 12, 0 },
-	[WRITE_12] = { scsi_write, 12, 0 },
-	[WRITE_AND_VERIFY_12] = { scsi_write, 12, 0 },
-	[VERIFY_12] = { scsi_verify, 12, 0 },
-};
 
 static void reset_outputs(struct scsi_cmd *cmd)
 {
@@ -75,6 +30,28 @@ static bool report_unit_attention(struct scsi_nexus *nexus, struct scsi_cmd *cmd
 	return true;
 }
 
+/* The CDB is long enough, names a service action we serve, and sets no bit outside
+ * the command's usage data; else INVALID FIELD IN CDB with the field pointer. */
+static bool check_cdb(const struct scsi_op *op, struct scsi_cmd *cmd)
+{
+	unsigned byte;
+	int bit;
+	if (cmd->cdb_len < op->cdb_len) {
+		/* The CDB ends before the fields the command needs. */
+		scsi_invalid_cdb_field(cmd, (unsigned)cmd->cdb_len, -1);
+		return false;
+	}
+	if ((op->flags & OP_SERVICE_ACTION) && (cmd->cdb[1] & 0x1f) != op->service_action) {
+		scsi_invalid_cdb_field(cmd, 1, 4);
+		return false;
+	}
+	if (scsi_find_reserved_bit(op, cmd->cdb, &byte, &bit)) {
+		scsi_invalid_cdb_field(cmd, byte, bit);
+		return false;
+	}
+	return true;
+}
+
 void scsi_exec(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd)
 {
 	reset_outputs(cmd);
@@ -82,20 +59,17 @@ void scsi_exec(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *
 		scsi_check(cmd, ILLEGAL_REQUEST, ASC_INVALID_COMMAND_OPERATION_CODE);
 		return;
 	}
-	const struct scsi_op *op = &scsi_ops[cmd->cdb[0]];
-	if (!lun && !(op->flags & OP_NO_LUN_OK)) {
+	const struct scsi_op *op = scsi_op_lookup(cmd->cdb[0]);
+	if (!lun && !(op && (op->flags & OP_NO_LUN_OK))) {
 		scsi_check(cmd, ILLEGAL_REQUEST, ASC_LOGICAL_UNIT_NOT_SUPPORTED);
 		return;
 	}
-	if (!op->handler) {
+	if (!op) {
 		scsi_check(cmd, ILLEGAL_REQUEST, ASC_INVALID_COMMAND_OPERATION_CODE);
 		return;
 	}
-	if (cmd->cdb_len < op->cdb_len) {
-		/* The CDB ends before the fields the command needs. */
-		scsi_invalid_cdb_field(cmd, (unsigned)cmd->cdb_len, -1);
+	if (!check_cdb(op, cmd))
 		return;
-	}
 	if (lun && !(op->flags & OP_UA_EXEMPT) && report_unit_attention(nexus, cmd))
 		return;
 	op->handler(lun, nexus, cmd);

@@ -70,6 +70,8 @@ struct scsi_cmd {
  *   data[0 .. min(transfer_len, data_len)) is used. A write whose data_len is short of
  *   transfer_len writes nothing and fails with ILLEGAL REQUEST, INVALID FIELD IN COMMAND
  *   INFORMATION UNIT (SAM-5 5.4.3 b).
+ * transfer_len stays 0 when the command fails before its data is considered (a bad CDB,
+ * an LBA out of range, a write-protected volume).
  * The iSCSI layer derives the residual from the two: transfer_len > data_len is an
  * overflow of transfer_len - data_len; transfer_len < data_len an underflow of
  * data_len - transfer_len. cmd->dir is not consulted: a READ sent as a write still reads.

@@ -13,9 +13,10 @@
 
 #define CAW_BLOCKS_BYTE 13
 
-/* Returns 0 written, 1 miscompare (*offset set), or a negative errno. */
+/* Returns 0 written, 1 miscompare (*offset set), or a negative errno (*in_write tells
+ * whether the read or the write failed, for the medium error's ASC). */
 static int compare_then_write(struct volume *vol, uint64_t lba, uint32_t blocks,
-			      const uint8_t *data, bool fua, uint32_t *offset)
+			      const uint8_t *data, bool fua, uint32_t *offset, bool *in_write)
 {
 	uint32_t bytes = blocks * vol->block_size;
 	uint64_t at = lba * vol->block_size;
@@ -32,6 +33,7 @@ static int compare_then_write(struct volume *vol, uint64_t lba, uint32_t blocks,
 	free(current);
 	if (rc)
 		return rc;
+	*in_write = true;
 	rc = vol->ops->write(vol, at, data + bytes, bytes);
 	if (!rc && fua && vol->write_cache)
 		rc = vol->ops->flush(vol);
@@ -46,10 +48,6 @@ void scsi_compare_and_write(struct scsi_lun *lun, struct scsi_nexus *nexus,
 	uint64_t lba = get_be64(cdb + 2);
 	uint32_t blocks = cdb[CAW_BLOCKS_BYTE];
 	struct volume *vol = lun->vol;
-	if (cdb[1] & SBC_PROTECT_MASK) {
-		scsi_invalid_cdb_field(cmd, 1, 7);
-		return;
-	}
 	if (blocks > SCSI_MAX_COMPARE_AND_WRITE_BLOCKS) {
 		scsi_invalid_cdb_field(cmd, CAW_BLOCKS_BYTE, -1);
 		return;
@@ -63,13 +61,15 @@ void scsi_compare_and_write(struct scsi_lun *lun, struct scsi_nexus *nexus,
 	}
 	struct scsi_range range;
 	uint32_t offset = 0;
+	bool in_write = false;
 	scsi_range_lock(lun, &range, lba, blocks);
-	int rc = compare_then_write(vol, lba, blocks, cmd->data, cdb[1] & SBC_FUA, &offset);
+	int rc = compare_then_write(vol, lba, blocks, cmd->data, cdb[1] & SBC_FUA, &offset,
+				    &in_write);
 	scsi_range_unlock(lun, &range);
 	if (rc == 1)
 		scsi_miscompare(cmd, offset);
 	else if (rc)
-		scsi_volume_error(cmd, rc, rc == -EIO ? false : true);
+		scsi_volume_error(cmd, rc, in_write);
 	else
 		scsi_good(cmd);
 }

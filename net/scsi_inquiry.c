@@ -152,10 +152,6 @@ void scsi_inquiry(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cm
 	const uint8_t *cdb = cmd->cdb;
 	uint8_t buf[VPD_BUF_MAX];
 	uint16_t alloc_len = get_be16(cdb + 3);
-	if (cdb[1] & ~INQUIRY_EVPD) { /* CMDDT (obsolete) and reserved bits */
-		scsi_invalid_cdb_field(cmd, 1, 1);
-		return;
-	}
 	if (!(cdb[1] & INQUIRY_EVPD)) {
 		if (cdb[2]) { /* a page code without EVPD */
 			scsi_invalid_cdb_field(cmd, 2, -1);

@@ -25,6 +25,26 @@
 typedef void scsi_handler(struct scsi_lun *lun, struct scsi_nexus *nexus,
 			  struct scsi_cmd *cmd);
 
+/* ---- scsi_opcodes.c: the command table ------------------------------------------ */
+#define OP_UA_EXEMPT      0x1 /* runs even while a unit attention is pending */
+#define OP_NO_LUN_OK      0x2 /* answered for a LUN that does not exist */
+#define OP_SERVICE_ACTION 0x4 /* byte 1 bits 4-0 must equal service_action */
+
+struct scsi_op {
+	scsi_handler *handler;
+	uint8_t cdb_len;
+	uint8_t flags;
+	uint8_t service_action;
+	const uint8_t *usage;  /* CDB USAGE DATA, cdb_len bytes, usage[0] the opcode */
+};
+
+/* The entry of a served opcode, NULL for any other. */
+const struct scsi_op *scsi_op_lookup(uint8_t opcode);
+/* Finds the first set CDB bit that op does not use (a reserved or unsupported field). */
+bool scsi_find_reserved_bit(const struct scsi_op *op, const uint8_t *cdb, unsigned *byte,
+			    int *bit);
+scsi_handler scsi_report_supported_opcodes;
+
 /* ---- big-endian fields -------------------------------------------------------------- */
 static inline uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t get_be24(const uint8_t *p)
@@ -99,7 +119,7 @@ scsi_handler scsi_inquiry;
 /* ---- scsi_unit.c -------------------------------------------------------------------- */
 scsi_handler scsi_test_unit_ready, scsi_request_sense, scsi_start_stop_unit,
 	scsi_prevent_allow, scsi_report_luns, scsi_read_capacity_10,
-	scsi_service_action_in_16, scsi_synchronize_cache;
+	scsi_read_capacity_16, scsi_synchronize_cache;
 
 /* ---- scsi_mode.c -------------------------------------------------------------------- */
 scsi_handler scsi_mode_sense, scsi_mode_select;

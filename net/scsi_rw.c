@@ -69,15 +69,12 @@ bool scsi_check_writable(struct scsi_lun *lun, struct scsi_cmd *cmd)
 	return false;
 }
 
-/* The checks every READ/WRITE/VERIFY form shares: no protection information (we format
- * without it), a transfer we accept, a range inside the volume. */
+/* The checks every READ/WRITE/VERIFY form shares: a transfer we accept, a range inside
+ * the volume. (RDPROTECT and the like are outside the usage data: scsi_exec() refused
+ * them, since we format without protection information.) */
 static bool check_rw(struct scsi_lun *lun, struct scsi_cmd *cmd, struct rw_params *p)
 {
 	parse_rw(cmd->cdb, p);
-	if (p->flags & SBC_PROTECT_MASK) {
-		scsi_invalid_cdb_field(cmd, 1, 7);
-		return false;
-	}
 	if ((uint64_t)p->blocks * lun->vol->block_size > SCSI_MAX_TRANSFER_BYTES) {
 		scsi_invalid_cdb_field(cmd, p->len_byte, -1);
 		return false;

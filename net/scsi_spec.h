@@ -38,6 +38,7 @@
 #define WRITE_SAME_16             0x93
 #define SERVICE_ACTION_IN_16      0x9e
 #define REPORT_LUNS               0xa0
+#define MAINTENANCE_IN            0xa3
 #define READ_12                   0xa8
 #define WRITE_12                  0xaa
 #define WRITE_AND_VERIFY_12       0xae
@@ -45,6 +46,8 @@
 
 /* SERVICE ACTION IN (16) service actions */
 #define SAI_READ_CAPACITY_16      0x10
+/* MAINTENANCE IN service actions */
+#define MI_REPORT_SUPPORTED_OPERATION_CODES 0x0c
 
 /* ---- SAM status ---------------------------------------------------------------------- */
 #define SAM_STAT_GOOD             0x00

@@ -1,7 +1,8 @@
 /*
  * Commands about the unit rather than its blocks: TEST UNIT READY, REQUEST SENSE,
  * START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL, REPORT LUNS, READ CAPACITY (10) and
- * (16) (SERVICE ACTION IN (16)), SYNCHRONIZE CACHE (10) and (16).
+ * (16) (a service action of SERVICE ACTION IN (16), checked by scsi_exec()),
+ * SYNCHRONIZE CACHE (10) and (16).
  *
  * The medium is not removable and always ready, so START STOP UNIT and PREVENT ALLOW
  * MEDIUM REMOVAL change nothing and succeed, as on tgt's disks.
@@ -92,24 +93,17 @@ void scsi_read_capacity_10(struct scsi_lun *lun, struct scsi_nexus *nexus,
 	scsi_data_in(cmd, buf, sizeof(buf), sizeof(buf));
 }
 
-static void read_capacity_16(struct scsi_lun *lun, struct scsi_cmd *cmd)
+/* READ CAPACITY (16), service action 10h of SERVICE ACTION IN (16). */
+void scsi_read_capacity_16(struct scsi_lun *lun, struct scsi_nexus *nexus,
+			   struct scsi_cmd *cmd)
 {
+	(void)nexus;
 	uint8_t buf[READ_CAPACITY_16_LEN] = { 0 };
 	put_be64(buf, lun_blocks(lun) - 1);
 	put_be32(buf + 8, lun->vol->block_size);
 	if (lun_is_thin(lun))
 		buf[14] = READ_CAPACITY_LBPME | READ_CAPACITY_LBPRZ;
 	scsi_data_in(cmd, buf, sizeof(buf), get_be32(cmd->cdb + 10));
-}
-
-void scsi_service_action_in_16(struct scsi_lun *lun, struct scsi_nexus *nexus,
-			       struct scsi_cmd *cmd)
-{
-	(void)nexus;
-	if ((cmd->cdb[1] & 0x1f) == SAI_READ_CAPACITY_16)
-		read_capacity_16(lun, cmd);
-	else
-		scsi_invalid_cdb_field(cmd, 1, 4);
 }
 
 /* Completes only when everything written before is durable (DESIGN.md), the whole

@@ -5,7 +5,8 @@
  * before deallocating anything, so a bad list changes nothing. WRITE SAME deallocates
  * when the block to repeat is all zeros (or NDOB) and the volume is thin, since unmapped
  * blocks read back as zeros (LBPRZ); otherwise it writes the block over the range in
- * chunks. The UNMAP bit alone never discards non-zero data.
+ * chunks. The UNMAP bit alone never discards non-zero data; on a volume that is not thin
+ * it is refused (INVALID FIELD IN CDB), as LBPWS = 0 announces.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,10 +58,6 @@ void scsi_unmap(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd 
 	uint32_t param_len = get_be16(cdb + 7);
 	if (!lun_is_thin(lun)) {
 		scsi_check(cmd, ILLEGAL_REQUEST, ASC_INVALID_COMMAND_OPERATION_CODE);
-		return;
-	}
-	if (cdb[1] & UNMAP_ANCHOR) { /* anchored blocks: ANC_SUP is 0 */
-		scsi_invalid_cdb_field(cmd, 1, 0);
 		return;
 	}
 	if (!scsi_check_writable(lun, cmd))
@@ -137,23 +134,16 @@ static int write_repeated(struct volume *vol, const uint8_t *block, uint64_t lba
 	return rc;
 }
 
-/* The CDB checks of WRITE SAME; false with sense set when a field is invalid. */
-static bool check_write_same_cdb(struct scsi_lun *lun, struct scsi_cmd *cmd, bool is16,
-				 uint32_t blocks)
+/* The length checks of WRITE SAME; false with sense set when the length is refused.
+ * (WRPROTECT, ANCHOR, PBDATA and LBDATA are outside the usage data: scsi_exec() refused
+ * them.) */
+static bool check_write_same_length(struct scsi_lun *lun, struct scsi_cmd *cmd, bool is16,
+				    uint32_t blocks)
 {
-	uint8_t flags = cmd->cdb[1];
-	unsigned len_byte = is16 ? 10 : 7;
-	int bad_bit = (flags & SBC_PROTECT_MASK) ? 7 : (flags & WRITE_SAME_ANCHOR) ? 4
-		    : (flags & WRITE_SAME_PBDATA) ? 2 : (flags & WRITE_SAME_LBDATA) ? 1
-		    : (!is16 && (flags & WRITE_SAME_NDOB)) ? 0 : -1;
-	if (bad_bit >= 0) {
-		scsi_invalid_cdb_field(cmd, 1, bad_bit);
-		return false;
-	}
 	/* WSNZ: 0 blocks ("up to the last LBA") is refused, as VPD B0h says. */
 	if (blocks == 0 ||
 	    (uint64_t)blocks * lun->vol->block_size > SCSI_MAX_WRITE_SAME_BYTES) {
-		scsi_invalid_cdb_field(cmd, len_byte, -1);
+		scsi_invalid_cdb_field(cmd, is16 ? 10 : 7, -1);
 		return false;
 	}
 	return true;
@@ -168,9 +158,15 @@ void scsi_write_same(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi
 	uint32_t blocks = is16 ? get_be32(cdb + 10) : get_be16(cdb + 7);
 	bool ndob = is16 && (cdb[1] & WRITE_SAME_NDOB);
 	struct volume *vol = lun->vol;
-	if (!check_write_same_cdb(lun, cmd, is16, blocks) ||
+	if (!check_write_same_length(lun, cmd, is16, blocks) ||
 	    !scsi_check_range(lun, cmd, lba, blocks) || !scsi_check_writable(lun, cmd))
 		return;
+	if ((cdb[1] & WRITE_SAME_UNMAP) && !lun_is_thin(lun)) {
+		/* LBPME is 0: an UNMAP request is an invalid field (libiscsi checks that
+		 * WRITE SAME with UNMAP works exactly when LBPWS/LBPWS10 say so). */
+		scsi_invalid_cdb_field(cmd, 1, 3);
+		return;
+	}
 	if (!ndob && !scsi_data_out_complete(cmd, vol->block_size))
 		return;
 	const uint8_t *block = ndob ? NULL : cmd->data;

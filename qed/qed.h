@@ -9,11 +9,18 @@
 #ifndef QEDBOX_QED_H
 #define QEDBOX_QED_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "blkdev.h"
 #include "volume.h"
+
+/* "Structure needs cleaning": an image whose need-check bit is set, opened without the
+ * check. Linux's value; newlib lacks the name. */
+#ifndef EUCLEAN
+#define EUCLEAN 117
+#endif
 
 struct qed_image;
 

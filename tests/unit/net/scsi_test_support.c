@@ -49,7 +49,10 @@ static int ram_write(struct volume *v, uint64_t offset, const void *buf, size_t 
 		rc = -EROFS;
 	if (!rc && rv->write_error)
 		rc = rv->write_error;
+	if (++rv->writes_in_flight > rv->max_writes_in_flight)
+		rv->max_writes_in_flight = rv->writes_in_flight;
 	maybe_yield(rv);
+	rv->writes_in_flight--;
 	if (!rc) {
 		memcpy(rv->data + offset, buf, len);
 		rv->dirty_bytes += len;

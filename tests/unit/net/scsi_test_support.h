@@ -26,6 +26,7 @@ struct ram_volume {
 	int read_error, write_error, flush_error, unmap_error;
 	bool yield_in_io;     /* task_yield() before each read and write completes */
 	unsigned reads, writes, flushes, unmaps;
+	unsigned writes_in_flight, max_writes_in_flight; /* concurrency seen by writes */
 	uint64_t unmapped_bytes;
 	uint64_t dirty_bytes; /* written since the last flush */
 };

@@ -515,6 +515,36 @@ static void test_caw_read_only(void)
 	fixture_fini(&f);
 }
 
+static void test_caw_read_error_and_write_error(void)
+{
+	setup();
+	memcpy(buf, block(30), BS);
+	caw_cdb(30, 1);
+	f.rv.read_error = -EIO;
+	run_cdb(&f, cdb, 16, buf, 2 * BS);
+	check_sense(MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR);
+	f.rv.read_error = 0;
+	f.rv.write_error = -EIO;
+	run_cdb(&f, cdb, 16, buf, 2 * BS);
+	check_sense(MEDIUM_ERROR, ASC_WRITE_ERROR);
+	f.rv.write_error = -ENOSPC;
+	run_cdb(&f, cdb, 16, buf, 2 * BS);
+	check_sense(DATA_PROTECT, ASC_SPACE_ALLOCATION_FAILED_WRITE_PROTECT);
+	fixture_fini(&f);
+}
+
+static void test_caw_fua_flushes(void)
+{
+	setup();
+	memcpy(buf, block(30), BS);
+	memset(buf + BS, 1, BS);
+	caw_cdb(30, 1);
+	cdb[1] = SBC_FUA;
+	CHECK_EQ(SAM_STAT_GOOD, run_cdb(&f, cdb, 16, buf, 2 * BS));
+	CHECK_EQ(1, f.rv.flushes);
+	fixture_fini(&f);
+}
+
 /* Two commands as tasks, the volume yielding in every I/O: a WRITE to the block a
  * COMPARE AND WRITE is working on must wait until the CAW is done. */
 struct concurrent {
@@ -554,6 +584,44 @@ static void test_caw_is_atomic_against_a_write(void)
 	CHECK_MEM_EQ(wr.data, block(40), BS); /* the write came after the CAW */
 	CHECK(f.lun.busy_ranges == NULL);
 	task_reset();
+	fixture_fini(&f);
+}
+
+static void run_two_writes(uint32_t lba_a, uint32_t lba_b)
+{
+	static struct concurrent a, b;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	cdb10(a.cdb, WRITE_10, 0, lba_a, 2);
+	cdb10(b.cdb, WRITE_10, 0, lba_b, 2);
+	a.cmd = (struct scsi_cmd){ .cdb = a.cdb, .cdb_len = 10, .data = a.data,
+				   .data_len = 2 * BS };
+	b.cmd = (struct scsi_cmd){ .cdb = b.cdb, .cdb_len = 10, .data = b.data,
+				   .data_len = 2 * BS };
+	task_spawn(run_task, &a);
+	task_spawn(run_task, &b);
+	CHECK(task_run_all(NULL, NULL));
+	CHECK_EQ(SAM_STAT_GOOD, a.cmd.status);
+	CHECK_EQ(SAM_STAT_GOOD, b.cmd.status);
+	task_reset();
+}
+
+static void test_disjoint_writes_run_concurrently(void)
+{
+	setup();
+	f.rv.yield_in_io = true;
+	run_two_writes(0, 2);
+	CHECK_EQ(2, f.rv.max_writes_in_flight);
+	fixture_fini(&f);
+}
+
+static void test_overlapping_writes_run_one_at_a_time(void)
+{
+	setup();
+	f.rv.yield_in_io = true;
+	run_two_writes(0, 1);
+	CHECK_EQ(1, f.rv.max_writes_in_flight);
+	CHECK(f.lun.busy_ranges == NULL);
 	fixture_fini(&f);
 }
 
@@ -605,6 +673,10 @@ int main(void)
 	RUN(test_caw_too_many_blocks);
 	RUN(test_caw_short_data);
 	RUN(test_caw_read_only);
+	RUN(test_caw_read_error_and_write_error);
+	RUN(test_caw_fua_flushes);
 	RUN(test_caw_is_atomic_against_a_write);
+	RUN(test_disjoint_writes_run_concurrently);
+	RUN(test_overlapping_writes_run_one_at_a_time);
 	return check_report("test_scsi_rw");
 }

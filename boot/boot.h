@@ -1,0 +1,121 @@
+/*
+ * The boot layer's internal interface: what its files give each other. Drivers and the
+ * rest of the firmware use boot/platform.h instead.
+ *
+ * Start-up order (boot/setup.c): console, CPU tables, boot information, paging, heap,
+ * command line, clock, interrupts, then main().
+ */
+#ifndef QEDBOX_BOOT_H
+#define QEDBOX_BOOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bootdefs.h"
+
+/* ---- boot information (bootinfo.c), filled from the PVH or multiboot2 structures ------ */
+#define MEM_RAM		 1 /* region types as in the e820 / PVH / multiboot2 maps */
+#define MEM_RESERVED	 2
+#define MEM_ACPI	 3
+#define MEM_NVS		 4
+#define BOOT_MAX_REGIONS 64
+#define BOOT_MAX_CMDLINE 2048
+#define BOOT_MAX_BUSY	 4
+
+struct mem_region {
+	uint64_t base, len;
+	uint32_t type;
+};
+
+struct boot_info {
+	int kind; /* BOOT_KIND_* */
+	struct mem_region map[BOOT_MAX_REGIONS];
+	unsigned map_count;
+	char cmdline[BOOT_MAX_CMDLINE];
+	uint64_t rsdp;			       /* ACPI RSDP, 0 if the loader gave none */
+	struct mem_region busy[BOOT_MAX_BUSY]; /* boot structures the heap must avoid */
+	unsigned busy_count;
+};
+
+/* Reads the loader's structures at info. Returns 0 or -EINVAL if they are not valid. */
+int bootinfo_parse(int kind, uint64_t info, struct boot_info *out);
+const char *bootinfo_kind_name(int kind);
+extern struct boot_info boot_info;
+
+/* Linker symbols (linker.ld). */
+extern char __image_start[], __image_end[];
+
+/* ---- console.c: COM1 ------------------------------------------------------------------ */
+void console_init(void);
+void console_write(const char *s, size_t len);
+void console_puts(const char *s);
+void console_hex(const char *label, uint64_t v); /* " label=0x..." without allocating */
+
+/* ---- cpu.c: descriptor tables and exceptions --------------------------------------------- */
+void cpu_init(void);
+void cpu_set_interrupt_gate(uint8_t vector, void (*entry)(void), int ist);
+
+struct exception_frame { /* as pushed by vectors.S */
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+_Noreturn void exception_report(const struct exception_frame *f);
+
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
+}
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* ---- paging.c ---------------------------------------------------------------------------- */
+/* Builds the final page tables: all regions of the memory map identity-mapped. */
+void paging_init(const struct boot_info *bi);
+/* From then on, page-table pages beyond the static pool come from the heap. */
+void paging_heap_ready(void);
+
+/* ---- syscalls.c: newlib's heap ------------------------------------------------------------ */
+void heap_init(const struct boot_info *bi);
+void heap_region(uint64_t *base, uint64_t *len);
+
+/* ---- clock.c -------------------------------------------------------------------------------- */
+void clock_init(void);
+const char *clock_source(void);
+uint64_t clock_wall_epoch_ns(void); /* wall-clock time at boot (from the RTC), ns since 1970 */
+
+/* ---- apic.c ------------------------------------------------------------------------------- */
+void apic_init(void);
+/* Arms the LAPIC timer to interrupt (VECTOR_WAKEUP) after about ns; 0 disarms it. */
+void apic_timer_arm(uint64_t ns);
+
+/* ---- loop.c, looptest.c ----------------------------------------------------------------- */
+unsigned loop_halt_count(void); /* times the loop halted the CPU since boot */
+void looptest_start(const char *count);
+
+/* ---- power.c ------------------------------------------------------------------------------- */
+void power_init(const struct boot_info *bi);
+
+/* ---- config_keys.c: the command line of this boot ----------------------------------------- */
+void config_init(const char *cmdline);
+/* Prints each setting that no table entry knows; returns how many. */
+unsigned config_report_unknown(void);
+
+#endif

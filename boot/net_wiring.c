@@ -1,0 +1,59 @@
+/*
+ * Network wiring: the first virtio-net device becomes lwIP's netif, addressed by DHCP
+ * or ip=/gw= (net/net_init.h), with the optional test services of the command line:
+ *   tcp_echo=PORT   TCP echo service (net/tcp_echo.h)
+ *   iperf           lwIP's iperf2 server on port 5001 (lwiperf)
+ * This is the net layer's start-up hook (boot/hooks.h: main() calls net_init() after
+ * drivers_init(), which scanned PCI). The iSCSI target plugs in at the end of
+ * net_init(): open its listener (lwIP raw API) there; net_on_bound() tells it the
+ * address once DHCP has one.
+ */
+#include "hooks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lwip/apps/lwiperf.h"
+#include "lwip_port.h"
+#include "net_init.h"
+#include "pci.h"
+#include "platform.h"
+#include "tcp_echo.h"
+#include "virtio_net.h"
+#include "virtio_pci.h"
+
+static struct virtio_net *find_virtio_net(void)
+{
+	for (unsigned i = 0; i < pci_device_count(); i++) {
+		struct pci_dev *d = pci_device(i);
+		struct virtio_net *vn;
+		if (virtio_pci_device_type(d) == VIRTIO_ID_NET && virtio_net_attach(d, &vn) == 0)
+			return vn;
+	}
+	return NULL;
+}
+
+static void start_services(void)
+{
+	const char *echo = config_get("tcp_echo");
+	if (echo != NULL) {
+		long port = strtol(echo, NULL, 10);
+		if (port <= 0 || port > 65535 || tcp_echo_start((uint16_t)port) != 0)
+			printf("net: tcp_echo=%s: cannot listen there\n", echo);
+	}
+	if (config_get("iperf") != NULL && lwiperf_start_tcp_server_default(NULL, NULL) != NULL)
+		printf("net: iperf server on port %u\n", LWIPERF_TCP_PORT_DEFAULT);
+}
+
+void net_init(void)
+{
+	lwip_port_init();
+	struct virtio_net *vn = find_virtio_net();
+	if (vn == NULL) {
+		printf("net: no virtio-net device, networking off\n");
+		return;
+	}
+	if (net_start(vn, virtio_net_netif_init) != 0)
+		return;
+	start_services();
+}

@@ -1,0 +1,149 @@
+/*
+ * Stopping the VM: ACPI soft power-off (S5) and QEMU's isa-debug-exit.
+ *
+ * power_init() finds the PM1 control ports in the FADT and the S5 sleep type in the
+ * DSDT's \_S5 package (QEMU's pc and q35 both put PM1a_CNT at 0x604 and S5 at 0: the
+ * fallbacks when the tables cannot be read). With exit=debug on the command line,
+ * platform_poweroff(code) first writes code to port 0xf4, so QEMU started with
+ * -device isa-debug-exit,iobase=0xf4,iosize=0x04 exits with status (code << 1) | 1.
+ */
+#include <string.h>
+
+#include "boot.h"
+#include "platform.h"
+
+#define DEBUG_EXIT_PORT	  0xf4
+#define QEMU_PM1A_CNT	  0x604
+#define PM1_SLP_EN	  (1u << 13)
+#define PM1_SLP_TYP_SHIFT 10
+#define BIOS_AREA_START	  0xe0000
+#define BIOS_AREA_END	  0x100000
+#define ACPI_TABLE_MAX	  (1u << 20) /* larger "tables" are garbage */
+
+/* Offsets in the ACPI structures (ACPI 6.x, sections 5.2.5-5.2.9). */
+#define RSDP_REVISION	15
+#define RSDP_RSDT	16
+#define RSDP_XSDT	24
+#define SDT_LENGTH	4
+#define SDT_HEADER_SIZE 36
+#define FADT_DSDT	40
+#define FADT_PM1A_CNT	64
+#define FADT_PM1B_CNT	68
+#define AML_PACKAGE_OP	0x12
+#define AML_BYTE_PREFIX 0x0a
+#define AML_ONE_OP	0x01
+
+static uint16_t pm1a_cnt = QEMU_PM1A_CNT, pm1b_cnt;
+static uint16_t slp_typ_a, slp_typ_b;
+
+static uint32_t read32(uint64_t a)
+{
+	uint32_t v;
+	memcpy(&v, (const void *)a, 4);
+	return v;
+}
+static uint64_t read64(uint64_t a)
+{
+	uint64_t v;
+	memcpy(&v, (const void *)a, 8);
+	return v;
+}
+
+static uint64_t rsdp_find(uint64_t given)
+{
+	if (given)
+		return given;
+	for (uint64_t a = BIOS_AREA_START; a < BIOS_AREA_END; a += 16)
+		if (memcmp((const void *)a, "RSD PTR ", 8) == 0)
+			return a;
+	return 0;
+}
+
+static bool table_plausible(uint64_t t)
+{
+	return t && t < (4ull << 30) && read32(t + SDT_LENGTH) >= SDT_HEADER_SIZE &&
+	       read32(t + SDT_LENGTH) <= ACPI_TABLE_MAX;
+}
+
+/* The FADT ("FACP") listed in the XSDT (64-bit entries) or RSDT (32-bit entries). */
+static uint64_t fadt_find(uint64_t rsdp)
+{
+	uint64_t sdt = 0;
+	unsigned entry_size = 4;
+	if (*(const uint8_t *)(rsdp + RSDP_REVISION) >= 2 &&
+	    table_plausible(read64(rsdp + RSDP_XSDT)))
+		sdt = read64(rsdp + RSDP_XSDT), entry_size = 8;
+	else
+		sdt = read32(rsdp + RSDP_RSDT);
+	if (!table_plausible(sdt))
+		return 0;
+	uint32_t len = read32(sdt + SDT_LENGTH);
+	for (uint32_t off = SDT_HEADER_SIZE; off + entry_size <= len; off += entry_size) {
+		uint64_t t = entry_size == 8 ? read64(sdt + off) : read32(sdt + off);
+		if (table_plausible(t) && memcmp((const void *)t, "FACP", 4) == 0)
+			return t;
+	}
+	return 0;
+}
+
+/* One integer of an AML package: ZeroOp, OneOp or BytePrefix n. */
+static const uint8_t *aml_small_int(const uint8_t *p, uint16_t *out)
+{
+	if (*p == AML_BYTE_PREFIX) {
+		*out = p[1];
+		return p + 2;
+	}
+	*out = *p == AML_ONE_OP;
+	return p + 1;
+}
+
+/* SLP_TYPa and SLP_TYPb from Name(_S5_, Package(){a, b, ...}) in the DSDT. */
+static void s5_from_dsdt(uint64_t dsdt)
+{
+	if (!table_plausible(dsdt))
+		return;
+	const uint8_t *aml = (const uint8_t *)dsdt;
+	uint32_t len = read32(dsdt + SDT_LENGTH);
+	for (uint32_t i = SDT_HEADER_SIZE; i + 12 < len; i++) {
+		if (memcmp(aml + i, "_S5_", 4) != 0 || aml[i + 4] != AML_PACKAGE_OP)
+			continue;
+		const uint8_t *p = aml + i + 5;
+		p += 1 + (*p >> 6); /* PkgLength: bits 7-6 count its extra bytes */
+		p += 1;		    /* NumElements */
+		p = aml_small_int(p, &slp_typ_a);
+		aml_small_int(p, &slp_typ_b);
+		return;
+	}
+}
+
+void power_init(const struct boot_info *bi)
+{
+	uint64_t rsdp = rsdp_find(bi->rsdp);
+	uint64_t fadt = rsdp ? fadt_find(rsdp) : 0;
+	if (!fadt)
+		return;
+	if (read32(fadt + FADT_PM1A_CNT))
+		pm1a_cnt = (uint16_t)read32(fadt + FADT_PM1A_CNT);
+	pm1b_cnt = (uint16_t)read32(fadt + FADT_PM1B_CNT);
+	s5_from_dsdt(read32(fadt + FADT_DSDT));
+}
+
+static bool debug_exit_requested(void)
+{
+	const char *e = config_get("exit");
+	return e && (strcmp(e, "debug") == 0 || strcmp(e, "1") == 0);
+}
+
+_Noreturn void platform_poweroff(int code)
+{
+	__asm__ volatile("cli");
+	if (debug_exit_requested())
+		outb(DEBUG_EXIT_PORT, (uint8_t)code);
+	if (code != PLATFORM_EXIT_PANIC) {
+		outw(pm1a_cnt, (uint16_t)(slp_typ_a << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
+		if (pm1b_cnt)
+			outw(pm1b_cnt, (uint16_t)(slp_typ_b << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
+	}
+	for (;;) /* a panic stays on screen; or power-off did not happen */
+		__asm__ volatile("cli; hlt");
+}

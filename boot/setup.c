@@ -1,0 +1,31 @@
+/*
+ * boot_main(): from start.S to main(), in the order each part needs the one before:
+ * console (to report anything), CPU tables (to report faults), boot information,
+ * ACPI power-off ports (read while the early tables map the first 4 GiB), final page
+ * tables, heap, command line, clock, interrupts. Then main(); exit() with its status
+ * flushes stdio and powers off.
+ */
+#include <stdlib.h>
+
+#include "boot.h"
+#include "platform.h"
+
+int main(void);
+void boot_main(uint32_t kind, uint32_t info);
+
+void boot_main(uint32_t kind, uint32_t info)
+{
+	console_init();
+	cpu_init();
+	if (bootinfo_parse((int)kind, info, &boot_info) < 0) {
+		console_puts("qedbox: the boot loader's information is not usable; stopping\n");
+		platform_poweroff(PLATFORM_EXIT_PANIC);
+	}
+	power_init(&boot_info);
+	paging_init(&boot_info);
+	heap_init(&boot_info);
+	config_init(boot_info.cmdline);
+	clock_init();
+	apic_init();
+	exit(main());
+}

@@ -1,0 +1,102 @@
+/*
+ * Interrupt entry points (64-bit). cpu.c installs them in the IDT:
+ *   exception_stubs[32]  CPU exceptions: push a uniform frame (struct exception_frame in
+ *                        boot.h) and call exception_report(), which never returns.
+ *   irq_wakeup_entry     device MSI-X and the LAPIC timer: acknowledge the LAPIC and
+ *                        return. The interrupt only ends a hlt; the loop does the work.
+ *   irq_ignore_entry     spurious interrupts (LAPIC, masked legacy PICs): return.
+ * None of the handlers that return touch SSE registers, so no FPU state is saved.
+ */
+#include "bootdefs.h"
+
+	.text
+
+/* Exceptions without an error code push a zero so every frame has the same shape. */
+.macro EXCEPTION_NOERR vector
+exception_\vector:
+	pushq $0
+	pushq $\vector
+	jmp exception_common
+.endm
+.macro EXCEPTION_ERR vector
+exception_\vector:
+	pushq $\vector
+	jmp exception_common
+.endm
+
+EXCEPTION_NOERR 0
+EXCEPTION_NOERR 1
+EXCEPTION_NOERR 2
+EXCEPTION_NOERR 3
+EXCEPTION_NOERR 4
+EXCEPTION_NOERR 5
+EXCEPTION_NOERR 6
+EXCEPTION_NOERR 7
+EXCEPTION_ERR 8
+EXCEPTION_NOERR 9
+EXCEPTION_ERR 10
+EXCEPTION_ERR 11
+EXCEPTION_ERR 12
+EXCEPTION_ERR 13
+EXCEPTION_ERR 14
+EXCEPTION_NOERR 15
+EXCEPTION_NOERR 16
+EXCEPTION_ERR 17
+EXCEPTION_NOERR 18
+EXCEPTION_NOERR 19
+EXCEPTION_NOERR 20
+EXCEPTION_ERR 21
+EXCEPTION_NOERR 22
+EXCEPTION_NOERR 23
+EXCEPTION_NOERR 24
+EXCEPTION_NOERR 25
+EXCEPTION_NOERR 26
+EXCEPTION_NOERR 27
+EXCEPTION_NOERR 28
+EXCEPTION_ERR 29
+EXCEPTION_ERR 30
+EXCEPTION_NOERR 31
+
+exception_common:
+	push %r15
+	push %r14
+	push %r13
+	push %r12
+	push %r11
+	push %r10
+	push %r9
+	push %r8
+	push %rbp
+	push %rdi
+	push %rsi
+	push %rdx
+	push %rcx
+	push %rbx
+	push %rax
+	mov %rsp, %rdi
+	cld
+	and $-16, %rsp
+	call exception_report
+1:	cli
+	hlt
+	jmp 1b
+
+	.globl irq_wakeup_entry
+irq_wakeup_entry:
+	push %rax
+	mov lapic_eoi_register(%rip), %rax
+	movl $0, (%rax)
+	pop %rax
+	iretq
+
+	.globl irq_ignore_entry
+irq_ignore_entry:
+	iretq
+
+	.section .rodata
+	.balign 8
+	.globl exception_stubs
+exception_stubs:
+.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.quad exception_\v
+.endr

@@ -1,0 +1,74 @@
+# lwIP in the firmware: the stack's own sources are compiled straight from the fetched
+# Debian source in $(LWIP) (never copied into the tree) into $(FW)/deps/lwip/, with
+# lwIP's own relaxed warnings; our port (lwipopts.h, arch/cc.h, sys_arch.c) lives in
+# net/lwip_port/. Included from net/build.mk.
+#
+# Modules: core, IPv4 (with DHCP), Ethernet/ARP, and lwiperf (an iperf2 server, started
+# only when the command line says iperf). The lists come from lwIP's Filelists.mk.
+
+LWIPDIR := $(LWIP)/src
+-include $(LWIPDIR)/Filelists.mk
+
+LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c $(LWIPERFFILES)
+LWIP_FW_OBJS := $(patsubst $(LWIP)/%.c,$(FW)/deps/lwip/%.c.o,$(LWIP_SRCS))
+
+# Every firmware file that includes lwIP headers sees the same configuration. (Not
+# -isystem: the dependency files would then miss lwipopts.h.)
+LWIP_INCLUDES := -Inet/lwip_port -I$(LWIPDIR)/include
+FW_CFLAGS_EXTRA += $(LWIP_INCLUDES) -Iboot
+
+# The wiring that joins the virtio-net driver, the netif and the services (in boot/, which
+# wires everything) needs the driver and net headers.
+$(FW)/boot/net_wiring.c.o: FW_CFLAGS_EXTRA += -Idrivers -Inet
+
+# lwIP itself is third-party code: same target flags, its own warning level.
+LWIP_CFLAGS := $(filter-out -Werror -Wshadow -Wcast-qual -Wextra,$(FW_CFLAGS)) \
+	-Wno-address -Wno-unused-but-set-variable $(LWIP_INCLUDES)
+
+$(FW)/deps/lwip/%.c.o: $(LWIP)/%.c | deps
+	$(call quiet,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FW_CC) $(LWIP_CFLAGS) -c $< -o $@
+
+FW_SRCS += net/lwip_port/sys_arch.c net/net_init.c net/tcp_echo.c boot/net_wiring.c
+
+# The firmware links lwIP as an archive inside its library group (boot/build.mk).
+$(FW)/deps/liblwip.a: $(LWIP_FW_OBJS)
+	$(call quiet,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+FW_LIBS += $(FW)/deps/liblwip.a
+$(BUILD)/qedbox.elf: $(FW)/deps/liblwip.a
+
+# `make lwip` builds the stack alone (handy when changing lwipopts.h).
+lwip: $(FW)/deps/liblwip.a $(FW)/net/lwip_port/sys_arch.c.o
+.PHONY: lwip
+
+# Command-line parsing of the networking keys is portable and tested on the host.
+PORTABLE_SRCS += net/net_config.c
+HOST_TESTS += $(HOST)/tests/net/test_net_config
+
+# The same stack built for the host, on a loopback interface (QEDBOX_LWIP_HOST in
+# lwipopts.h): host tests of lwIP users (the echo service; the iSCSI binding) run the
+# firmware's TCP configuration without a VM. tests/unit/net/lwip_host.h is the harness.
+LWIP_HOST_OBJS := $(patsubst $(LWIP)/%.c,$(HOST)/deps/lwip/%.c.o,$(LWIP_SRCS))
+LWIP_HOST_CFLAGS := -std=gnu11 -g -O2 -MMD -MP -Wall -Wno-address -DQEDBOX_LWIP_HOST \
+	$(LWIP_INCLUDES)
+
+$(HOST)/deps/lwip/%.c.o: $(LWIP)/%.c | deps
+	$(call quiet,HOSTCC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(LWIP_HOST_CFLAGS) -c $< -o $@
+
+$(HOST)/liblwip.a: $(LWIP_HOST_OBJS)
+	$(call quiet,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+LWIP_HOST_TEST_SRCS := tests/unit/net/lwip_host.c net/tcp_echo.c
+$(HOST)/tests/net/test_tcp_echo: tests/unit/net/test_tcp_echo.c $(LWIP_HOST_TEST_SRCS) \
+		$(HOST)/liblwip.a $(HOST)/libqedbox.a
+	$(call quiet,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Inet -o $@ \
+		$< $(LWIP_HOST_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+HOST_TESTS += $(HOST)/tests/net/test_tcp_echo
+SYSTEM_TESTS += tests/system/test_net.sh

@@ -1,0 +1,40 @@
+/*
+ * lwIP's compiler and platform abstraction for the qedbox firmware (read by lwIP's
+ * arch.h). Types, limits and byte order come from newlib's standard headers (x86_64 is
+ * little-endian, lwIP's default); diagnostics go to the console through printf; a failed
+ * lwIP assertion stops the VM, since the stack's state can no longer be trusted.
+ */
+#ifndef QEDBOX_LWIP_ARCH_CC_H
+#define QEDBOX_LWIP_ARCH_CC_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifndef BYTE_ORDER /* glibc (host tests) has it already */
+#define BYTE_ORDER LITTLE_ENDIAN
+#endif
+
+/* newlib has ssize_t but no SSIZE_MAX here; without it lwIP would typedef its own. */
+#ifndef SSIZE_MAX
+#define SSIZE_MAX LONG_MAX
+#endif
+
+/* Random numbers for DHCP transaction ids, TCP initial sequence numbers and ports:
+ * seeded from the clock at start-up (lwip_port_rand in sys_arch.c). */
+uint32_t lwip_port_rand(void);
+#define LWIP_RAND() lwip_port_rand()
+
+#define LWIP_PLATFORM_DIAG(x) \
+	do { \
+		printf x; \
+	} while (0)
+
+#define LWIP_PLATFORM_ASSERT(msg) \
+	do { \
+		printf("lwip: assertion \"%s\" failed at %s:%d\n", msg, __FILE__, __LINE__); \
+		abort(); \
+	} while (0)
+
+#endif

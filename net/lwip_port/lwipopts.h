@@ -1,0 +1,110 @@
+/*
+ * lwIP configuration for the qedbox firmware (read by lwIP's opt.h).
+ *
+ * NO_SYS=1: lwIP runs inside the one event loop, raw API only (no sockets, no netconn,
+ * no threads). The stack is sized for iSCSI: a few initiators, each keeping 32+ requests
+ * of up to 1 MiB in flight, so windows and send buffers are large and the receive pool
+ * holds the posted virtio-net buffers plus a full window for several connections.
+ * Memory budget (about 6 MiB, well within the VM's RAM):
+ *   PBUF_POOL  2048 x 1536 B  =  3.1 MiB  receive buffers (posted ring + queued segments)
+ *   TCP segs   8192 x ~40 B   =  0.3 MiB  send/unacked/out-of-order segment headers
+ *   PBUF_ROM   4096 x ~24 B   =  0.1 MiB  zero-copy references to caller's data
+ *   PBUF_RAM   from malloc (MEM_LIBC_MALLOC): copied send data, at most TCP_SND_BUF
+ *              (256 KiB) per connection while unacknowledged.
+ */
+#ifndef QEDBOX_LWIPOPTS_H
+#define QEDBOX_LWIPOPTS_H
+
+/* ---- system: one thread, no OS ----------------------------------------------------- */
+#define NO_SYS 1
+#define SYS_LIGHTWEIGHT_PROT 0 /* interrupt handlers never touch lwIP */
+#define LWIP_SOCKET 0
+#define LWIP_NETCONN 0
+#define LWIP_TIMERS 1 /* sys_check_timeouts() from a loop poller */
+
+/* ---- memory ------------------------------------------------------------------------- */
+/* PBUF_RAM and other variable-size allocations come from newlib's malloc: no separate
+ * heap to size and no second allocator. MEM_SIZE only selects a 32-bit mem_size_t. */
+#define MEM_LIBC_MALLOC 1
+#define MEM_SIZE (1024 * 1024)
+#define MEM_ALIGNMENT 8
+#define MEMP_MEM_MALLOC 0
+
+/* Receive pool: the driver posts up to 256 of these to the rx ring (one frame each,
+ * 12-byte virtio_net_hdr + 1514-byte frame, rounded up), the rest hold segments that
+ * TCP queued for the application: 256 KiB windows for about 6 busy connections. */
+#define PBUF_POOL_SIZE 2048
+#define PBUF_POOL_BUFSIZE 1536
+#define MEMP_NUM_PBUF 4096 /* PBUF_ROM/REF: tcp_write() without TCP_WRITE_FLAG_COPY */
+
+#define MEMP_NUM_TCP_PCB 64 /* iSCSI sessions (several connections each) + spare */
+#define MEMP_NUM_TCP_PCB_LISTEN 8
+#define MEMP_NUM_UDP_PCB 4 /* DHCP */
+#define MEMP_NUM_TCP_SEG 8192
+#define MEMP_NUM_REASSDATA 8
+#define MEMP_NUM_FRAG_PBUF 32
+#define MEMP_NUM_ARP_QUEUE 64
+/* lwIP's own timers plus ours: the driver's link check and a few spare. */
+#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
+
+/* ---- protocols ---------------------------------------------------------------------- */
+#define LWIP_IPV4 1
+#define LWIP_IPV6 0
+#define LWIP_ARP 1
+#define ARP_QUEUEING 1
+#define LWIP_ETHERNET 1
+#define ETH_PAD_SIZE 0
+#define LWIP_ICMP 1
+#define LWIP_RAW 0
+#define LWIP_UDP 1
+#define LWIP_TCP 1
+#define LWIP_IGMP 0
+#define LWIP_DNS 0
+#define LWIP_AUTOIP 0
+#define LWIP_DHCP 1
+#define DHCP_DOES_ARP_CHECK 0 /* saves a second at boot; QEMU's DHCP never hands out a used address */
+#define IP_REASSEMBLY 1
+#define IP_FRAG 1
+
+/* ---- TCP tuned for throughput ------------------------------------------------------- */
+#define TCP_MSS 1460
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 3                  /* advertised window up to 512 KiB */
+#define TCP_WND (256 * 1024)             /* receive window: 180 full segments */
+#define TCP_SND_BUF (256 * 1024)         /* unacknowledged + queued send data per pcb */
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS) /* segments (and pbufs) per pcb */
+/* Only sockets use the low-water marks (raw API: tcp_sent() fires on every ACK); lwIP
+ * keeps them below 16 bits. */
+#define TCP_SNDLOWAT (32 * 1024)
+#define TCP_SNDQUEUELOWAT (TCP_SND_QUEUELEN / 2)
+#define TCP_OVERSIZE TCP_MSS             /* tcp_write() fills whole segments */
+#define TCP_QUEUE_OOSEQ 1
+#define LWIP_TCP_SACK_OUT 1              /* tell the peer which segments we hold */
+#define LWIP_TCP_TIMESTAMPS 0
+#define TCP_LISTEN_BACKLOG 1
+#define LWIP_TCP_KEEPALIVE 1             /* iSCSI drops dead initiators via keepalive */
+#define LWIP_CALLBACK_API 1
+
+/* ---- checksums: per netif, so the driver turns them off for what the device offloads */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+#define LWIP_CHECKSUM_ON_COPY 0
+
+/* ---- netif -------------------------------------------------------------------------- */
+#define LWIP_NETIF_STATUS_CALLBACK 1 /* "net: <ip>" once DHCP or a static address binds */
+#define LWIP_NETIF_LINK_CALLBACK 1
+#define LWIP_NETIF_HOSTNAME 1
+#define LWIP_NETIF_TX_SINGLE_PBUF 0 /* the driver sends pbuf chains as descriptor chains */
+#define LWIP_NUM_NETIF_CLIENT_DATA 0
+
+/* ---- host tests (tests/unit/net): the same stack on a loopback interface --------- */
+#ifdef QEDBOX_LWIP_HOST
+#define LWIP_NETIF_LOOPBACK 1
+#define LWIP_HAVE_LOOPIF 1
+#define LWIP_LOOPBACK_MAX_PBUFS 0
+#endif
+
+/* ---- diagnostics -------------------------------------------------------------------- */
+#define LWIP_STATS 0
+/* LWIP_DEBUG stays undefined: lwIP tests it with #ifdef. */
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * Network bring-up: see net_init.h. The netif's status callback notices when an
+ * address becomes valid (DHCP bind or static set-up), prints it once and runs the
+ * registered callbacks; DHCP keeps renewing from lwIP's timers afterwards.
+ */
+#include "net_init.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "platform.h"
+#include "lwip/dhcp.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "net_config.h"
+
+#define MAX_BOUND_CALLBACKS 4
+#define DEFAULT_ISCSI_PORT 3260
+
+struct bound_callback {
+	void (*fn)(void *ctx, uint32_t addr);
+	void *ctx;
+};
+
+static struct {
+	struct netif netif;
+	bool started;
+	bool bound;
+	struct bound_callback callbacks[MAX_BOUND_CALLBACKS];
+	unsigned n_callbacks;
+} net;
+
+struct netif *net_netif(void)
+{
+	return net.started ? &net.netif : NULL;
+}
+
+static uint32_t bound_address(void)
+{
+	return lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&net.netif)));
+}
+
+static unsigned service_port(void)
+{
+	const char *port = config_get("iscsi_port");
+	long v = port ? strtol(port, NULL, 10) : 0;
+	return v > 0 && v < 65536 ? (unsigned)v : DEFAULT_ISCSI_PORT;
+}
+
+static void status_changed(struct netif *netif)
+{
+	if (net.bound || !netif_is_up(netif) || ip4_addr_isany_val(*netif_ip4_addr(netif)))
+		return;
+	net.bound = true;
+	char ip[16];
+	printf("net: %s:%u\n", net_format_ipv4(bound_address(), ip), service_port());
+	for (unsigned i = 0; i < net.n_callbacks; i++)
+		net.callbacks[i].fn(net.callbacks[i].ctx, bound_address());
+}
+
+int net_on_bound(void (*fn)(void *ctx, uint32_t addr), void *ctx)
+{
+	if (net.n_callbacks == MAX_BOUND_CALLBACKS)
+		return -ENOSPC;
+	net.callbacks[net.n_callbacks++] = (struct bound_callback){fn, ctx};
+	if (net.bound)
+		fn(ctx, bound_address());
+	return 0;
+}
+
+static void set_static(const struct net_config *cfg)
+{
+	ip4_addr_t addr, mask, gw;
+	ip4_addr_set_u32(&addr, lwip_htonl(cfg->addr));
+	ip4_addr_set_u32(&mask, lwip_htonl(cfg->netmask));
+	ip4_addr_set_u32(&gw, lwip_htonl(cfg->gateway));
+	netif_set_addr(&net.netif, &addr, &mask, &gw);
+}
+
+int net_start(void *driver_state, netif_init_fn init)
+{
+	struct net_config cfg;
+	char err[96];
+	if (net.started)
+		return -EBUSY;
+	if (net_config_parse(config_get("ip"), config_get("gw"), &cfg, err, sizeof err) != 0) {
+		printf("net: %s\n", err);
+		return -EINVAL;
+	}
+	if (netif_add(&net.netif, NULL, NULL, NULL, driver_state, init, netif_input) == NULL) {
+		printf("net: the network device did not initialise\n");
+		return -ENODEV;
+	}
+	net.started = true;
+	net.bound = false;
+	netif_set_status_callback(&net.netif, status_changed);
+	netif_set_default(&net.netif);
+	if (!cfg.dhcp)
+		set_static(&cfg);
+	netif_set_up(&net.netif);
+	if (cfg.dhcp && dhcp_start(&net.netif) != ERR_OK) {
+		printf("net: DHCP did not start\n");
+		return -ENOMEM;
+	}
+	return 0;
+}

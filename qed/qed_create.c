@@ -1,0 +1,134 @@
+/*
+ * Creating an image, and serving one as a volume.
+ *
+ * qed_create lays the image out as `qemu-img create -f qed` does: one header cluster
+ * (header, then the backing file name at byte 64), the L1 table right after it, features
+ * only for the backing file. Unlike a new file, a disk holds old data, so the rest of
+ * the header cluster and the L1 table are written as zeros. The L1 table is written and
+ * flushed before the header: a crash leaves either no image or a whole one.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qed_internal.h"
+
+#define ZERO_CHUNK (1024u * 1024)
+
+static int write_zeros(struct blkdev *dev, uint64_t off, uint64_t len)
+{
+	if (dev->flags & BLKDEV_F_WRITE_ZEROES)
+		return blkdev_write_zeroes(dev, off, len);
+	size_t chunk = len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK;
+	void *zeros = calloc(1, chunk);
+	if (!zeros)
+		return -ENOMEM;
+	int rc = 0;
+	for (uint64_t done = 0; !rc && done < len; done += chunk) {
+		size_t n = len - done < chunk ? (size_t)(len - done) : chunk;
+		rc = blkdev_write(dev, off + done, zeros, n);
+	}
+	free(zeros);
+	return rc;
+}
+
+static int header_of(const struct qed_create_opts *opts, struct qed_header *h)
+{
+	uint32_t cs = opts->cluster_size ? opts->cluster_size : QED_DEFAULT_CLUSTER_SIZE;
+	uint32_t ts = opts->table_size ? opts->table_size : QED_DEFAULT_TABLE_SIZE;
+	uint64_t size = opts->image_size;
+
+	if (size > UINT64_MAX - (QED_SECTOR_SIZE - 1))
+		return -EINVAL;
+	size = (size + QED_SECTOR_SIZE - 1) / QED_SECTOR_SIZE * QED_SECTOR_SIZE;
+	if (!qed_is_cluster_size_valid(cs) || !qed_is_table_size_valid(ts) ||
+	    !qed_is_image_size_valid(size, cs, ts))
+		return -EINVAL;
+
+	memset(h, 0, sizeof(*h));
+	h->magic = QED_MAGIC;
+	h->cluster_size = cs;
+	h->table_size = ts;
+	h->header_size = 1;
+	h->l1_table_offset = cs;
+	h->image_size = size;
+	if (opts->backing_file) {
+		size_t n = strlen(opts->backing_file);
+		if (n == 0 || n > QED_BACKING_NAME_MAX || QED_HEADER_DISK_SIZE + n > cs)
+			return -EINVAL;
+		h->features |= QED_F_BACKING_FILE;
+		h->backing_filename_offset = QED_HEADER_DISK_SIZE;
+		h->backing_filename_size = (uint32_t)n;
+		if (opts->backing_fmt && strcmp(opts->backing_fmt, "raw") == 0)
+			h->features |= QED_F_BACKING_FORMAT_NO_PROBE;
+	}
+	return 0;
+}
+
+int qed_create(struct blkdev *dev, const struct qed_create_opts *opts)
+{
+	struct qed_header h;
+	int rc = header_of(opts, &h);
+	if (rc)
+		return rc;
+	uint64_t table_bytes = (uint64_t)h.table_size * h.cluster_size;
+	if (dev->capacity < h.l1_table_offset + table_bytes || dev->sector_size > h.cluster_size)
+		return -ENOSPC;
+
+	rc = write_zeros(dev, h.l1_table_offset, table_bytes);
+	if (!rc)
+		rc = blkdev_flush(dev);
+	if (rc)
+		return rc;
+	uint8_t *cluster = calloc(1, h.cluster_size);
+	if (!cluster)
+		return -ENOMEM;
+	qed_header_encode(&h, cluster);
+	if (opts->backing_file)
+		memcpy(cluster + QED_HEADER_DISK_SIZE, opts->backing_file, h.backing_filename_size);
+	rc = blkdev_write(dev, 0, cluster, h.cluster_size);
+	free(cluster);
+	return rc ? rc : blkdev_flush(dev);
+}
+
+/* ---- the volume the SCSI layer serves ------------------------------------------------- */
+static int vol_read(struct volume *v, uint64_t offset, void *buf, size_t len)
+{
+	return qed_read(v->priv, offset, buf, len);
+}
+
+static int vol_write(struct volume *v, uint64_t offset, const void *buf, size_t len)
+{
+	return qed_write(v->priv, offset, buf, len);
+}
+
+static int vol_flush(struct volume *v)
+{
+	return qed_flush(v->priv);
+}
+
+static int vol_unmap(struct volume *v, uint64_t offset, uint64_t len)
+{
+	return qed_zero(v->priv, offset, len);
+}
+
+static const struct volume_ops qed_volume_ops = {
+	.read = vol_read,
+	.write = vol_write,
+	.flush = vol_flush,
+	.unmap = vol_unmap,
+};
+
+void qed_volume_init(struct qed_image *img, struct volume *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->ops = &qed_volume_ops;
+	v->block_size = img->block_size;
+	v->size = img->hdr.image_size / img->block_size * img->block_size;
+	v->unmap_granularity = img->cluster_size;
+	v->write_cache = (img->dev->flags & BLKDEV_F_VOLATILE_CACHE) != 0;
+	v->read_only = img->read_only;
+	memcpy(v->serial, img->dev->serial, VOLUME_SERIAL_MAX);
+	v->serial[VOLUME_SERIAL_MAX] = 0;
+	v->priv = img;
+}

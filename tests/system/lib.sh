@@ -1,0 +1,107 @@
+# Shared by the system tests (sourced; POSIX sh). Boots the firmware under
+# qemu-system-x86_64 with the console in a log file, every run bounded by `timeout` and
+# killed on exit, and gives the tests ways to wait for console lines and exit statuses.
+#
+#   . "$(dirname "$0")/lib.sh"
+#   qemu_start NAME SECONDS [QEMU ARGS...]  start in the background; QEMU_PID, QEMU_LOG
+#   qemu_wait_line PATTERN [SECONDS]        wait until the log holds PATTERN (grep -E)
+#   qemu_wait_exit [SECONDS]                wait for QEMU's end; its status in QEMU_STATUS
+#   qemu_run NAME SECONDS [QEMU ARGS...]    start and wait for the end
+#   expect_line PATTERN / expect_status N    record a failure (test_fail) when not so
+#   test_finish                              exit 0, or 1 after failures
+#
+# Every QEMU gets -device isa-debug-exit: with exit=debug on the command line the
+# firmware's power-off status becomes QEMU's exit status (code << 1) | 1: 1 success,
+# 3 failure, 5 fatal CPU exception. A run that times out ends with status 124.
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ELF=$ROOT/build/qedbox.elf # boot it with: -kernel "$ELF" -append "CMDLINE"
+command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed"; exit 77; }
+[ -f "$ELF" ] || { echo "$ELF not built (make firmware)"; exit 1; }
+TEST_NAME=$(basename "$0" .sh)
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/qedbox-$TEST_NAME.XXXXXX")
+QEMU_PID= QEMU_LOG= QEMU_STATUS= TEST_FAILURES=0
+
+if [ -w /dev/kvm ]; then
+	QEMU_ACCEL="-accel kvm -cpu host,-arch-capabilities"
+else
+	QEMU_ACCEL="-accel tcg"
+fi
+
+test_cleanup() {
+	if [ -n "$QEMU_PID" ]; then
+		kill "$QEMU_PID" 2>/dev/null
+		wait "$QEMU_PID" 2>/dev/null
+	fi
+	rm -rf "$TEST_TMP"
+}
+trap test_cleanup EXIT
+trap 'exit 2' INT TERM HUP
+
+test_fail() {
+	echo "FAIL: $*"
+	TEST_FAILURES=$((TEST_FAILURES + 1))
+}
+
+test_finish() {
+	[ "$TEST_FAILURES" -eq 0 ] && exit 0
+	echo "$TEST_FAILURES check(s) failed"
+	exit 1
+}
+
+qemu_start() {
+	name=$1 secs=$2
+	shift 2
+	QEMU_LOG=$TEST_TMP/$name.log
+	: >"$QEMU_LOG"
+	# shellcheck disable=SC2086
+	timeout -k 5 "$secs" qemu-system-x86_64 $QEMU_ACCEL -display none -monitor none \
+		-no-reboot -serial "file:$QEMU_LOG" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		"$@" >"$TEST_TMP/$name.qemu" 2>&1 &
+	QEMU_PID=$!
+}
+
+# Polls every 0.1 s; fails early when QEMU has ended without printing the line.
+qemu_wait_line() {
+	pattern=$1 secs=${2:-30}
+	tries=$((secs * 10))
+	while [ $tries -gt 0 ]; do
+		grep -Eq -- "$pattern" "$QEMU_LOG" && return 0
+		kill -0 "$QEMU_PID" 2>/dev/null || { grep -Eq -- "$pattern" "$QEMU_LOG"; return; }
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
+qemu_wait_exit() {
+	secs=${1:-60}
+	tries=$((secs * 10))
+	while [ $tries -gt 0 ] && kill -0 "$QEMU_PID" 2>/dev/null; do
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	kill "$QEMU_PID" 2>/dev/null
+	wait "$QEMU_PID"
+	QEMU_STATUS=$?
+	QEMU_PID=
+}
+
+qemu_run() {
+	qemu_start "$@"
+	qemu_wait_exit "$2"
+}
+
+# Checks on the last run's console log and status; on failure shows the log's end.
+expect_line() {
+	if ! grep -Eq -- "$1" "$QEMU_LOG"; then
+		test_fail "$(basename "$QEMU_LOG" .log): no console line matching '$1'"
+		tail -n 20 "$QEMU_LOG" | sed 's/^/    | /'
+		tail -n 5 "${QEMU_LOG%.log}.qemu" 2>/dev/null | sed 's/^/    qemu: /'
+	fi
+}
+
+expect_status() {
+	[ "$QEMU_STATUS" = "$1" ] ||
+		test_fail "$(basename "$QEMU_LOG" .log): QEMU exit status: expected $1, got $QEMU_STATUS"
+}

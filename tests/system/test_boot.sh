@@ -1,0 +1,87 @@
+#!/bin/sh
+# Boots the firmware every supported way and checks what it says and how it stops:
+# PVH (-kernel) on pc and q35, GRUB multiboot2 from an ISO (-cdrom), RAM above 4 GiB,
+# ACPI power-off, the event loop's idle stop, and the report of deliberate CPU faults.
+. "$(dirname "$0")/lib.sh"
+
+# PVH on both machine types: banner, memory map, command line, unknown keys, ready,
+# and the status that exit=debug gives a clean power-off (code 0 -> status 1).
+for machine in pc q35; do
+	qemu_run "pvh-$machine" 60 -M $machine -m 256M -rtc base=2020-02-29T23:59:58 \
+		-kernel "$ELF" -append "exit=debug poweroff=ready bogus=1 other"
+	expect_status 1
+	expect_line "^qedbox: booting \(pvh, clock (tsc|kvmclock), 20(20-02-29 23:59:5[89]|20-03-01 00:00:0[0-9]) UTC\)"
+	expect_line "^  0x000000100000-0x[0-9a-f]{12} ram"
+	expect_line "^qedbox: memory: 25[0-9] MiB RAM in [0-9]+ regions, heap [0-9]+ MiB"
+	expect_line "^qedbox: command line: exit=debug poweroff=ready bogus=1 other"
+	expect_line "^qedbox: unknown command-line key 'bogus' \(ignored\)"
+	expect_line "^qedbox: unknown command-line key 'other' \(ignored\)"
+	expect_line "^qedbox: ready"
+	if grep -q "unknown command-line key '\(exit\|poweroff\)'" "$QEMU_LOG"; then
+		test_fail "pvh-$machine: a known key was reported unknown"
+	fi
+done
+
+# ACPI soft power-off (no debug exit): QEMU ends by itself with status 0.
+for machine in pc q35; do
+	qemu_run "acpi-$machine" 60 -M $machine -m 128M -kernel "$ELF" -append "poweroff=ready"
+	expect_status 0
+	expect_line "^qedbox: ready"
+done
+
+# RAM above 4 GiB: q35 puts 2 GiB below and the rest above; the heap lands there.
+qemu_run "high-ram" 60 -M q35 -m 4608M -kernel "$ELF" -append "exit=debug poweroff=idle help"
+expect_status 1
+expect_line "^  0x000100000000-0x00019fffffff ram"
+expect_line "heap [0-9]+ MiB at 0x100000000"
+expect_line "^  exit +debug:"
+expect_line "^qedbox: ready"
+
+# Without poweroff the loop halts and waits: the VM stays up and costs the host almost
+# no CPU (a spinning loop would use a whole core: 200 ticks of 1/100 s in 2 s).
+qemu_start "idle" 30 -M q35 -m 128M -kernel "$ELF" -append "exit=debug" \
+	-pidfile "$TEST_TMP/idle.pid"
+qemu_wait_line "^qedbox: ready" 20 || test_fail "idle: no ready line"
+sleep 0.5
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$(cat "$TEST_TMP/idle.pid")/stat"; }
+before=$(cpu_ticks)
+sleep 2
+after=$(cpu_ticks)
+hz=$(getconf CLK_TCK)
+[ $((after - before)) -le $((hz / 5)) ] ||
+	test_fail "idle: QEMU used $((after - before)) ticks of 1/$hz s in 2 s (expected <= $((hz / 5)))"
+echo "# idle appliance: $((after - before)) CPU ticks of 1/$hz s in 2 s"
+kill -0 "$QEMU_PID" 2>/dev/null || test_fail "idle: the appliance stopped by itself"
+qemu_wait_exit 1
+
+# The event loop: a task runs, a poller's timer wakes the halted CPU ten times (20 ms
+# apart), then the loop stops; about one halt per wakeup means it slept, not spun.
+qemu_run "looptest" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug looptest=10"
+expect_status 1
+expect_line "^qedbox: looptest: task ran 3 yields and ended"
+expect_line "^qedbox: looptest: 10 timer wakeups in [2-9][0-9]{2} ms, [1-3][0-9] halts"
+
+# Deliberate faults: the report names the vector and QEMU ends with the panic status.
+qemu_run "ud2" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=ud2"
+expect_status 5
+expect_line "^qedbox: fatal CPU exception: invalid opcode vector=0x0000000000000006 error=0x0000000000000000 rip=0x0000000000[0-9a-f]{6} cr2="
+expect_line "^ rax=0x[0-9a-f]{16} rbx="
+qemu_run "pf" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=pf"
+expect_status 5
+expect_line "^qedbox: fatal CPU exception: page fault vector=0x000000000000000e .* cr2=0x00007ff000000000"
+
+# GRUB multiboot2 from an ISO; the command line comes from grub.cfg.
+if command -v grub-mkrescue >/dev/null; then
+	sh "$ROOT/mk/mkiso.sh" "$ELF" "$TEST_TMP/test.iso" "exit=debug poweroff=ready isokey" ||
+		test_fail "mkiso.sh failed"
+	qemu_run "iso" 120 -M q35 -m 256M -cdrom "$TEST_TMP/test.iso"
+	expect_status 1
+	expect_line "^qedbox: booting \(multiboot2,"
+	expect_line "^qedbox: command line: exit=debug poweroff=ready isokey"
+	expect_line "^qedbox: unknown command-line key 'isokey'"
+	expect_line "^qedbox: ready"
+else
+	test_fail "grub-mkrescue not installed: the ISO boot is not tested"
+fi
+
+test_finish

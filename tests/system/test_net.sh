@@ -1,0 +1,64 @@
+#!/bin/sh
+# The network path end to end: virtio-net + lwIP under QEMU user networking (restrict=on,
+# forwarding only on 127.0.0.1), with the firmware's TCP echo service (tcp_echo=7).
+#   dhcp:   the -nic shorthand (its virtio-net has no MSI-X: the driver polls), address
+#           from QEMU's DHCP, a few MiB echoed and checked byte for byte
+#   static: -device virtio-net-pci (MSI-X), ip=/gw= keys, more MiB echoed; its rate is
+#           the figure "# tcp throughput"
+#   badip:  a malformed ip= is reported and no address is bound
+. "$(dirname "$0")/lib.sh"
+CR=$(printf "\r") # console lines end in CR LF
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# echo_check NAME MIB: the echo client against the current VM; prints its figure line.
+echo_check() {
+	out=$(python3 "$ROOT/tests/system/tcp_echo_client.py" 127.0.0.1 "$PORT" "$2" 120 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		test_fail "$1: echo of $2 MiB: $out"
+		tail -n 20 "$QEMU_LOG" | sed 's/^/    | /'
+	else
+		printf '%s\n' "$out" | sed "s/^# tcp throughput:/# tcp throughput ($1, echo):/"
+	fi
+}
+
+PORT=$(free_port)
+qemu_start dhcp 180 -M q35 -m 256M -kernel "$ELF" -append "exit=debug tcp_echo=7" \
+	-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:7"
+if qemu_wait_line "^net: 10\.0\.2\.15:3260${CR}?$" 60; then
+	echo_check dhcp 4
+else
+	test_fail "dhcp: no address bound"
+fi
+qemu_wait_exit 1
+expect_line "^virtio-net: mac 52:54:00:12:34:56, rx [0-9]+ tx [0-9]+ descriptors.*no MSI-X"
+expect_line "^net: tcp echo on port 7${CR}?$"
+
+PORT=$(free_port)
+qemu_start static 180 -M pc -m 256M -kernel "$ELF" \
+	-append "exit=debug tcp_echo=7 ip=10.0.2.15/24 gw=10.0.2.2" \
+	-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:7" \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc
+if qemu_wait_line "^net: 10\.0\.2\.15:3260${CR}?$" 60; then
+	echo_check static 32
+else
+	test_fail "static: no address bound"
+fi
+qemu_wait_exit 1
+expect_line "^virtio-net: mac 52:54:00:aa:bb:cc, rx [0-9]+ tx [0-9]+ descriptors(, indirect)?${CR}?$"
+if grep -q "unknown command-line key" "$QEMU_LOG"; then
+	test_fail "static: a networking key was reported unknown"
+fi
+
+qemu_run badip 60 -M q35 -m 256M -kernel "$ELF" -append "exit=debug poweroff=ready ip=10.0.2.300" \
+	-nic user,model=virtio-net-pci,restrict=on
+expect_status 1
+expect_line "^net: ip=10\.0\.2\.300: expected a\.b\.c\.d or a\.b\.c\.d/len${CR}?$"
+if grep -q "^net: [0-9]" "$QEMU_LOG"; then
+	test_fail "badip: an address was bound despite the malformed key"
+fi
+
+test_finish

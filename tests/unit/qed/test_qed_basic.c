@@ -1,0 +1,199 @@
+/* Host tests of the QED core's main paths: create, open, read, write, flush, close, and
+ * the need-check and durable-end lifecycle as seen on the disk. Each case runs as a task
+ * over a fresh test disk. */
+#include "qedtest_util.h"
+
+#define MiB (1024ull * 1024)
+#define CS (64u * 1024) /* default cluster size */
+
+static struct testdisk *disk;
+
+static struct qed_image *create_and_open(uint64_t image_size)
+{
+	struct qed_create_opts c = { .image_size = image_size };
+	CHECK_EQ(0, qed_create(&disk->dev, &c));
+	struct qed_open_opts o = test_opts();
+	struct qed_image *img = NULL;
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	return img;
+}
+
+static void case_create_matches_qemu_layout(void *arg)
+{
+	(void)arg;
+	struct qed_create_opts c = { .image_size = 1 << 30 };
+	CHECK_EQ(0, qed_create(&disk->dev, &c));
+	struct qed_header h = disk_header(disk);
+	CHECK_EQ(QED_MAGIC, h.magic);
+	CHECK_EQ(CS, h.cluster_size);
+	CHECK_EQ(4, h.table_size);
+	CHECK_EQ(1, h.header_size);
+	CHECK_EQ(0, h.features);
+	CHECK_EQ(0, h.autoclear_features);
+	CHECK_EQ(CS, h.l1_table_offset);
+	CHECK_EQ(1 << 30, h.image_size);
+	static uint8_t buf[5 * CS];
+	testdisk_peek(disk, 0, buf, sizeof(buf));
+	CHECK(is_zero(buf + 64, sizeof(buf) - 64)); /* header rest and L1: zeros, not stale */
+}
+
+static void case_unallocated_reads_zeros(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(16 * MiB);
+	unsigned writes = disk->count[BLKDEV_WRITE];
+	static uint8_t buf[3 * CS];
+	memset(buf, 0x55, sizeof(buf));
+	CHECK_EQ(0, qed_read(img, CS / 2, buf, sizeof(buf)));
+	CHECK(is_zero(buf, sizeof(buf)));
+	CHECK_EQ(0, qed_close(img));
+	CHECK_EQ(writes, disk->count[BLKDEV_WRITE]); /* reads and a clean close write nothing */
+}
+
+static void case_write_read_back_across_reopen(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(64 * MiB);
+	static uint8_t data[200 * 1024], back[200 * 1024];
+	fill_pattern(data, sizeof(data), 1);
+	uint64_t off = 3 * CS - 4096; /* spans four clusters, starts mid-cluster */
+	CHECK_EQ(0, qed_write(img, off, data, sizeof(data)));
+	CHECK_EQ(0, qed_read(img, off, back, sizeof(back)));
+	CHECK_MEM_EQ(data, back, sizeof(data));
+	CHECK_EQ(0, qed_close(img));
+
+	struct qed_open_opts o = test_opts();
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	memset(back, 0, sizeof(back));
+	CHECK_EQ(0, qed_read(img, off, back, sizeof(back)));
+	CHECK_MEM_EQ(data, back, sizeof(data));
+	/* Around the write: zeros, never the disk's stale 0xdb. */
+	CHECK_EQ(0, qed_read(img, 2 * CS, back, CS - 4096));
+	CHECK(is_zero(back, CS - 4096));
+	CHECK_EQ(0, qed_read(img, off + sizeof(data), back, 4096));
+	CHECK(is_zero(back, 4096));
+	CHECK_EQ(0, qed_close(img));
+}
+
+static void case_in_place_write_writes_data_only(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(16 * MiB);
+	static uint8_t data[8192], back[8192];
+	fill_pattern(data, sizeof(data), 2);
+	CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));
+	CHECK_EQ(0, qed_flush(img));
+	unsigned writes = disk->count[BLKDEV_WRITE], flushes = disk->count[BLKDEV_FLUSH];
+	fill_pattern(data, sizeof(data), 3);
+	CHECK_EQ(0, qed_write(img, 4096, data, sizeof(data)));
+	CHECK_EQ(writes + 1, disk->count[BLKDEV_WRITE]);
+	CHECK_EQ(flushes, disk->count[BLKDEV_FLUSH]);
+	CHECK_EQ(0, qed_read(img, 4096, back, sizeof(back)));
+	CHECK_MEM_EQ(data, back, sizeof(data));
+	CHECK_EQ(0, qed_close(img));
+}
+
+static void case_need_check_lifecycle(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(16 * MiB);
+	static uint8_t data[4096];
+	fill_pattern(data, sizeof(data), 4);
+	CHECK(!disk_need_check(disk));                  /* opened clean */
+	CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));
+	CHECK(disk_need_check(disk));                   /* set before allocating */
+	CHECK_EQ(0, qed_flush(img));
+	CHECK(!disk_need_check(disk));                  /* cleared when idle after flush */
+	CHECK_EQ(0, qed_write(img, 512, data, 512));
+	CHECK(!disk_need_check(disk));                  /* in-place: not needed */
+	CHECK_EQ(0, qed_write(img, 5 * CS, data, sizeof(data)));
+	CHECK(disk_need_check(disk));                   /* set again */
+	CHECK_EQ(0, qed_close(img));
+	CHECK(!disk_need_check(disk));                  /* clean close */
+}
+
+static void case_durable_end_advances_after_flush(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(64 * MiB);
+	uint64_t meta_end = 5 * CS; /* header + 4-cluster L1 */
+	static uint8_t data[4096];
+	CHECK_EQ(0, disk_durable_end(disk));            /* as qemu-img made it */
+	CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));
+	/* The header that set need-check carries the extension, still at the old end. */
+	CHECK_EQ(meta_end, disk_durable_end(disk));
+	CHECK_EQ(0, qed_flush(img));
+	/* One data cluster and one L2 table (4 clusters) were allocated. */
+	CHECK_EQ(meta_end + 5 * CS, disk_durable_end(disk));
+	struct qed_info info;
+	qed_get_info(img, &info);
+	CHECK_EQ(meta_end + 5 * CS, info.durable_end);
+	CHECK_EQ(0, qed_write(img, CS, data, sizeof(data)));
+	CHECK_EQ(meta_end + 5 * CS, disk_durable_end(disk)); /* not before the flush */
+	CHECK_EQ(0, qed_close(img));
+	CHECK_EQ(meta_end + 6 * CS, disk_durable_end(disk));
+}
+
+static void case_reopen_allocates_after_durable_end(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(64 * MiB);
+	static uint8_t a[4096], b[4096], back[4096];
+	fill_pattern(a, sizeof(a), 5);
+	fill_pattern(b, sizeof(b), 6);
+	CHECK_EQ(0, qed_write(img, 0, a, sizeof(a)));
+	CHECK_EQ(0, qed_close(img));
+	struct qed_open_opts o = test_opts();
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	CHECK_EQ(0, qed_write(img, 10 * CS, b, sizeof(b)));
+	CHECK_EQ(0, qed_read(img, 0, back, sizeof(back)));
+	CHECK_MEM_EQ(a, back, sizeof(a));
+	CHECK_EQ(0, qed_read(img, 10 * CS, back, sizeof(back)));
+	CHECK_MEM_EQ(b, back, sizeof(b));
+	enum qed_extent_state st;
+	uint64_t bytes, pa, pb;
+	CHECK_EQ(0, qed_map(img, 0, CS, &st, &bytes, &pa));
+	CHECK_EQ(QED_EXTENT_DATA, st);
+	CHECK_EQ(0, qed_map(img, 10 * CS, CS, &st, &bytes, &pb));
+	CHECK_EQ(QED_EXTENT_DATA, st);
+	/* a's cluster, then its new L2 table, then b's cluster: right after the durable
+	 * end, not at the end of the disk. */
+	CHECK_EQ(5 * CS, pa);
+	CHECK_EQ(10 * CS, pb);
+	CHECK_EQ(0, qed_close(img));
+}
+
+static void case_requests_outside_image_refused(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(1 * MiB);
+	static uint8_t buf[4096];
+	CHECK_EQ(-EINVAL, qed_read(img, 1 * MiB, buf, 512));
+	CHECK_EQ(-EINVAL, qed_write(img, 1 * MiB - 512, buf, 1024));
+	CHECK_EQ(-EINVAL, qed_write(img, 100, buf, 512));
+	CHECK_EQ(-EINVAL, qed_read(img, 0, buf, 100));
+	CHECK_EQ(0, qed_write(img, 1 * MiB - 512, buf, 512));
+	CHECK_EQ(0, qed_close(img));
+}
+
+#define RUN_TASK(fn) \
+	do { \
+		disk = testdisk_new(256 * MiB, 512); \
+		check_case_name = #fn; \
+		check_cases++; \
+		CHECK(run_in_task(fn, NULL)); \
+		testdisk_free(disk); \
+	} while (0)
+
+int main(void)
+{
+	RUN_TASK(case_create_matches_qemu_layout);
+	RUN_TASK(case_unallocated_reads_zeros);
+	RUN_TASK(case_write_read_back_across_reopen);
+	RUN_TASK(case_in_place_write_writes_data_only);
+	RUN_TASK(case_need_check_lifecycle);
+	RUN_TASK(case_durable_end_advances_after_flush);
+	RUN_TASK(case_reopen_allocates_after_durable_end);
+	RUN_TASK(case_requests_outside_image_refused);
+	return check_report("test_qed_basic");
+}

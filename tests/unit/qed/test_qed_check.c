@@ -1,0 +1,234 @@
+/* Host tests of check and repair (qed/qed_check.c): crash debris past the durable end,
+ * deliberately corrupted tables, corruption met at run time, read-only checks, and the
+ * need-check bit's value on the disk after each. */
+#include "qedtest_util.h"
+
+#define MiB (1024ull * 1024)
+#define CS (64u * 1024)
+#define L1_OFF CS
+
+static struct testdisk *disk;
+
+static struct qed_image *open_image(bool read_only)
+{
+	struct qed_open_opts o = test_opts();
+	o.read_only = read_only;
+	struct qed_image *img = NULL;
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	return img;
+}
+
+static uint64_t disk_u64(uint64_t off)
+{
+	uint8_t b[8];
+	testdisk_peek(disk, off, b, 8);
+	return qed_le64_load(b);
+}
+
+static void poke_u64(uint64_t off, uint64_t v)
+{
+	uint8_t b[8];
+	qed_le64_store(b, v);
+	testdisk_poke(disk, off, b, 8);
+}
+
+/* Device offset of the L2 entry of guest cluster n (in the first L2 table). */
+static uint64_t l2_entry_addr(uint64_t n)
+{
+	return disk_u64(L1_OFF) + n * 8;
+}
+
+static void set_need_check_on_disk(void)
+{
+	poke_u64(16, disk_header(disk).features | QED_F_NEED_CHECK);
+}
+
+/* A clean image with guest clusters 0..n-1 written with patterns. */
+static void make_image(int n)
+{
+	struct qed_create_opts c = { .image_size = 4096 * MiB };
+	CHECK_EQ(0, qed_create(&disk->dev, &c));
+	struct qed_image *img = open_image(false);
+	static uint8_t data[CS];
+	for (int i = 0; i < n; i++) {
+		fill_pattern(data, CS, (uint32_t)i);
+		CHECK_EQ(0, qed_write(img, (uint64_t)i * CS, data, CS));
+	}
+	CHECK_EQ(0, qed_close(img));
+}
+
+static void expect_cluster(struct qed_image *img, uint64_t n, int pattern)
+{
+	static uint8_t data[CS], back[CS];
+	if (pattern < 0)
+		memset(data, 0, CS);
+	else
+		fill_pattern(data, CS, (uint32_t)pattern);
+	CHECK_EQ(0, qed_read(img, n * CS, back, CS));
+	CHECK_MEM_EQ(data, back, CS);
+}
+
+static void case_crash_debris_past_durable_end_cleared(void *arg)
+{
+	(void)arg;
+	make_image(1);
+	struct qed_image *img = open_image(false);
+	uint64_t durable = disk_durable_end(disk);
+	static uint8_t data[CS];
+	fill_pattern(data, CS, 50);
+	CHECK_EQ(0, qed_write(img, 5 * CS, data, CS));      /* existing table */
+	CHECK_EQ(0, qed_write(img, 3072 * MiB, data, CS));  /* new table: L1 entry 1 */
+	CHECK(disk_u64(L1_OFF + 8) != 0);
+	CHECK(disk_need_check(disk));
+	CHECK_EQ(durable, disk_durable_end(disk));
+	/* Power cut here: no flush; the entries reached the disk, say, the data did not.
+	 * (The image is abandoned, as the machine would.) */
+	log_count[1] = log_count[2] = 0;
+	img = open_image(false);
+	CHECK(log_count[1] >= 2);                 /* both findings reported */
+	CHECK(log_count[2] >= 1);                 /* progress */
+	CHECK(!disk_need_check(disk));            /* all repaired */
+	CHECK_EQ(0, disk_u64(L1_OFF + 8));        /* the new table's link cleared */
+	expect_cluster(img, 0, 0);
+	expect_cluster(img, 5, -1);
+	static uint8_t back[CS];
+	CHECK_EQ(0, qed_read(img, 3072 * MiB, back, CS));
+	CHECK(is_zero(back, CS));
+	struct qed_check_result r;
+	CHECK_EQ(0, qed_check(img, false, &r));
+	CHECK_EQ(0, r.corruptions);
+	/* The next allocation reuses the space past the durable end. */
+	CHECK_EQ(0, qed_write(img, 9 * CS, data, CS));
+	enum qed_extent_state st;
+	uint64_t bytes, phys;
+	CHECK_EQ(0, qed_map(img, 9 * CS, CS, &st, &bytes, &phys));
+	CHECK_EQ(durable, phys);
+	CHECK_EQ(0, qed_close(img));
+}
+
+static void case_corrupt_entries_repaired_at_open(void *arg)
+{
+	(void)arg;
+	make_image(4);
+	uint64_t c0 = disk_u64(l2_entry_addr(0));
+	poke_u64(l2_entry_addr(1), disk_u64(l2_entry_addr(1)) + 512); /* misaligned */
+	poke_u64(l2_entry_addr(2), L1_OFF);                            /* into L1 */
+	poke_u64(l2_entry_addr(3), c0);                                /* twice */
+	poke_u64(l2_entry_addr(4), disk_u64(L1_OFF));                  /* into its table */
+	poke_u64(L1_OFF + 8 * 3, 1ull << 40);                          /* past the device */
+	set_need_check_on_disk();
+
+	struct qed_image *img = open_image(false);
+	CHECK(!disk_need_check(disk));
+	CHECK_EQ(0, disk_u64(l2_entry_addr(1)));
+	CHECK_EQ(0, disk_u64(l2_entry_addr(2)));
+	CHECK_EQ(0, disk_u64(l2_entry_addr(3)));
+	CHECK_EQ(0, disk_u64(l2_entry_addr(4)));
+	CHECK_EQ(c0, disk_u64(l2_entry_addr(0)));
+	CHECK_EQ(0, disk_u64(L1_OFF + 8 * 3));
+	expect_cluster(img, 0, 0);
+	expect_cluster(img, 1, -1);
+	expect_cluster(img, 3, -1);
+	struct qed_check_result r;
+	CHECK_EQ(0, qed_check(img, false, &r));
+	CHECK_EQ(0, r.corruptions);
+	CHECK_EQ(3, r.leaks); /* clusters 1..3 lost their references */
+	CHECK_EQ(1, r.allocated_clusters);
+	CHECK_EQ(0, qed_close(img));
+}
+
+static void case_check_counts_what_it_fixes(void *arg)
+{
+	(void)arg;
+	make_image(3);
+	poke_u64(l2_entry_addr(1), 12345);
+	poke_u64(l2_entry_addr(2), disk_u64(l2_entry_addr(0)));
+	struct qed_image *img = open_image(false); /* need-check clear: no check at open */
+	struct qed_check_result r;
+	CHECK_EQ(0, qed_check(img, false, &r));
+	CHECK_EQ(2, r.corruptions);
+	CHECK_EQ(0, r.corruptions_fixed);
+	CHECK(disk_need_check(disk)); /* unrepaired: the next open must check */
+	CHECK_EQ(0, qed_check(img, true, &r));
+	CHECK_EQ(2, r.corruptions);
+	CHECK_EQ(2, r.corruptions_fixed);
+	CHECK(!disk_need_check(disk));
+	CHECK_EQ(0, qed_close(img));
+	CHECK(!disk_need_check(disk));
+}
+
+static void case_corruption_at_run_time(void *arg)
+{
+	(void)arg;
+	make_image(2);
+	poke_u64(l2_entry_addr(1), 7 * CS + 4096);
+	struct qed_image *img = open_image(false);
+	static uint8_t back[CS];
+	last_error[0] = 0;
+	CHECK_EQ(-EIO, qed_read(img, CS, back, CS));   /* never served */
+	CHECK(strstr(last_error, "corrupt") != NULL);
+	CHECK(disk_need_check(disk));
+	expect_cluster(img, 0, 0);                       /* the rest still is */
+	CHECK_EQ(0, qed_flush(img));
+	CHECK(disk_need_check(disk));                    /* not while unrepaired */
+	CHECK_EQ(0, qed_close(img));
+	CHECK(disk_need_check(disk));
+	img = open_image(false);                         /* checked and repaired */
+	CHECK(!disk_need_check(disk));
+	expect_cluster(img, 1, -1);
+	CHECK_EQ(0, qed_close(img));
+}
+
+static void case_read_only_check_does_not_write(void *arg)
+{
+	(void)arg;
+	make_image(2);
+	poke_u64(l2_entry_addr(1), 3);
+	set_need_check_on_disk();
+	unsigned writes = disk->count[BLKDEV_WRITE];
+	struct qed_image *img = open_image(true);
+	static uint8_t back[CS];
+	CHECK_EQ(-EIO, qed_read(img, CS, back, CS));
+	CHECK_EQ(-EROFS, qed_write(img, 0, back, 512));
+	struct qed_check_result r;
+	CHECK_EQ(0, qed_check(img, true, &r)); /* repair is not possible read-only */
+	CHECK_EQ(1, r.corruptions);
+	CHECK_EQ(0, r.corruptions_fixed);
+	CHECK_EQ(0, qed_close(img));
+	CHECK_EQ(writes, disk->count[BLKDEV_WRITE]);
+	CHECK(disk_need_check(disk));
+}
+
+static void case_check_error_keeps_need_check(void *arg)
+{
+	(void)arg;
+	make_image(1);
+	set_need_check_on_disk();
+	disk->fail_op = BLKDEV_READ;
+	disk->fail_nth = disk->count[BLKDEV_READ] + 3; /* header, L1, then the L2 table */
+	struct qed_image *img = open_image(false);
+	disk->fail_op = -1;
+	CHECK(disk_need_check(disk));
+	CHECK_EQ(0, qed_close(img));
+	CHECK(disk_need_check(disk)); /* the check did not finish: keep it */
+}
+
+#define RUN_TASK(fn) \
+	do { \
+		disk = testdisk_new(256 * MiB, 512); \
+		check_case_name = #fn; \
+		check_cases++; \
+		CHECK(run_in_task(fn, NULL)); \
+		testdisk_free(disk); \
+	} while (0)
+
+int main(void)
+{
+	RUN_TASK(case_crash_debris_past_durable_end_cleared);
+	RUN_TASK(case_corrupt_entries_repaired_at_open);
+	RUN_TASK(case_check_counts_what_it_fixes);
+	RUN_TASK(case_corruption_at_run_time);
+	RUN_TASK(case_read_only_check_does_not_write);
+	RUN_TASK(case_check_error_keeps_need_check);
+	return check_report("test_qed_check");
+}
