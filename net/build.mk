@@ -1,7 +1,10 @@
 # net/: see DESIGN.md
 
 # ---- iSCSI target (RFC 7143) and CRC32C: owned by the iscsi branch ---------------------
-PORTABLE_SRCS += $(sort $(wildcard net/iscsi_*.c)) net/crc32c.c net/md5.c
+PORTABLE_SRCS += $(filter-out net/iscsi_lwip.c,$(sort $(wildcard net/iscsi_*.c))) \
+	net/crc32c.c net/md5.c
+# The lwIP binding is firmware glue, tested on the host over lwIP's loopback.
+FW_SRCS += net/iscsi_lwip.c
 HOST_CFLAGS += -Inet
 FW_CFLAGS += -Inet
 HOST_SRCS += tests/unit/net/iscsi_test_support.c
@@ -9,6 +12,14 @@ HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 	$(HOST)/tests/net/test_iscsi_rx $(HOST)/tests/net/test_iscsi_param \
 	$(HOST)/tests/net/test_iscsi_login $(HOST)/tests/net/test_iscsi_cmd \
 	$(HOST)/tests/net/test_iscsi_session $(HOST)/tests/net/test_iscsi_fuzz
+ISCSI_LWIP_TEST_SRCS := tests/unit/net/lwip_host.c net/iscsi_lwip.c
+$(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP_TEST_SRCS) \
+		$(HOST)/liblwip.a $(HOST)/libqedbox.a
+	$(call quiet,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Inet -o $@ \
+		$< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
 # ---- end of the iSCSI block --------------------------------------------------------------
 
 # SCSI command emulation (portable: built for the firmware and the host).

@@ -39,8 +39,12 @@ struct iscsi_transport_ops {
 	 * iscsi_conn_closed() afterwards (it may do so from inside close). */
 	void (*close)(void *ctx);
 	/* Optional: the connection can take input again after iscsi_conn_input() consumed
-	 * less than offered. Called from a task; the binding re-offers from the loop. */
+	 * less than offered. Called from a task (never from inside iscsi_conn_input()); the
+	 * binding may offer the rest right there or from the loop. */
 	void (*resume)(void *ctx);
+	/* Optional: a whole PDU has been sent: push it out now (e.g. tcp_output). Called
+	 * from the task that sent it. */
+	void (*flush)(void *ctx);
 };
 
 /* One target: a name, a LUN 0, who may log in and how. Strings are NUL-terminated and

@@ -261,6 +261,7 @@ struct iscsi_session {
 enum iscsi_phase { ISCSI_PHASE_LOGIN, ISCSI_PHASE_FULL_FEATURE, ISCSI_PHASE_LOGGED_OUT };
 
 #define ISCSI_INPUT_QUEUE_MAX 32    /* received PDUs waiting for the worker */
+#define ISCSI_INPUT_QUEUE_BYTES (1024 * 1024) /* and their data bytes, at most (plus one) */
 
 struct iscsi_conn {
 	struct iscsi_conn *next;    /* srv->conns */
@@ -277,6 +278,7 @@ struct iscsi_conn {
 	struct iscsi_rx rx;
 	struct iscsi_pdu *inq_head, *inq_tail;
 	unsigned inq_count;
+	uint32_t inq_bytes;
 	bool input_stalled;
 	struct task *worker;
 	bool worker_idle;
