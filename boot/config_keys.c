@@ -26,6 +26,11 @@ static const struct config_key known_keys[] = {
 	{ "gw", "default gateway a.b.c.d for a static address" },
 	{ "tcp_echo", "PORT: TCP echo service on PORT (tests the network path)" },
 	{ "iperf", "start lwIP's iperf2 server on port 5001 (throughput test)" },
+	{ "iscsi", "raw: serve every virtio-blk disk as it is over iSCSI, one target per disk" },
+	{ "iscsi_port", "PORT: the iSCSI TCP port (default 3260)" },
+	{ "iqn", "PREFIX: iSCSI target names are PREFIX:SERIAL (default iqn.2026-11.org.qedbox)" },
+	{ "chap", "USER:SECRET: one-way CHAP required on every iSCSI target (secret of 12+ bytes)" },
+	{ "initiators", "NAME,NAME,...: only these iSCSI InitiatorNames may log in (default: any)" },
 };
 /* clang-format on */
 #define KNOWN_KEYS (sizeof(known_keys) / sizeof(known_keys[0]))

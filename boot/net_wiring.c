@@ -19,6 +19,7 @@
 #include "pci.h"
 #include "platform.h"
 #include "tcp_echo.h"
+#include "iscsi_service.h"
 #include "virtio_net.h"
 #include "virtio_pci.h"
 
@@ -43,6 +44,7 @@ static void start_services(void)
 	}
 	if (config_get("iperf") != NULL && lwiperf_start_tcp_server_default(NULL, NULL) != NULL)
 		printf("net: iperf server on port %u\n", LWIPERF_TCP_PORT_DEFAULT);
+	iscsi_service_start(); /* iscsi= on the command line */
 }
 
 void net_init(void)

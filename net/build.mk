@@ -1,10 +1,11 @@
 # net/: see DESIGN.md
 
 # ---- iSCSI target (RFC 7143) and CRC32C: owned by the iscsi branch ---------------------
-PORTABLE_SRCS += $(filter-out net/iscsi_lwip.c,$(sort $(wildcard net/iscsi_*.c))) \
+PORTABLE_SRCS += $(filter-out net/iscsi_lwip.c net/iscsi_service.c,$(sort $(wildcard net/iscsi_*.c))) \
 	net/crc32c.c net/md5.c
 # The lwIP binding is firmware glue, tested on the host over lwIP's loopback.
-FW_SRCS += net/iscsi_lwip.c
+FW_SRCS += net/iscsi_lwip.c net/iscsi_service.c
+$(FW)/net/iscsi_service.c.o: FW_CFLAGS_EXTRA += -Idrivers -Iboot
 HOST_CFLAGS += -Inet
 FW_CFLAGS += -Inet
 HOST_SRCS += tests/unit/net/iscsi_test_support.c
@@ -20,6 +21,7 @@ $(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Inet -o $@ \
 		$< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
+SYSTEM_TESTS += tests/system/test_iscsi.sh
 # ---- end of the iSCSI block --------------------------------------------------------------
 
 # SCSI command emulation (portable: built for the firmware and the host).
