@@ -112,8 +112,9 @@ size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len);
 void iscsi_conn_closed(struct iscsi_conn *c);
 
 /* Liveness: sends a NOP-In ping on idle full-feature connections, and closes the ones
- * that neither answered the previous ping nor sent anything since. From the loop, every
- * few seconds (e.g. 5 s). Busy connections are never closed. */
+ * that neither answered the previous ping nor sent anything since, and connections whose
+ * login made no progress for a whole period. From the loop, every few seconds (e.g. 5 s).
+ * A connection that keeps sending is never closed. */
 void iscsi_server_tick(struct iscsi_server *srv);
 
 #endif

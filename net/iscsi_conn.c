@@ -339,7 +339,7 @@ void iscsi_server_tick(struct iscsi_server *srv)
 	struct iscsi_conn *next;
 	for (struct iscsi_conn *c = srv->conns; c; c = next) {
 		next = c->next;
-		if (c->closing || c->phase != ISCSI_PHASE_FULL_FEATURE)
+		if (c->closing || c->phase == ISCSI_PHASE_LOGGED_OUT)
 			continue;
 		bool heard = c->rx_bytes != c->rx_bytes_at_ping;
 		c->rx_bytes_at_ping = c->rx_bytes;
@@ -348,8 +348,9 @@ void iscsi_server_tick(struct iscsi_server *srv)
 			continue;
 		}
 		iscsi_conn_get(c);
-		if (c->ping_outstanding) {
-			iscsi_conn_close(c); /* silent for a whole period after a ping */
+		if (c->phase == ISCSI_PHASE_LOGIN || c->ping_outstanding) {
+			/* A login that stalls a whole period, or silence after a ping. */
+			iscsi_conn_close(c);
 		} else {
 			c->ping_outstanding = true;
 			iscsi_conn_get(c);

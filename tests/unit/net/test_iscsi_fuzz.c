@@ -112,9 +112,16 @@ static void test_random_pdus_never_crash_or_leak(void)
 	if (seed)
 		rng = strtoull(seed, NULL, 0) | 1;
 	fx_init(&f);
+	fx_ready(&f, NULL); /* a healthy session that must keep working throughout */
 	for (int round = 0; round < rounds; round++) {
 		struct fx_link link;
 		struct iscsi_conn *c;
+		struct fx_pdu r;
+		fx_nop_out(&f, (uint32_t)round, ISCSI_RESERVED_TAG, NULL, 0);
+		bool answered = false;
+		while (fx_next(&f, &r)) /* target pings may come first */
+			answered |= r.opcode == ISCSI_OP_NOP_IN && r.itt == (uint32_t)round;
+		CHECK(answered);
 		fx_open_link(&f, &link, &c);
 		conns++;
 		if (rnd() % 4)
@@ -131,8 +138,12 @@ static void test_random_pdus_never_crash_or_leak(void)
 			f.gate_closed = rnd() % 8 == 0; /* sometimes commands stay in flight */
 			if (!f.gate_closed)
 				waitq_wake_all(&f.gate);
-			if (rnd() % 16 == 0)
+			if (rnd() % 16 == 0) {
 				iscsi_server_tick(&f.srv);
+				fx_run();
+				/* the healthy session keeps talking, so ticks never close it */
+				fx_nop_out(&f, 0x7000, ISCSI_RESERVED_TAG, NULL, 0);
+			}
 			fx_run();
 			link.out_len = link.read_pos = 0;
 		}
@@ -147,12 +158,12 @@ static void test_random_pdus_never_crash_or_leak(void)
 		fx_run();
 		CHECK_EQ(1, f.srv.conns_open); /* only the fixture's own connection is left */
 		CHECK_EQ(1, task_count());     /* its worker */
+		CHECK(!f.link.closed);
 		free(link.out);
 	}
 	printf("# fuzz: %u PDUs on %u connections (%u logged in), %u closed by the target\n",
 	       pdus, conns, logged_in, closed);
 	/* the fixture's own connection still works */
-	fx_ready(&f, NULL);
 	struct fx_pdu r;
 	fx_nop_out(&f, 7, ISCSI_RESERVED_TAG, NULL, 0);
 	CHECK(fx_next(&f, &r));

@@ -87,6 +87,28 @@ static void test_tick_closes_silent_connection(void)
 	fx_fini(&f);
 }
 
+static void test_tick_closes_stalled_login(void)
+{
+	struct iscsi_fixture f;
+	fx_init(&f);
+	iscsi_server_tick(&f.srv); /* connected, nothing sent for a whole period */
+	fx_run();
+	CHECK(f.link.closed);
+	fx_fini(&f);
+}
+
+static void test_tick_keeps_login_in_progress(void)
+{
+	struct iscsi_fixture f;
+	fx_init(&f);
+	fx_login_req(&f, 1 << ISCSI_FLAG_LOGIN_CSG_SHIFT, 0,
+		     "InitiatorName=" FX_INITIATOR "\nTargetName=" FX_TARGET);
+	iscsi_server_tick(&f.srv);
+	fx_run();
+	CHECK(!f.link.closed);
+	fx_fini(&f);
+}
+
 static void test_out_of_order_commands_wait_for_the_gap(void)
 {
 	struct iscsi_fixture f;
@@ -619,6 +641,8 @@ int main(void)
 	RUN(test_nop_out_without_task_tag_gets_no_answer);
 	RUN(test_tick_pings_idle_connection_and_answer_keeps_it);
 	RUN(test_tick_closes_silent_connection);
+	RUN(test_tick_closes_stalled_login);
+	RUN(test_tick_keeps_login_in_progress);
 	RUN(test_out_of_order_commands_wait_for_the_gap);
 	RUN(test_commands_outside_window_dropped);
 	RUN(test_cmdsn_wraps_around);
