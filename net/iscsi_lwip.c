@@ -22,12 +22,13 @@ struct tcp_link {
 	u16_t offset;               /* bytes of pending's first pbuf consumed */
 	struct waitq send_room;     /* senders waiting for tcp_sent() */
 	unsigned senders;           /* tasks inside link_send() */
-	bool feeding;               /* inside feed(): the target may close meanwhile */
+	unsigned busy;              /* inside a callback that uses l after feeding */
+	bool aborted;               /* the pcb was aborted (lwIP wants ERR_ABRT back) */
 };
 
 static void link_free_if_unused(struct tcp_link *l)
 {
-	if (!l->pcb && !l->conn && l->senders == 0 && !l->feeding) {
+	if (!l->pcb && !l->conn && l->senders == 0 && l->busy == 0) {
 		if (l->pending)
 			pbuf_free(l->pending);
 		free(l);
@@ -44,8 +45,10 @@ static void detach_pcb(struct tcp_link *l)
 	tcp_recv(pcb, NULL);
 	tcp_sent(pcb, NULL);
 	tcp_err(pcb, NULL);
-	if (tcp_close(pcb) != ERR_OK)
+	if (tcp_close(pcb) != ERR_OK) {
 		tcp_abort(pcb);
+		l->aborted = true;
+	}
 }
 
 /* The transport is gone: tell the target (once) and wake blocked senders. */
@@ -69,11 +72,10 @@ static void drop_first_pbuf(struct tcp_link *l)
 	l->offset = 0;
 }
 
-/* Offers pending bytes to the target until it stops taking them. The caller must not
- * use l afterwards: the target may have closed the connection meanwhile. */
+/* Offers pending bytes to the target until it stops taking them. The target may close
+ * the connection meanwhile: callers hold l->busy so that l survives, then free it. */
 static void feed(struct tcp_link *l)
 {
-	l->feeding = true;
 	while (l->pending && l->conn && l->pcb) {
 		struct pbuf *q = l->pending;
 		u16_t avail = (u16_t)(q->len - l->offset);
@@ -87,8 +89,6 @@ static void feed(struct tcp_link *l)
 			break; /* the target's input queue is full: resume() comes back */
 		drop_first_pbuf(l);
 	}
-	l->feeding = false;
-	link_free_if_unused(l);
 }
 
 static int link_send(void *ctx, const void *buf, size_t len)
@@ -143,7 +143,11 @@ static void link_close(void *ctx)
 
 static void link_resume(void *ctx)
 {
-	feed(ctx);
+	struct tcp_link *l = ctx;
+	l->busy++;
+	feed(l);
+	l->busy--;
+	link_free_if_unused(l);
 }
 
 static const struct iscsi_transport_ops tcp_link_ops = {
@@ -158,18 +162,22 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	struct tcp_link *l = arg;
 	(void)pcb;
 	(void)err;
+	l->busy++;
 	if (!p) { /* the initiator closed its side */
 		detach_pcb(l);
 		end_conn(l);
-		link_free_if_unused(l);
-		return ERR_OK;
+	} else {
+		if (l->pending)
+			pbuf_cat(l->pending, p);
+		else
+			l->pending = p;
+		feed(l);
 	}
-	if (l->pending)
-		pbuf_cat(l->pending, p);
-	else
-		l->pending = p;
-	feed(l);
-	return ERR_OK;
+	/* A pcb aborted inside its own callback must be reported, or lwIP uses it again. */
+	bool aborted = l->aborted;
+	l->busy--;
+	link_free_if_unused(l);
+	return aborted ? ERR_ABRT : ERR_OK;
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)

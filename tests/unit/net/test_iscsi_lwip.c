@@ -193,7 +193,7 @@ static bool tasks_idle_and(void *ctx)
 static bool no_connections(void) { return srv.conns_open == 0 && task_count() == 0; }
 static bool client_closed(void) { return cl.closed || cl.failed; }
 
-static void login(uint32_t cmdsn)
+static void login_with(uint32_t cmdsn, const char *extra, size_t extra_len)
 {
 	char text[512];
 	uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_LOGIN_REQ | ISCSI_IMMEDIATE,
@@ -202,9 +202,10 @@ static void login(uint32_t cmdsn)
 				   "ImmediateData=Yes\0InitialR2T=No\0MaxBurstLength=1048576\0"
 				   "FirstBurstLength=1048576\0MaxRecvDataSegmentLength=262144\0";
 	memcpy(text, keys, sizeof(keys));
+	memcpy(text + sizeof(keys) - 1, extra, extra_len);
 	bhs[ISCSI_BHS_ISID] = 0x80;
 	put_be32(bhs + ISCSI_BHS_CMDSN, cmdsn);
-	queue_pdu(&cl, bhs, text, sizeof(keys) - 1);
+	queue_pdu(&cl, bhs, text, (uint32_t)(sizeof(keys) - 1 + extra_len));
 	struct iscsi_pdu *r = wait_for(ISCSI_OP_LOGIN_RSP);
 	CHECK(r != NULL);
 	if (r) {
@@ -215,6 +216,8 @@ static void login(uint32_t cmdsn)
 	for (struct iscsi_conn *c = srv.conns; c; c = c->next)
 		c->sess.nexus.unit_attention_reset = false;
 }
+
+static void login(uint32_t cmdsn) { login_with(cmdsn, "", 0); }
 
 static void write_1mib(uint32_t cmdsn, const uint8_t *data)
 {
@@ -306,6 +309,18 @@ static void test_reset_mid_transfer_leaves_nothing(void)
 	CHECK_EQ(0, srv.conns_open);
 }
 
+static void test_framing_error_closes_inside_receive_callback(void)
+{
+	static const char digests[] = "HeaderDigest=CRC32C\0";
+	client_connect(&cl);
+	login_with(1, digests, sizeof(digests) - 1);
+	uint8_t bad[ISCSI_BHS_LEN + 4] = { ISCSI_OP_NOP_OUT | ISCSI_IMMEDIATE, ISCSI_FLAG_FINAL };
+	queue_bytes(&cl, bad, sizeof(bad)); /* a header digest of zeros: wrong */
+	/* FIN or RST (lwIP resets when unread input remains): either way it ends. */
+	CHECK(lwip_host_run_until(tasks_idle_and, (void *)client_closed, 5000));
+	CHECK(lwip_host_run_until(tasks_idle_and, (void *)no_connections, 5000));
+}
+
 int main(void)
 {
 	lwip_host_init();
@@ -317,6 +332,7 @@ int main(void)
 	CHECK_EQ(0, iscsi_lwip_listen(&srv, PORT));
 	RUN(test_write_read_logout_over_tcp);
 	RUN(test_reset_mid_transfer_leaves_nothing);
+	RUN(test_framing_error_closes_inside_receive_callback);
 	iscsi_rx_free(&cl.rx);
 	free(cl.out);
 	free(cl.in);
