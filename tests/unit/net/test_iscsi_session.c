@@ -350,9 +350,12 @@ static void test_abort_unknown_task_answered(void)
 	fx_pending(&f);
 	struct fx_pdu r;
 	CHECK(fx_next(&f, &r));
-	tmf(&f, ISCSI_TM_FUNC_ABORT_TASK, 0xd2, 1, 0); /* finished already */
+	tmf(&f, ISCSI_TM_FUNC_ABORT_TASK, 0xd2, 1, 0); /* finished already: its response went */
+	CHECK_EQ(ISCSI_TM_RSP_TASK_DOES_NOT_EXIST, tmf_response(&f));
+	f.cmdsn = 3;
+	tmf(&f, ISCSI_TM_FUNC_ABORT_TASK, 0xd3, 2, 0); /* due before the TMF, not arrived */
 	CHECK_EQ(ISCSI_TM_RSP_FUNCTION_COMPLETE, tmf_response(&f));
-	tmf(&f, ISCSI_TM_FUNC_ABORT_TASK, 0xd3, 5, 0); /* never received */
+	tmf(&f, ISCSI_TM_FUNC_ABORT_TASK, 0xd4, 7, 0); /* after the TMF: unknown */
 	CHECK_EQ(ISCSI_TM_RSP_TASK_DOES_NOT_EXIST, tmf_response(&f));
 	fx_fini(&f);
 }
