@@ -215,9 +215,12 @@ bool iscsi_tasks_aborting(const struct iscsi_conn *c);
 
 /* iscsi_response.c: runs a command whose data is in, then sends its Data-In and status. */
 void iscsi_cmd_execute(struct iscsi_task *t);
-/* Sends a SCSI Response with CHECK CONDITION and the given sense (no task needed). */
+/* Sends a SCSI Response with CHECK CONDITION and fixed-format sense (no task needed);
+ * asc is ASC << 8 | ASCQ as in scsi_spec.h. */
 void iscsi_send_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t sense_key,
-				uint8_t asc, uint8_t ascq);
+				uint16_t asc);
+/* Sends a SCSI Response with a status and no sense: BUSY when out of memory. */
+void iscsi_send_status(struct iscsi_conn *c, uint32_t itt, uint8_t status);
 /* Removes t from its connection and frees it (the numbering already accounts for it). */
 void iscsi_task_free(struct iscsi_task *t);
 /* Gives back t's share of the session's window and buffer budget. */
