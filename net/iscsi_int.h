@@ -294,6 +294,7 @@ struct iscsi_conn {
 	struct iscsi_task *tasks;
 	struct waitq tasks_done;    /* woken whenever a task ends (TMFs wait here) */
 	struct iscsi_text_buf text_in;      /* a Text request continued with the C bit */
+	uint32_t text_in_ttt;               /* the tag its next part carries */
 	struct iscsi_text_buf text_out;     /* a Text response sent in pieces */
 	uint32_t text_out_pos, text_out_ttt;
 	/* liveness */

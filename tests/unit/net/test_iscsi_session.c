@@ -535,6 +535,31 @@ static void test_send_targets_in_normal_session(void)
 	fx_fini(&f);
 }
 
+static void test_text_request_continued_across_pdus(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	fx_init(&f);
+	CHECK_EQ(0, fx_login_discovery(&f, NULL));
+	uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_TEXT_REQ | ISCSI_IMMEDIATE, ISCSI_FLAG_TEXT_CONTINUE };
+	put_be32(bhs + ISCSI_BHS_INITIATOR_TASK_TAG, 0xe1);
+	put_be32(bhs + ISCSI_BHS_TARGET_TRANSFER_TAG, ISCSI_RESERVED_TAG);
+	put_be32(bhs + ISCSI_BHS_CMDSN, f.cmdsn);
+	fx_send(&f, bhs, "SendTarg", 8); /* split inside the key */
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(ISCSI_OP_TEXT_RSP, r.opcode);
+	CHECK_EQ(0, r.flags);
+	CHECK_EQ(0, r.data_len);
+	CHECK(r.ttt != ISCSI_RESERVED_TAG);
+	bhs[1] = ISCSI_FLAG_FINAL;
+	put_be32(bhs + ISCSI_BHS_TARGET_TRANSFER_TAG, r.ttt);
+	fx_send(&f, bhs, "ets=All", 8); /* with its NUL */
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(ISCSI_FLAG_FINAL, r.flags);
+	CHECK_STR_EQ(FX_TARGET, fx_key(&r, "TargetName"));
+	fx_fini(&f);
+}
+
 static void test_text_without_equals_rejected(void)
 {
 	struct iscsi_fixture f;
@@ -666,6 +691,7 @@ int main(void)
 	RUN(test_long_send_targets_continues_within_tiny_mrdsl);
 	RUN(test_discovery_session_refuses_scsi_and_nop);
 	RUN(test_send_targets_in_normal_session);
+	RUN(test_text_request_continued_across_pdus);
 	RUN(test_text_without_equals_rejected);
 	RUN(test_full_input_queue_consumes_less_then_resumes);
 	RUN(test_transport_closed_during_command);
