@@ -32,7 +32,9 @@ struct boot_info {
 	int kind; /* BOOT_KIND_* */
 	struct mem_region map[BOOT_MAX_REGIONS];
 	unsigned map_count;
+	unsigned regions_dropped; /* beyond BOOT_MAX_REGIONS: neither mapped nor heap */
 	char cmdline[BOOT_MAX_CMDLINE];
+	bool cmdline_truncated;
 	uint64_t rsdp;			       /* ACPI RSDP, 0 if the loader gave none */
 	struct mem_region busy[BOOT_MAX_BUSY]; /* boot structures the heap must avoid */
 	unsigned busy_count;
@@ -45,6 +47,7 @@ extern struct boot_info boot_info;
 
 /* Linker symbols (linker.ld). */
 extern char __image_start[], __image_end[];
+extern char boot_stack_guard[]; /* start.S: the page below the boot stack */
 
 /* ---- console.c: COM1 ------------------------------------------------------------------ */
 void console_init(void);
@@ -91,13 +94,16 @@ static inline uint64_t rdtsc(void)
 void paging_init(const struct boot_info *bi);
 /* From then on, page-table pages beyond the static pool come from the heap. */
 void paging_heap_ready(void);
+/* The first physical address that cannot be mapped (the CPU's physical address width). */
+uint64_t paging_address_limit(void);
 
 /* ---- syscalls.c: newlib's heap ------------------------------------------------------------ */
 void heap_init(const struct boot_info *bi);
 void heap_region(uint64_t *base, uint64_t *len);
 
 /* ---- clock.c -------------------------------------------------------------------------------- */
-void clock_init(void);
+/* entry_tsc: the TSC when boot_main() began, where clock_ns() counts from. */
+void clock_init(uint64_t entry_tsc);
 const char *clock_source(void);
 uint64_t clock_wall_epoch_ns(void); /* wall-clock time at boot (from the RTC), ns since 1970 */
 
@@ -112,6 +118,7 @@ void looptest_start(const char *count);
 
 /* ---- power.c ------------------------------------------------------------------------------- */
 void power_init(const struct boot_info *bi);
+void power_print(void); /* the ports and sleep type found, on the console */
 
 /* ---- config_keys.c: the command line of this boot ----------------------------------------- */
 void config_init(const char *cmdline);

@@ -8,7 +8,8 @@
  *   multiboot2 (GRUB):   the information tags: command line (1), memory map (6),
  *                        ACPI RSDP copies (14 old, 15 new).
  * Runs with the early page tables (first 4 GiB identity-mapped); every structure a
- * loader gives us lies below 4 GiB.
+ * loader gives us lies below 4 GiB. Also built on the host, where
+ * tests/unit/boot/test_bootinfo.c feeds it structures good and bad.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,6 +17,11 @@
 #include "boot.h"
 
 #define HVM_START_MAGIC 0x336ec578
+/* Limits that only garbage exceeds: they keep a bad structure from sending the parser
+ * through all of memory. */
+#define PVH_MAX_MEMMAP_ENTRIES 1024
+#define CMDLINE_SCAN_MAX       (64 * 1024)
+#define MB2_INFO_MAX	       (1u << 20)
 
 struct hvm_start_info {
 	uint32_t magic, version, flags, nr_modules;
@@ -53,8 +59,12 @@ const char *bootinfo_kind_name(int kind)
 
 static void add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
 {
-	if (len == 0 || bi->map_count == BOOT_MAX_REGIONS)
+	if (len == 0)
 		return;
+	if (bi->map_count == BOOT_MAX_REGIONS) {
+		bi->regions_dropped++;
+		return;
+	}
 	bi->map[bi->map_count++] = (struct mem_region){base, len, type};
 }
 
@@ -64,22 +74,37 @@ static void add_busy(struct boot_info *bi, uint64_t base, uint64_t len)
 		bi->busy[bi->busy_count++] = (struct mem_region){base, len, 0};
 }
 
-static void copy_cmdline(struct boot_info *bi, const char *s)
+/* strnlen() is POSIX, which newlib hides from C11. */
+static size_t bounded_strlen(const char *s, size_t max)
 {
-	strncpy(bi->cmdline, s, sizeof(bi->cmdline) - 1);
-	bi->cmdline[sizeof(bi->cmdline) - 1] = '\0';
+	size_t n = 0;
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+/* s holds at most max bytes (it need not be terminated within them). */
+static void copy_cmdline(struct boot_info *bi, const char *s, size_t max)
+{
+	size_t len = bounded_strlen(s, max);
+	bi->cmdline_truncated = len >= sizeof(bi->cmdline);
+	if (bi->cmdline_truncated)
+		len = sizeof(bi->cmdline) - 1;
+	memcpy(bi->cmdline, s, len);
+	bi->cmdline[len] = '\0';
 }
 
 static int parse_pvh(uint64_t info, struct boot_info *bi)
 {
 	const struct hvm_start_info *si = (const struct hvm_start_info *)info;
-	if (si->magic != HVM_START_MAGIC || si->version < 1)
+	if (si->magic != HVM_START_MAGIC || si->version < 1 || !si->memmap_paddr ||
+	    si->memmap_entries == 0 || si->memmap_entries > PVH_MAX_MEMMAP_ENTRIES)
 		return -EINVAL;
 	add_busy(bi, info, sizeof(*si));
 	if (si->cmdline_paddr) {
 		const char *s = (const char *)si->cmdline_paddr;
-		copy_cmdline(bi, s);
-		add_busy(bi, si->cmdline_paddr, strlen(s) + 1);
+		copy_cmdline(bi, s, CMDLINE_SCAN_MAX);
+		add_busy(bi, si->cmdline_paddr, bounded_strlen(s, CMDLINE_SCAN_MAX) + 1);
 	}
 	bi->rsdp = si->rsdp_paddr;
 	const struct hvm_memmap_entry *e = (const struct hvm_memmap_entry *)si->memmap_paddr;
@@ -92,6 +117,8 @@ static int parse_pvh(uint64_t info, struct boot_info *bi)
 static void parse_mb2_mmap(const struct mb2_tag *tag, struct boot_info *bi)
 {
 	const uint8_t *p = (const uint8_t *)tag;
+	if (tag->size < 16)
+		return;
 	uint32_t entry_size = *(const uint32_t *)(p + 8);
 	if (entry_size < sizeof(struct mb2_mmap_entry))
 		return;
@@ -104,15 +131,15 @@ static void parse_mb2_mmap(const struct mb2_tag *tag, struct boot_info *bi)
 static int parse_multiboot2(uint64_t info, struct boot_info *bi)
 {
 	uint32_t total = *(const uint32_t *)info;
-	if (total < 16)
+	if (total < 16 || total > MB2_INFO_MAX)
 		return -EINVAL;
 	add_busy(bi, info, total);
 	for (uint64_t off = 8; off + sizeof(struct mb2_tag) <= total;) {
 		const struct mb2_tag *tag = (const struct mb2_tag *)(info + off);
-		if (tag->type == MB2_TAG_END || tag->size < sizeof(*tag))
+		if (tag->type == MB2_TAG_END || tag->size < sizeof(*tag) || tag->size > total - off)
 			break;
 		if (tag->type == MB2_TAG_CMDLINE)
-			copy_cmdline(bi, (const char *)(tag + 1));
+			copy_cmdline(bi, (const char *)(tag + 1), tag->size - sizeof(*tag));
 		else if (tag->type == MB2_TAG_MMAP)
 			parse_mb2_mmap(tag, bi);
 		else if ((tag->type == MB2_TAG_ACPI_OLD && !bi->rsdp) ||

@@ -4,16 +4,22 @@
 
 # start.S first: the link puts its object first (STYLE.md).
 FW_SRCS += boot/start.S boot/vectors.S boot/setup.c boot/console.c boot/cpu.c \
-	boot/bootinfo.c boot/paging.c boot/syscalls.c boot/clock.c boot/rtc.c boot/apic.c \
+	boot/paging.c boot/syscalls.c boot/clock.c boot/rtc.c boot/apic.c \
 	boot/power.c boot/config_keys.c boot/loop.c boot/looptest.c boot/hooks.c boot/main.c
-PORTABLE_SRCS += boot/config.c
-HOST_TESTS += $(HOST)/tests/boot/test_config
+# config.c, bootinfo.c and serve_keys.c also build on the host, for their unit tests.
+PORTABLE_SRCS += boot/config.c boot/bootinfo.c boot/serve_keys.c
+HOST_TESTS += $(HOST)/tests/boot/test_config $(HOST)/tests/boot/test_bootinfo \
+	$(HOST)/tests/boot/test_serve_keys
 SYSTEM_TESTS += tests/system/test_boot.sh
 
 # Firmware code anywhere includes "platform.h" (the boot layer's API for drivers).
-# Host code never sees boot/, except the parser's own test.
+# Host code never sees boot/, except the tests of its portable parts.
 FW_CFLAGS += -Iboot
-$(HOST)/tests/boot/test_config: HOST_CFLAGS += -Iboot
+$(HOST)/tests/boot/%: HOST_CFLAGS += -Iboot
+
+# The volumes wiring meets every layer: disks, the QED core, SCSI and the iSCSI target.
+FW_SRCS += boot/volumes.c
+$(FW)/boot/volumes.c.o: FW_CFLAGS_EXTRA += -Idrivers -Inet -Iqed
 
 # ---- the firmware image ------------------------------------------------------------------
 FW_LIBS := $(NEWLIB)/lib/libc.a $(shell $(FW_CC) -print-libgcc-file-name)

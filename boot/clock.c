@@ -1,5 +1,5 @@
 /*
- * The monotonic clock, clock_ns(): nanoseconds since boot.
+ * The monotonic clock, clock_ns(): nanoseconds since the firmware's first C code.
  *
  * kvmclock when the hypervisor offers it (CPUID 0x40000001, KVM_FEATURE_CLOCKSOURCE2):
  * the host keeps a pvclock structure up to date and we scale the TSC with its figures.
@@ -37,8 +37,8 @@ struct pvclock_time_info { /* written by the host */
 
 static volatile struct pvclock_time_info pvclock __attribute__((aligned(64)));
 static enum { CLOCK_NONE, CLOCK_KVM, CLOCK_TSC } source;
-static uint64_t boot_ns;       /* kvmclock: its value at boot */
-static uint64_t tsc_at_boot;   /* TSC: its value at calibration */
+static uint64_t boot_ns;       /* kvmclock: its value at the firmware's entry */
+static uint64_t tsc_at_boot;   /* TSC: its value at the firmware's entry */
 static uint64_t ns_per_tick32; /* TSC: nanoseconds per tick, 32.32 fixed point */
 static uint64_t last_ns;       /* clock_ns() never goes backwards */
 
@@ -53,6 +53,14 @@ static bool kvmclock_offered(void)
 	return r[0] & KVM_FEATURE_CLOCKSOURCE2;
 }
 
+/* TSC ticks to nanoseconds with the host's figures. */
+static uint64_t pvclock_scale(uint64_t ticks)
+{
+	int shift = pvclock.tsc_shift;
+	ticks = shift < 0 ? ticks >> -shift : ticks << shift;
+	return (uint64_t)(((unsigned __int128)ticks * pvclock.tsc_to_system_mul) >> 32);
+}
+
 static uint64_t kvmclock_read(void)
 {
 	uint32_t version;
@@ -60,11 +68,7 @@ static uint64_t kvmclock_read(void)
 	do {
 		version = pvclock.version;
 		__asm__ volatile("" ::: "memory");
-		uint64_t delta = rdtsc() - pvclock.tsc_timestamp;
-		int shift = pvclock.tsc_shift;
-		delta = shift < 0 ? delta >> -shift : delta << shift;
-		ns = pvclock.system_time +
-		     (uint64_t)(((unsigned __int128)delta * pvclock.tsc_to_system_mul) >> 32);
+		ns = pvclock.system_time + pvclock_scale(rdtsc() - pvclock.tsc_timestamp);
 		__asm__ volatile("" ::: "memory");
 	} while ((version & 1) || version != pvclock.version); /* odd: host is updating */
 	return ns;
@@ -84,12 +88,13 @@ static uint64_t tsc_ticks_per_calibration(void)
 	return rdtsc() - start;
 }
 
-void clock_init(void)
+void clock_init(uint64_t entry_tsc)
 {
 	if (kvmclock_offered()) {
 		wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (uint64_t)&pvclock | 1); /* bit 0: enable */
 		source = CLOCK_KVM;
-		boot_ns = kvmclock_read();
+		uint64_t now_tsc = rdtsc();
+		boot_ns = kvmclock_read() - pvclock_scale(now_tsc - entry_tsc);
 		return;
 	}
 	uint64_t ticks = tsc_ticks_per_calibration();
@@ -97,7 +102,7 @@ void clock_init(void)
 	if (hz == 0)
 		hz = 1000000000; /* a TSC that does not tick: keep the clock defined */
 	ns_per_tick32 = (uint64_t)(((unsigned __int128)1000000000 << 32) / hz);
-	tsc_at_boot = rdtsc();
+	tsc_at_boot = entry_tsc;
 	source = CLOCK_TSC;
 }
 

@@ -17,7 +17,8 @@ static const struct config_key known_keys[] = {
 	{ "exit", "debug: power-off ends QEMU through isa-debug-exit (port 0xf4) with status (code << 1) | 1" },
 	{ "poweroff", "ready: power off once booted; idle: power off when no task is left and the loop goes idle" },
 	{ "looptest", "N: test the event loop (a task, N wakeups of a 20 ms timer), then power off" },
-	{ "crashtest", "ud2, pf or de: raise that CPU exception after boot (tests the exception report)" },
+	{ "mmiotest", "map device memory at the top of the physical address space (tests mmio_map)" },
+	{ "crashtest", "ud2, pf, null, stack or de: raise that CPU fault after boot (tests the exception report)" },
 	{ "help", "print this table of command-line keys at boot" },
 	/* drivers/ */
 	{ "selftest", "SERIAL: self-test of that virtio-blk disk (OVERWRITES it), then power off" },
@@ -26,11 +27,15 @@ static const struct config_key known_keys[] = {
 	{ "gw", "default gateway a.b.c.d for a static address" },
 	{ "tcp_echo", "PORT: TCP echo service on PORT (tests the network path)" },
 	{ "iperf", "start lwIP's iperf2 server on port 5001 (throughput test)" },
-	{ "iscsi", "raw: serve every virtio-blk disk as it is over iSCSI, one target per disk" },
-	{ "iscsi_port", "PORT: the iSCSI TCP port (default 3260)" },
-	{ "iqn", "PREFIX: iSCSI target names are PREFIX:SERIAL (default iqn.2026-11.org.qedbox)" },
-	{ "chap", "USER:SECRET: one-way CHAP required on every iSCSI target (secret of 12+ bytes)" },
-	{ "initiators", "NAME,NAME,...: only these iSCSI InitiatorNames may log in (default: any)" },
+	/* volumes and the iSCSI target (boot/serve_keys.h) */
+	{ "iqn_prefix", "target names are PREFIX:SERIAL (default iqn.2026-11.org.qedbox)" },
+	{ "format", "SERIAL[,SERIAL...]: format these disks as QED when they are blank" },
+	{ "cluster_size", "cluster size for format (4K..64M, default 64K)" },
+	{ "acl", "SERIAL/IQN[,SERIAL/IQN...]: only these initiators may log in to that volume" },
+	{ "chap", "USER:SECRET: initiators must log in with CHAP (secret of 12 to 63 bytes)" },
+	{ "mutual_chap", "USER:SECRET: the target also authenticates itself to initiators (needs chap)" },
+	{ "portal", "HOST:PORT given to initiators in SendTargets (default: our address and port)" },
+	{ "iscsi_port", "TCP port of the iSCSI target (default 3260)" },
 };
 /* clang-format on */
 #define KNOWN_KEYS (sizeof(known_keys) / sizeof(known_keys[0]))

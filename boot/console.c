@@ -17,6 +17,7 @@
 #define LCR_8N1			  0x03
 #define LSR_THR_EMPTY		  0x20
 #define UART_CLOCK_DIVISOR_115200 1
+#define UART_FIFO_SIZE		  16 /* 16550A; LSR_THR_EMPTY means the whole FIFO is empty */
 
 void console_init(void)
 {
@@ -29,12 +30,19 @@ void console_init(void)
 	outb(COM1 + UART_MCR, 0x03); /* DTR, RTS */
 }
 
+/* Bytes the transmit FIFO can still take: LSR is read only when it may be full, which
+ * halves the port accesses (each one a VM exit under KVM). */
+static unsigned fifo_room;
+
 static void console_putc(char c)
 {
 	/* Bounded wait: a UART that never drains must not hang the firmware. */
-	for (int spin = 0; spin < 100000 && !(inb(COM1 + UART_LSR) & LSR_THR_EMPTY); spin++)
-		;
+	for (int spin = 0; fifo_room == 0 && spin < 100000; spin++)
+		if (inb(COM1 + UART_LSR) & LSR_THR_EMPTY)
+			fifo_room = UART_FIFO_SIZE;
 	outb(COM1 + UART_DATA, (uint8_t)c);
+	if (fifo_room)
+		fifo_room--;
 }
 
 void console_write(const char *s, size_t len)

@@ -7,6 +7,7 @@
  * platform_poweroff(code) first writes code to port 0xf4, so QEMU started with
  * -device isa-debug-exit,iobase=0xf4,iosize=0x04 exits with status (code << 1) | 1.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "boot.h"
@@ -35,6 +36,8 @@
 
 static uint16_t pm1a_cnt = QEMU_PM1A_CNT, pm1b_cnt;
 static uint16_t slp_typ_a, slp_typ_b;
+static const char *power_source = "QEMU's defaults";
+static bool s5_found;
 
 static uint32_t read32(uint64_t a)
 {
@@ -112,6 +115,7 @@ static void s5_from_dsdt(uint64_t dsdt)
 		p += 1;		    /* NumElements */
 		p = aml_small_int(p, &slp_typ_a);
 		aml_small_int(p, &slp_typ_b);
+		s5_found = true;
 		return;
 	}
 }
@@ -122,10 +126,18 @@ void power_init(const struct boot_info *bi)
 	uint64_t fadt = rsdp ? fadt_find(rsdp) : 0;
 	if (!fadt)
 		return;
-	if (read32(fadt + FADT_PM1A_CNT))
+	if (read32(fadt + FADT_PM1A_CNT)) {
 		pm1a_cnt = (uint16_t)read32(fadt + FADT_PM1A_CNT);
+		power_source = "the FADT";
+	}
 	pm1b_cnt = (uint16_t)read32(fadt + FADT_PM1B_CNT);
 	s5_from_dsdt(read32(fadt + FADT_DSDT));
+}
+
+void power_print(void)
+{
+	printf("qedbox: power-off: PM1a_CNT %#x, S5 type %u (from %s%s)\n", pm1a_cnt, slp_typ_a,
+	       power_source, s5_found ? " and \\_S5" : "");
 }
 
 static bool debug_exit_requested(void)

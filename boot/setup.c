@@ -15,6 +15,7 @@ void boot_main(uint32_t kind, uint32_t info);
 
 void boot_main(uint32_t kind, uint32_t info)
 {
+	uint64_t entry_tsc = rdtsc();
 	console_init();
 	cpu_init();
 	if (bootinfo_parse((int)kind, info, &boot_info) < 0) {
@@ -25,7 +26,7 @@ void boot_main(uint32_t kind, uint32_t info)
 	paging_init(&boot_info);
 	heap_init(&boot_info);
 	config_init(boot_info.cmdline);
-	clock_init();
+	clock_init(entry_tsc);
 	apic_init();
 	exit(main());
 }

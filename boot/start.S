@@ -165,7 +165,8 @@ boot_pdpt: .skip 4096
 boot_pd: .skip 4096 * EARLY_MAP_PDS
 
 	.bss
-	.balign 16
-	.globl boot_stack_top
+	.balign 4096
+	.globl boot_stack_guard, boot_stack_top
+boot_stack_guard: .skip 4096            /* left unmapped by paging.c: overflow faults */
 boot_stack: .skip BOOT_STACK_SIZE
 boot_stack_top:

@@ -1,11 +1,7 @@
 # net/: see DESIGN.md
 
 # ---- iSCSI target (RFC 7143) and CRC32C: owned by the iscsi branch ---------------------
-PORTABLE_SRCS += $(filter-out net/iscsi_lwip.c net/iscsi_service.c,$(sort $(wildcard net/iscsi_*.c))) \
-	net/crc32c.c net/md5.c
-# The lwIP binding is firmware glue, tested on the host over lwIP's loopback.
-FW_SRCS += net/iscsi_lwip.c net/iscsi_service.c
-$(FW)/net/iscsi_service.c.o: FW_CFLAGS_EXTRA += -Idrivers -Iboot
+PORTABLE_SRCS += $(filter-out net/iscsi_lwip.c,$(sort $(wildcard net/iscsi_*.c))) net/crc32c.c net/md5.c
 HOST_CFLAGS += -Inet
 FW_CFLAGS += -Inet
 HOST_SRCS += tests/unit/net/iscsi_test_support.c
@@ -13,6 +9,7 @@ HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 	$(HOST)/tests/net/test_iscsi_rx $(HOST)/tests/net/test_iscsi_param \
 	$(HOST)/tests/net/test_iscsi_login $(HOST)/tests/net/test_iscsi_cmd \
 	$(HOST)/tests/net/test_iscsi_session $(HOST)/tests/net/test_iscsi_fuzz
+# The lwIP binding (firmware) tested on the host over lwIP's loopback.
 ISCSI_LWIP_TEST_SRCS := tests/unit/net/lwip_host.c net/iscsi_lwip.c
 $(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP_TEST_SRCS) \
 		$(HOST)/liblwip.a $(HOST)/libqedbox.a
@@ -21,7 +18,6 @@ $(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Inet -o $@ \
 		$< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
-SYSTEM_TESTS += tests/system/test_iscsi.sh
 # ---- end of the iSCSI block --------------------------------------------------------------
 
 # SCSI command emulation (portable: built for the firmware and the host).
@@ -36,3 +32,5 @@ HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw
 	$(HOST)/tests/net/test_scsi_fuzz
 
 include net/lwip.mk
+FW_SRCS += net/iscsi_lwip.c
+SYSTEM_TESTS += tests/system/test_iscsi.sh

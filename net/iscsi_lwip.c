@@ -1,254 +1,298 @@
 /*
- * Binding of the iSCSI target to lwIP's raw TCP API; see iscsi_lwip.h.
+ * iSCSI over lwIP (iscsi_lwip.h).
  *
- * Lifetime: a struct tcp_link lives while either lwIP's pcb or a task blocked in
- * link_send() may use it. The iscsi_conn never touches it after iscsi_conn_closed(); the
- * pcb's callbacks are detached before the pcb is closed; the last sender out frees it.
+ * Receive: pbufs from tcp_recv stay on the connection until iscsi_conn_input() has taken
+ * them; tcp_recved() acknowledges only what it took, so a slow connection closes its own
+ * TCP window instead of growing our memory. When the target's input queue was full it
+ * calls resume from a task; the rest is offered again from an lwIP timeout (the loop).
+ *
+ * Send: ops->send copies into lwIP (TCP_WRITE_FLAG_COPY) as far as the send buffer
+ * allows, and otherwise sleeps on the connection's wait queue, woken by tcp_sent and by
+ * errors.
+ *
+ * Lifetime: a connection is freed once lwIP is done with its pcb (closed or failed),
+ * the target has been told (iscsi_conn_closed), and nobody holds a reference (a task
+ * sleeping in send, or an offer in progress, during which the target may close).
  */
 #include "iscsi_lwip.h"
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
+#include "net_init.h"
 #include "task.h"
 
-struct tcp_link {
-	struct tcp_pcb *pcb;        /* NULL once closed or failed */
-	struct iscsi_conn *conn;    /* NULL once iscsi_conn_closed() was called */
-	struct pbuf *pending;       /* received, not yet consumed by the target */
-	u16_t offset;               /* bytes of pending's first pbuf consumed */
-	struct waitq send_room;     /* senders waiting for tcp_sent() */
-	unsigned senders;           /* tasks inside link_send() */
-	unsigned busy;              /* inside a callback that uses l after feeding */
-	bool aborted;               /* the pcb was aborted (lwIP wants ERR_ABRT back) */
+#define TICK_MS 5000 /* iscsi_server_tick: NOP-In pings, dead-initiator detection */
+
+struct tcp_conn {
+	struct tcp_pcb *pcb;        /* NULL once lwIP is done with it */
+	struct iscsi_conn *conn;    /* NULL once the target was told it is gone */
+	struct pbuf *pending;       /* received, not yet taken by the target */
+	u16_t offset;               /* bytes of pending's first pbuf already taken */
+	bool aborted;               /* tcp_abort() was called: lwIP wants ERR_ABRT */
+	struct waitq senders;
+	unsigned refs;
+	bool reoffer_scheduled;
 };
 
-static void link_free_if_unused(struct tcp_link *l)
+static struct {
+	struct iscsi_server server;
+	struct iscsi_config *config;
+	struct tcp_pcb *listener;
+	char portal[32];
+	uint16_t port;
+} target;
+
+static void reoffer(void *arg);
+
+static void conn_release(struct tcp_conn *c)
 {
-	if (!l->pcb && !l->conn && l->senders == 0 && l->busy == 0) {
-		if (l->pending)
-			pbuf_free(l->pending);
-		free(l);
-	}
+	if (c->pcb || c->conn || c->refs)
+		return;
+	if (c->reoffer_scheduled)
+		sys_untimeout(reoffer, c);
+	if (c->pending)
+		pbuf_free(c->pending);
+	free(c);
 }
 
-static void detach_pcb(struct tcp_link *l)
+static void detach_pcb(struct tcp_conn *c, bool abort)
 {
-	struct tcp_pcb *pcb = l->pcb;
+	struct tcp_pcb *pcb = c->pcb;
 	if (!pcb)
 		return;
-	l->pcb = NULL;
+	c->pcb = NULL;
 	tcp_arg(pcb, NULL);
 	tcp_recv(pcb, NULL);
 	tcp_sent(pcb, NULL);
 	tcp_err(pcb, NULL);
-	if (tcp_close(pcb) != ERR_OK) {
+	if (abort || tcp_close(pcb) != ERR_OK) {
 		tcp_abort(pcb);
-		l->aborted = true;
+		c->aborted = true;
 	}
 }
 
-/* The transport is gone: tell the target (once) and wake blocked senders. */
-static void end_conn(struct tcp_link *l)
+/* The transport is gone, whoever noticed: wake the senders and tell the target. */
+static void conn_gone(struct tcp_conn *c)
 {
-	struct iscsi_conn *c = l->conn;
-	waitq_wake_all(&l->send_room);
-	if (c) {
-		l->conn = NULL;
-		iscsi_conn_closed(c);
+	waitq_wake_all(&c->senders);
+	struct iscsi_conn *conn = c->conn;
+	if (conn) {
+		c->conn = NULL;
+		iscsi_conn_closed(conn);
 	}
 }
 
-static void drop_first_pbuf(struct tcp_link *l)
+/* Hands pending bytes to the target until it takes no more. */
+static void offer(struct tcp_conn *c)
 {
-	struct pbuf *head = l->pending;
-	l->pending = head->next;
-	head->next = NULL;
-	head->tot_len = head->len;
-	pbuf_free(head);
-	l->offset = 0;
-}
-
-/* Offers pending bytes to the target until it stops taking them. The target may close
- * the connection meanwhile: callers hold l->busy so that l survives, then free it. */
-static void feed(struct tcp_link *l)
-{
-	while (l->pending && l->conn && l->pcb) {
-		struct pbuf *q = l->pending;
-		u16_t avail = (u16_t)(q->len - l->offset);
-		size_t used = avail ? iscsi_conn_input(l->conn, (const u8_t *)q->payload + l->offset, avail) : 0;
-		if (!l->pcb)
-			break; /* the target closed the connection meanwhile */
-		if (used)
-			tcp_recved(l->pcb, (u16_t)used);
-		l->offset = (u16_t)(l->offset + used);
-		if (l->offset < q->len)
-			break; /* the target's input queue is full: resume() comes back */
-		drop_first_pbuf(l);
+	c->refs++; /* the target may close (and so release) the connection from input */
+	while (c->pending && c->conn) {
+		struct pbuf *q = c->pending;
+		size_t avail = (size_t)(q->len - c->offset);
+		size_t took = iscsi_conn_input(c->conn, (const u8_t *)q->payload + c->offset, avail);
+		if (c->pcb && took)
+			tcp_recved(c->pcb, (u16_t)took);
+		c->offset = (u16_t)(c->offset + took);
+		if (took < avail)
+			break; /* input queue full: the target calls resume */
+		c->pending = q->next;
+		q->next = NULL;
+		q->tot_len = q->len;
+		pbuf_free(q); /* the rest of the chain keeps the reference the link held */
+		c->offset = 0;
 	}
+	c->refs--;
+	conn_release(c);
 }
 
-static int link_send(void *ctx, const void *buf, size_t len)
+static void reoffer(void *arg)
 {
-	struct tcp_link *l = ctx;
+	struct tcp_conn *c = arg;
+	c->reoffer_scheduled = false;
+	offer(c);
+}
+
+/* ---- what the target calls (iscsi_transport_ops) ------------------------------------ */
+
+static int tcp_conn_send(void *ctx, const void *buf, size_t len)
+{
+	struct tcp_conn *c = ctx;
 	const u8_t *p = buf;
-	int rc = 0;
-
-	l->senders++;
-	while (len > 0) {
-		if (!l->pcb) {
-			rc = -EPIPE;
-			break;
-		}
-		size_t room = tcp_sndbuf(l->pcb);
-		size_t n = len < room ? len : room;
-		if (n > 0xffff)
-			n = 0xffff;
-		err_t err = n ? tcp_write(l->pcb, p, (u16_t)n, TCP_WRITE_FLAG_COPY |
-					  (n < len ? TCP_WRITE_FLAG_MORE : 0)) : ERR_MEM;
-		if (err == ERR_MEM) {
-			tcp_output(l->pcb); /* what is queued goes out; tcp_sent() frees room */
-			waitq_sleep(&l->send_room);
+	while (len) {
+		if (!c->pcb)
+			return -ECONNRESET;
+		size_t n = len < tcp_sndbuf(c->pcb) ? len : tcp_sndbuf(c->pcb);
+		/* Leave queue entries for lwIP's own segments (ACKs, FIN). */
+		if (tcp_sndqueuelen(c->pcb) + 8 >= TCP_SND_QUEUELEN)
+			n = 0;
+		err_t e = ERR_MEM;
+		if (n)
+			e = tcp_write(c->pcb, p, (u16_t)n,
+				      TCP_WRITE_FLAG_COPY | (n < len ? TCP_WRITE_FLAG_MORE : 0));
+		if (e == ERR_OK) {
+			p += n;
+			len -= n;
 			continue;
 		}
-		if (err != ERR_OK) {
-			rc = -EIO;
-			break;
+		if (e != ERR_MEM)
+			return -EIO;
+		tcp_output(c->pcb);
+		c->refs++;
+		waitq_sleep(&c->senders);
+		c->refs--;
+		if (!c->pcb) {
+			conn_release(c);
+			return -ECONNRESET;
 		}
-		p += n;
-		len -= n;
 	}
-	l->senders--;
-	link_free_if_unused(l);
-	return rc;
+	tcp_output(c->pcb);
+	return 0;
 }
 
-static void link_flush(void *ctx)
+static void tcp_conn_close(void *ctx)
 {
-	struct tcp_link *l = ctx;
-	if (l->pcb)
-		tcp_output(l->pcb);
+	struct tcp_conn *c = ctx;
+	c->refs++;
+	detach_pcb(c, false);
+	conn_gone(c);
+	c->refs--;
+	conn_release(c);
 }
 
-static void link_close(void *ctx)
+static void tcp_conn_resume(void *ctx)
 {
-	struct tcp_link *l = ctx;
-	detach_pcb(l); /* queued data still goes out before the FIN */
-	end_conn(l);
-	link_free_if_unused(l);
+	struct tcp_conn *c = ctx;
+	if (!c->reoffer_scheduled && c->pending) {
+		c->reoffer_scheduled = true;
+		sys_timeout(0, reoffer, c);
+	}
 }
 
-static void link_resume(void *ctx)
-{
-	struct tcp_link *l = ctx;
-	l->busy++;
-	feed(l);
-	l->busy--;
-	link_free_if_unused(l);
-}
-
-static const struct iscsi_transport_ops tcp_link_ops = {
-	.send = link_send,
-	.close = link_close,
-	.resume = link_resume,
-	.flush = link_flush,
+static const struct iscsi_transport_ops tcp_transport = {
+	.send = tcp_conn_send,
+	.close = tcp_conn_close,
+	.resume = tcp_conn_resume,
 };
+
+/* ---- lwIP callbacks ---------------------------------------------------------------- */
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
-	struct tcp_link *l = arg;
+	struct tcp_conn *c = arg;
 	(void)pcb;
-	(void)err;
-	l->busy++;
-	if (!p) { /* the initiator closed its side */
-		detach_pcb(l);
-		end_conn(l);
+	c->refs++;
+	if (!p || err != ERR_OK) { /* the peer closed (or lwIP gave up) */
+		if (p)
+			pbuf_free(p);
+		detach_pcb(c, false);
+		conn_gone(c);
 	} else {
-		if (l->pending)
-			pbuf_cat(l->pending, p);
+		if (c->pending)
+			pbuf_cat(c->pending, p);
 		else
-			l->pending = p;
-		feed(l);
+			c->pending = p;
+		offer(c);
 	}
-	/* A pcb aborted inside its own callback must be reported, or lwIP uses it again. */
-	bool aborted = l->aborted;
-	l->busy--;
-	link_free_if_unused(l);
-	return aborted ? ERR_ABRT : ERR_OK;
+	/* Closing from inside this callback may have aborted the pcb. */
+	err_t rc = c->aborted ? ERR_ABRT : ERR_OK;
+	c->refs--;
+	conn_release(c);
+	return rc;
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
-	struct tcp_link *l = arg;
+	struct tcp_conn *c = arg;
 	(void)pcb;
 	(void)len;
-	waitq_wake_all(&l->send_room);
+	waitq_wake_all(&c->senders);
 	return ERR_OK;
 }
 
-/* lwIP has already freed the pcb. */
 static void on_error(void *arg, err_t err)
 {
-	struct tcp_link *l = arg;
+	struct tcp_conn *c = arg;
 	(void)err;
-	if (!l)
-		return;
-	l->pcb = NULL;
-	end_conn(l);
-	link_free_if_unused(l);
+	c->pcb = NULL; /* lwIP has freed it */
+	c->refs++;
+	conn_gone(c);
+	c->refs--;
+	conn_release(c);
 }
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-	struct iscsi_server *srv = arg;
+	(void)arg;
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
-	struct tcp_link *l = calloc(1, sizeof(*l));
-	if (!l) {
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
-	l->pcb = pcb;
-	l->send_room = (struct waitq)WAITQ_INIT;
-	l->conn = iscsi_conn_open(srv, &tcp_link_ops, l);
-	if (!l->conn) {
-		free(l);
-		tcp_abort(pcb);
-		return ERR_ABRT;
-	}
-	tcp_nagle_disable(pcb);
-	tcp_arg(pcb, l);
+	c->pcb = pcb;
+	tcp_arg(pcb, c);
 	tcp_recv(pcb, on_recv);
 	tcp_sent(pcb, on_sent);
 	tcp_err(pcb, on_error);
+	tcp_nagle_disable(pcb); /* responses are small and sent whole: don't hold them */
+	c->conn = iscsi_conn_open(&target.server, &tcp_transport, c);
+	if (!c->conn) {
+		detach_pcb(c, true);
+		free(c);
+		return ERR_ABRT;
+	}
 	return ERR_OK;
 }
 
-static void on_tick(void *arg)
+static void tick(void *arg)
 {
-	iscsi_server_tick(arg);
-	sys_timeout(ISCSI_LWIP_TICK_MS, on_tick, arg);
+	(void)arg;
+	iscsi_server_tick(&target.server);
+	sys_timeout(TICK_MS, tick, NULL);
 }
 
-int iscsi_lwip_listen(struct iscsi_server *srv, uint16_t port)
+static void set_portal(void *ctx, uint32_t addr)
 {
-	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
-	if (!pcb)
+	(void)ctx;
+	snprintf(target.portal, sizeof(target.portal), "%u.%u.%u.%u:%u", (unsigned)(addr >> 24),
+		 (unsigned)(addr >> 16) & 255, (unsigned)(addr >> 8) & 255, (unsigned)addr & 255,
+		 target.port);
+	target.config->portal = target.portal;
+}
+
+int iscsi_lwip_start(struct iscsi_config *config, uint16_t port)
+{
+	target.config = config;
+	target.port = port;
+	iscsi_server_init(&target.server, config);
+	if (!config->portal)
+		net_on_bound(set_portal, NULL);
+
+	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_ANY);
+	if (!pcb) {
+		printf("iscsi: out of memory for the listener\n");
 		return -ENOMEM;
+	}
 	if (tcp_bind(pcb, IP_ANY_TYPE, port) != ERR_OK) {
 		tcp_close(pcb);
+		printf("iscsi: port %u is in use\n", port);
 		return -EADDRINUSE;
 	}
-	struct tcp_pcb *listener = tcp_listen_with_backlog(pcb, 8);
-	if (!listener) {
+	target.listener = tcp_listen_with_backlog(pcb, 16);
+	if (!target.listener) {
 		tcp_close(pcb);
+		printf("iscsi: out of memory for the listener\n");
 		return -ENOMEM;
 	}
-	tcp_arg(listener, srv);
-	tcp_accept(listener, on_accept);
-	sys_timeout(ISCSI_LWIP_TICK_MS, on_tick, srv);
+	tcp_accept(target.listener, on_accept);
+	sys_timeout(TICK_MS, tick, NULL);
+	printf("iscsi: listening on port %u, %u target%s\n", port, config->n_targets,
+	       config->n_targets == 1 ? "" : "s");
 	return 0;
 }

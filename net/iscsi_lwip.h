@@ -1,16 +1,12 @@
 /*
- * The iSCSI target on lwIP's raw TCP API (firmware; also built on the host against the
- * loopback harness for tests). One listener; each accepted connection becomes an
- * iscsi_conn whose transport is the pcb:
+ * The iSCSI target on lwIP's raw TCP API (firmware only): a listener whose connections
+ * feed net/iscsi.h. Everything runs in the event loop; the target's tasks block in send
+ * until lwIP's send buffer has room (tcp_sent wakes them).
  *
- *   bytes in    tcp_recv pbufs are offered to iscsi_conn_input(); only consumed bytes are
- *               acknowledged with tcp_recved(), so a busy target closes the TCP window
- *   bytes out   send() copies into the pcb with tcp_write() as far as tcp_sndbuf() allows
- *               and blocks the sending task until tcp_sent() makes room (backpressure)
- *   close       either side: tcp_close() after queued data, or lwIP's error callback
+ *     iscsi_lwip_start(&config, 3260);   // config outlives the server
  *
- * Call iscsi_lwip_listen() once after lwIP is up (net_init); it also arms a lwIP timer
- * that runs iscsi_server_tick() every ISCSI_LWIP_TICK_MS.
+ * When config->portal is NULL, SendTargets answers with the address DHCP (or ip=) bound,
+ * as "A.B.C.D:port".
  */
 #ifndef QEDBOX_ISCSI_LWIP_H
 #define QEDBOX_ISCSI_LWIP_H
@@ -19,9 +15,7 @@
 
 #include "iscsi.h"
 
-#define ISCSI_LWIP_TICK_MS 5000
-
-/* Listens on port (ISCSI_DEFAULT_PORT: 3260) for srv. 0, or -ENOMEM / -EADDRINUSE. */
-int iscsi_lwip_listen(struct iscsi_server *srv, uint16_t port);
+/* 0, or -ENOMEM / -EADDRINUSE (reported on the console). */
+int iscsi_lwip_start(struct iscsi_config *config, uint16_t port);
 
 #endif

@@ -26,6 +26,7 @@ done
 for machine in pc q35; do
 	qemu_run "acpi-$machine" 60 -M $machine -m 128M -kernel "$ELF" -append "poweroff=ready"
 	expect_status 0
+	expect_line "^qedbox: power-off: PM1a_CNT 0x604, S5 type 0 \(from the FADT and .?_S5\)"
 	expect_line "^qedbox: ready"
 done
 
@@ -54,6 +55,21 @@ echo "# idle appliance: $((after - before)) CPU ticks of 1/$hz s in 2 s"
 kill -0 "$QEMU_PID" 2>/dev/null || test_fail "idle: the appliance stopped by itself"
 qemu_wait_exit 1
 
+# A command line longer than the firmware keeps (2047 bytes) is cut and said so; the
+# keys before the cut still count.
+long=$(printf 'x%.0s' $(seq 1 2100))
+qemu_run "long-cmdline" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug poweroff=ready pad=$long"
+expect_status 1
+expect_line "^qedbox: command line longer than 2047 bytes: the rest is ignored"
+expect_line "^qedbox: ready"
+
+# mmio_map() at the top of the physical address space (PML4 and PDPT entries far from
+# RAM), and its refusal beyond the CPU's physical address width.
+qemu_run "mmio" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug poweroff=ready mmiotest"
+expect_status 1
+expect_line "^qedbox: mmiotest: 0x[0-9a-f]+f000 mapped \(read 0x[0-9a-f]+\), 0x[0-9a-f]+ refused"
+expect_line "^qedbox: ready"
+
 # The event loop: a task runs, a poller's timer wakes the halted CPU ten times (20 ms
 # apart), then the loop stops; about one halt per wakeup means it slept, not spun.
 qemu_run "looptest" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug looptest=10"
@@ -69,6 +85,17 @@ expect_line "^ rax=0x[0-9a-f]{16} rbx="
 qemu_run "pf" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=pf"
 expect_status 5
 expect_line "^qedbox: fatal CPU exception: page fault vector=0x000000000000000e .* cr2=0x00007ff000000000"
+qemu_run "de" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=de"
+expect_status 5
+expect_line "^qedbox: fatal CPU exception: divide error vector=0x0000000000000000"
+# Page 0 is unmapped: a NULL read faults.
+qemu_run "null" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=null"
+expect_status 5
+expect_line "^qedbox: fatal CPU exception: page fault vector=0x000000000000000e .* cr2=0x0000000000000000"
+# A boot-stack overflow hits the guard page; the double fault is reported on its own stack.
+qemu_run "stack" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=stack"
+expect_status 5
+expect_line "^qedbox: fatal CPU exception: double fault vector=0x0000000000000008"
 
 # GRUB multiboot2 from an ISO; the command line comes from grub.cfg.
 if command -v grub-mkrescue >/dev/null; then

@@ -1,0 +1,289 @@
+/*
+ * Opening the disks as volumes and serving them (volumes.h).
+ *
+ * Each disk ends up in one role, decided in PCI order:
+ *   served   a QED image (or a blank disk that format= names, formatted first);
+ *   backing  named by another image's backing file: opened read-only, not served
+ *            (writing it would change what its children read);
+ *   none     anything else, reported on the console and left alone.
+ * A disk that is already served cannot become a backing disk later: the image that
+ * asks for it is refused instead. Images with the need-check bit set are checked and
+ * repaired before they are served; an idle task flushes written images every few
+ * seconds so that the bit is cleared when the writes stop.
+ */
+#include "volumes.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iscsi.h"
+#include "iscsi_lwip.h"
+#include "platform.h"
+#include "qed.h"
+#include "raw_volume.h"
+#include "scsi.h"
+#include "serve_keys.h"
+#include "task.h"
+#include "virtio_blk.h"
+
+enum disk_role { ROLE_NONE, ROLE_SERVED, ROLE_BACKING };
+
+struct disk {
+	struct blkdev *dev;
+	enum disk_role role;
+	struct qed_image *img;      /* QED image (served or backing) */
+	struct raw_volume raw;      /* raw backing disk */
+	struct volume qed_vol;      /* the image as a volume */
+	struct volume *vol;         /* what is served or read through: qed_vol or raw.vol */
+	struct scsi_lun lun;
+	char target_name[SERVE_NAME_MAX + 24];
+	const char *initiators[SERVE_MAX_LIST + 1];
+};
+
+static struct {
+	struct serve_keys keys;
+	struct disk disks[VIRTIO_BLK_MAX_DISKS];
+	unsigned n_disks;
+	struct iscsi_target_config targets[VIRTIO_BLK_MAX_DISKS];
+	struct iscsi_config iscsi;
+	uint64_t next_idle_flush;   /* clock_ns() of the next idle flush */
+	bool flush_running;
+} vols;
+
+#define IDLE_FLUSH_NS (5ull * 1000 * 1000 * 1000)
+
+static void qed_console_log(void *ctx, int level, const char *msg)
+{
+	const struct disk *d = ctx;
+	static const char *const kind[] = { "error", "note", "progress" };
+	printf("volume %s: %s: %s\n", d->dev->serial, kind[level < 0 || level > 2 ? 1 : level],
+	       msg);
+}
+
+static struct disk *disk_by_serial(const char *name)
+{
+	/* A backing file name is a disk serial; a path (as qemu-img writes it) counts by
+	 * its last component. */
+	const char *slash = strrchr(name, '/');
+	const char *serial = slash ? slash + 1 : name;
+	for (unsigned i = 0; i < vols.n_disks; i++)
+		if (strcmp(vols.disks[i].dev->serial, serial) == 0)
+			return &vols.disks[i];
+	return NULL;
+}
+
+static bool sector_is_qed(struct blkdev *dev, bool *blank)
+{
+	uint8_t *sector = malloc(dev->sector_size);
+	bool qed = false;
+	*blank = false;
+	if (sector && blkdev_read(dev, 0, sector, dev->sector_size) == 0) {
+		qed = qed_probe(sector, dev->sector_size);
+		*blank = true;
+		for (uint32_t i = 0; i < dev->sector_size; i++)
+			*blank &= sector[i] == 0;
+	}
+	free(sector);
+	return qed;
+}
+
+static int open_backing(void *ctx, const char *name, const char *fmt, struct volume **out)
+{
+	struct disk *child = ctx;
+	struct disk *d = disk_by_serial(name);
+	if (!d || d == child) {
+		printf("volume %s: backing file '%s' names no other attached disk (by serial)\n",
+		       child->dev->serial, name);
+		return -ENOENT;
+	}
+	if (d->role == ROLE_SERVED) {
+		printf("volume %s: backing disk %s is already served read-write\n",
+		       child->dev->serial, d->dev->serial);
+		return -EBUSY;
+	}
+	if (d->role == ROLE_NONE) {
+		bool blank, qed = sector_is_qed(d->dev, &blank);
+		if (qed && !(fmt && strcmp(fmt, "raw") == 0)) {
+			struct qed_open_opts o = {
+				.read_only = true, .open_backing = open_backing,
+				.backing_ctx = d, .log = qed_console_log, .log_ctx = d,
+			};
+			int rc = qed_open(d->dev, &o, &d->img);
+			if (rc < 0)
+				return rc;
+			qed_volume_init(d->img, &d->qed_vol);
+			d->vol = &d->qed_vol;
+		} else {
+			raw_volume_init(&d->raw, d->dev);
+			d->vol = &d->raw.vol;
+		}
+		d->role = ROLE_BACKING;
+		printf("volume %s: backing image of %s (read-only, not served)\n", d->dev->serial,
+		       child->dev->serial);
+	}
+	*out = d->vol;
+	return 0;
+}
+
+/* The largest image size whose data and tables all fit on the disk once fully
+ * allocated: header cluster, L1 table, then per L2 table table_size clusters for
+ * table_size * cluster_size / 8 data clusters. */
+static uint64_t format_image_size(uint64_t capacity, uint32_t cluster, uint32_t table_size)
+{
+	uint64_t clusters = capacity / cluster;
+	uint64_t per_l2 = (uint64_t)table_size * cluster / 8;
+	if (clusters < 2 + 2 * (uint64_t)table_size)
+		return 0;
+	uint64_t room = clusters - 1 - table_size;
+	/* data + ceil(data / per_l2) * table_size <= room */
+	uint64_t data = room * per_l2 / (per_l2 + table_size);
+	while (data && data + (data + per_l2 - 1) / per_l2 * table_size > room)
+		data--;
+	return data * cluster;
+}
+
+static int format_disk(struct disk *d)
+{
+	struct qed_create_opts o = {
+		.cluster_size = vols.keys.cluster_size,
+		.table_size = 4,
+	};
+	o.image_size = format_image_size(d->dev->capacity, o.cluster_size, o.table_size);
+	if (o.image_size == 0) {
+		printf("volume %s: too small to format with %" PRIu32 "-byte clusters\n",
+		       d->dev->serial, o.cluster_size);
+		return -ENOSPC;
+	}
+	printf("volume %s: formatting: QED, %" PRIu64 " bytes, %" PRIu32 "-byte clusters\n",
+	       d->dev->serial, o.image_size, o.cluster_size);
+	return qed_create(d->dev, &o);
+}
+
+static int open_served(struct disk *d)
+{
+	bool blank, qed = sector_is_qed(d->dev, &blank);
+	if (!qed) {
+		if (!blank || !serve_keys_formats(&vols.keys, d->dev->serial)) {
+			printf("volume %s: not served: %s\n", d->dev->serial,
+			       blank ? "blank disk (format=SERIAL formats it as QED)"
+				     : "holds no QED image");
+			return -ENOENT;
+		}
+		int rc = format_disk(d);
+		if (rc < 0)
+			return rc;
+	}
+	d->role = ROLE_SERVED; /* before opening: it cannot be its own backing */
+	struct qed_open_opts o = {
+		.check_on_open = true, .open_backing = open_backing, .backing_ctx = d,
+		.log = qed_console_log, .log_ctx = d,
+	};
+	int rc = qed_open(d->dev, &o, &d->img);
+	if (rc < 0) {
+		d->role = ROLE_NONE;
+		printf("volume %s: not served: open failed (%s)\n", d->dev->serial, strerror(-rc));
+		return rc;
+	}
+	qed_volume_init(d->img, &d->qed_vol);
+	d->vol = &d->qed_vol;
+	return 0;
+}
+
+static void add_target(struct disk *d)
+{
+	struct iscsi_target_config *t = &vols.targets[vols.iscsi.n_targets++];
+	snprintf(d->target_name, sizeof(d->target_name), "%s:%s", vols.keys.iqn_prefix,
+		 d->dev->serial);
+	scsi_lun_init(&d->lun, d->vol, d->target_name);
+	unsigned n = 0;
+	for (unsigned i = 0; i < vols.keys.n_acl; i++)
+		if (strcmp(vols.keys.acl[i].serial, d->dev->serial) == 0)
+			d->initiators[n++] = vols.keys.acl[i].initiator;
+	d->initiators[n] = NULL;
+	*t = (struct iscsi_target_config){
+		.name = d->target_name,
+		.alias = d->dev->serial,
+		.lun = &d->lun,
+		.initiators = n ? d->initiators : NULL,
+		.chap_user = vols.keys.chap_secret[0] ? vols.keys.chap_user : NULL,
+		.chap_secret = vols.keys.chap_secret[0] ? vols.keys.chap_secret : NULL,
+		.mutual_user = vols.keys.mutual_secret[0] ? vols.keys.mutual_user : NULL,
+		.mutual_secret = vols.keys.mutual_secret[0] ? vols.keys.mutual_secret : NULL,
+	};
+	struct qed_info info;
+	qed_get_info(d->img, &info);
+	printf("target %s: %" PRIu64 " bytes, %" PRIu32 "-byte clusters%s%s%s\n", d->target_name,
+	       info.image_size, info.cluster_size, info.backing_file[0] ? ", backing " : "",
+	       info.backing_file, n ? ", initiators restricted" : "");
+}
+
+/* Flushes every served image that still has its need-check bit set, so that the bit is
+ * cleared soon after writes stop (the core clears it on a flush with nothing allocated
+ * since the previous one). A poller starts it every IDLE_FLUSH_NS; no task waits in
+ * between, so poweroff=idle still sees an idle appliance. */
+static void idle_flush_task(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < vols.n_disks; i++) {
+		struct disk *d = &vols.disks[i];
+		struct qed_info info;
+		if (d->role != ROLE_SERVED)
+			continue;
+		qed_get_info(d->img, &info);
+		if (info.need_check && qed_flush(d->img) < 0)
+			printf("volume %s: idle flush failed\n", d->dev->serial);
+	}
+	vols.flush_running = false;
+}
+
+static bool idle_flush_poll(void *ctx)
+{
+	(void)ctx;
+	uint64_t now = clock_ns();
+	if (now < vols.next_idle_flush) {
+		loop_wake_at(vols.next_idle_flush);
+		return false;
+	}
+	vols.next_idle_flush = now + IDLE_FLUSH_NS;
+	loop_wake_at(vols.next_idle_flush);
+	if (vols.flush_running)
+		return false;
+	vols.flush_running = task_spawn(idle_flush_task, NULL) != NULL;
+	return vols.flush_running;
+}
+
+static void open_volumes_task(void *arg)
+{
+	(void)arg;
+	char err[128];
+	if (serve_keys_parse(&vols.keys, config_get, err, sizeof(err)) < 0)
+		printf("qedbox: command line: %s (ignored)\n", err);
+
+	vols.n_disks = virtio_blk_count();
+	for (unsigned i = 0; i < vols.n_disks; i++)
+		vols.disks[i].dev = virtio_blk_disk(i);
+	for (unsigned i = 0; i < vols.n_disks; i++) {
+		struct disk *d = &vols.disks[i];
+		if (d->role == ROLE_NONE)
+			open_served(d);
+	}
+	vols.iscsi.targets = vols.targets;
+	for (unsigned i = 0; i < vols.n_disks; i++)
+		if (vols.disks[i].role == ROLE_SERVED)
+			add_target(&vols.disks[i]);
+	if (vols.iscsi.n_targets == 0)
+		printf("qedbox: no volume to serve\n");
+	vols.iscsi.portal = vols.keys.portal[0] ? vols.keys.portal : NULL;
+	iscsi_lwip_start(&vols.iscsi, vols.keys.port);
+	vols.next_idle_flush = clock_ns() + IDLE_FLUSH_NS;
+	loop_add_poller(idle_flush_poll, NULL);
+}
+
+void volumes_start(void)
+{
+	if (!task_spawn(open_volumes_task, NULL))
+		printf("qedbox: out of memory starting the volumes\n");
+}
