@@ -40,8 +40,8 @@ echo "# libiscsi iSCSI family: $(summary "$out") tests passed"
 if [ -n "${ISCSI_CONFORMANCE_FULL:-}" ]; then
 	out=$(timeout 400 iscsi-test-cu --dataloss -t SCSI "$URL" 2>&1)
 	echo "# libiscsi SCSI family: $(summary "$out") tests passed"
-	printf '%s\n' "$out" | awk '/^Suite: / { suite = $2 }
-		/^ +Test: / && !/\.\.\.passed/ { print "#   not passed: " suite "." $2 }'
+	# CUnit numbers the failed assertions of each failed test from 1: name its source.
+	printf '%s\n' "$out" | sed -n 's/^ *1\. \([a-z0-9_]*\.c\):.*/#   failed: \1/p'
 fi
 kill "$QEMU_PID"
 qemu_wait_exit 10
