@@ -30,7 +30,6 @@
 #define TX_BACKLOG 512        /* packets waiting for descriptors */
 #define RX_BATCH 64           /* frames handed to lwIP per poll, so tx gets its turn */
 #define LINK_CHECK_MS 1000
-#define POLL_INTERVAL_NS 1000000 /* without MSI-X: how long the loop may halt */
 #define NET_HDR_LEN ((uint32_t)sizeof(struct virtio_net_hdr))
 #define MAX_FRAME_LEN 1514
 
@@ -218,10 +217,9 @@ static void link_check(void *arg)
 static bool virtio_net_poll(void *ctx)
 {
 	struct virtio_net *vn = ctx;
+	virtio_isr_ack(&vn->vdev);
 	bool progress = tx_reap(vn);
 	progress = rx_poll(vn) || progress;
-	if (vn->vdev.msix_entries == 0)
-		loop_wake_at(clock_ns() + POLL_INTERVAL_NS);
 	return progress;
 }
 
@@ -299,7 +297,7 @@ err_t virtio_net_netif_init(struct netif *netif)
 	       netif->hwaddr[0], netif->hwaddr[1], netif->hwaddr[2], netif->hwaddr[3],
 	       netif->hwaddr[4], netif->hwaddr[5], vn->rxq.size, vn->txq.size,
 	       vn->txq.indirect_max ? ", indirect" : "",
-	       vn->vdev.msix_entries ? "" : ", no MSI-X: polled every 1 ms");
+	       vn->vdev.msix_entries ? "" : ", INTx");
 	return ERR_OK;
 }
 

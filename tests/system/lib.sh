@@ -7,6 +7,7 @@
 #   qemu_wait_line PATTERN [SECONDS]        wait until the log holds PATTERN (grep -E)
 #   qemu_wait_exit [SECONDS]                wait for QEMU's end; its status in QEMU_STATUS
 #   qemu_run NAME SECONDS [QEMU ARGS...]    start and wait for the end
+#   qemu_cpu_permille SECONDS               QEMU's CPU time over SECONDS, in 1/1000 of a core
 #   expect_line PATTERN / expect_status N    record a failure (test_fail) when not so
 #   test_finish                              exit 0, or 1 after failures
 #
@@ -85,6 +86,16 @@ qemu_wait_exit() {
 	wait "$QEMU_PID"
 	QEMU_STATUS=$?
 	QEMU_PID=
+}
+
+# The CPU time (user + system) of the running QEMU: timeout's child.
+qemu_cpu_permille() {
+	qpid=$(pgrep -P "$QEMU_PID" qemu-system | head -n 1)
+	[ -n "$qpid" ] || { echo 0; return; }
+	t0=$(awk '{ print $14 + $15 }' "/proc/$qpid/stat")
+	sleep "$1"
+	t1=$(awk '{ print $14 + $15 }' "/proc/$qpid/stat")
+	echo $(((t1 - t0) * 1000 / ($1 * $(getconf CLK_TCK))))
 }
 
 qemu_run() {
