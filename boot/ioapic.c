@@ -116,12 +116,12 @@ void ioapic_find(const struct boot_info *bi)
 	if (!madt)
 		return;
 	uint64_t end = madt + acpi_read32(madt + ACPI_SDT_LENGTH);
-	uint8_t len;
-	for (uint64_t e = madt + MADT_ENTRIES; e + 2 <= end; e += len) {
-		len = *(const uint8_t *)(e + 1);
+	for (uint64_t e = madt + MADT_ENTRIES; e + 2 <= end;) {
+		uint8_t len = *(const uint8_t *)(e + 1);
 		if (len < 2 || e + len > end)
 			break; /* a broken list: keep what came before */
 		madt_entry(e, *(const uint8_t *)e, len);
+		e += len;
 	}
 }
 

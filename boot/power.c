@@ -22,6 +22,8 @@
 #define FADT_DSDT	40
 #define FADT_PM1A_CNT	64
 #define FADT_PM1B_CNT	68
+
+/* AML encodings (ACPI 6.x, section 20.2). */
 #define AML_PACKAGE_OP	0x12
 #define AML_BYTE_PREFIX 0x0a
 #define AML_ONE_OP	0x01

@@ -129,8 +129,8 @@ volatile void *pci_map_bar(const struct pci_dev *d, unsigned bar, uint64_t offse
 int pci_msix_enable(const struct pci_dev *d, unsigned *entries);
 
 /* Routes the function's INTx pin, as the firmware wired it (the Interrupt Line
- * register), through irq_route_legacy() to wake this CPU, and enables INTx. The line stays asserted until the
- * device is acknowledged in its own way (see irq_route_legacy() in platform.h).
+ * register), through irq_route_legacy() to wake this CPU, and enables INTx. The line
+ * stays asserted until the device is acknowledged in its own way (see platform.h).
  * 0; -ENODEV when the function has no INTx pin, the firmware routed none, or no I/O
  * APIC pin serves it. */
 int pci_intx_enable(const struct pci_dev *d);

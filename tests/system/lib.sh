@@ -11,7 +11,9 @@
 #   expect_line PATTERN / expect_status N    record a failure (test_fail) when not so
 #   test_finish                              exit 0, or 1 after failures
 #
-# Every QEMU gets -device isa-debug-exit: with exit=debug on the command line the
+# Every QEMU gets -nic none first (without it, a run that names no network would get
+# QEMU's default NIC on unrestricted user networking; a test's own -nic or -netdev
+# still applies) and -device isa-debug-exit: with exit=debug on the command line the
 # firmware's power-off status becomes QEMU's exit status (code << 1) | 1: 1 success,
 # 3 failure, 5 fatal CPU exception. A run that times out ends with status 124.
 
@@ -57,7 +59,8 @@ qemu_start() {
 	: >"$QEMU_LOG"
 	# shellcheck disable=SC2086
 	timeout -k 5 "$secs" qemu-system-x86_64 $QEMU_ACCEL -display none -monitor none \
-		-no-reboot -serial "file:$QEMU_LOG" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-no-reboot -serial "file:$QEMU_LOG" -nic none \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		"$@" >"$TEST_TMP/$name.qemu" 2>&1 &
 	QEMU_PID=$!
 }
