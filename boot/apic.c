@@ -1,11 +1,12 @@
 /*
- * Interrupts: the local APIC (xAPIC, memory-mapped at the address in IA32_APIC_BASE)
- * and nothing else. The legacy 8259 PICs are moved above the CPU exceptions and masked;
- * PIT channel 0 is left in one-shot mode so that it stops ticking.
+ * Interrupts: the local APIC (xAPIC, memory-mapped at the address in IA32_APIC_BASE);
+ * the I/O APIC is ioapic.c's. The legacy 8259 PICs are moved above the CPU exceptions
+ * and masked; PIT channel 0 is left in one-shot mode so that it stops ticking.
  *
- * Devices signal one vector (VECTOR_WAKEUP) by MSI-X; the LAPIC timer, armed one-shot by
- * the loop for its next deadline, uses the same vector. Its handler (vectors.S) only
- * sends EOI: interrupts end a hlt, the loop does the work.
+ * Devices signal VECTOR_WAKEUP by MSI-X (or VECTOR_WAKEUP_LEVEL by INTx, through the
+ * I/O APIC); the LAPIC timer, armed one-shot by the loop for its next deadline, uses
+ * VECTOR_WAKEUP too. Their handler (vectors.S) only sends EOI: interrupts end a hlt, the
+ * loop does the work.
  */
 #include "boot.h"
 #include "platform.h"
@@ -42,6 +43,7 @@ volatile uint32_t *lapic_eoi_register; /* read by irq_wakeup_entry (vectors.S) *
 static volatile uint32_t *lapic;
 static uint64_t timer_hz;
 static uint64_t msi_address;
+static uint8_t local_apic_id;
 
 static uint32_t lapic_read(unsigned reg)
 {
@@ -99,7 +101,8 @@ void apic_init(void)
 	lapic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | VECTOR_WAKEUP);
 	timer_hz = timer_calibrate();
 	lapic_write(APIC_LVT_TIMER, VECTOR_WAKEUP); /* one-shot, unmasked; idle until armed */
-	msi_address = MSI_ADDRESS_BASE | (uint64_t)(lapic_read(APIC_ID) >> 24) << 12;
+	local_apic_id = (uint8_t)(lapic_read(APIC_ID) >> 24);
+	msi_address = MSI_ADDRESS_BASE | (uint64_t)local_apic_id << 12;
 }
 
 void apic_timer_arm(uint64_t ns)
@@ -114,6 +117,11 @@ void apic_timer_arm(uint64_t ns)
 	if (ticks > 0xffffffffull)
 		ticks = 0xffffffffull; /* waking early is harmless: the loop re-arms */
 	lapic_write(APIC_TIMER_INITIAL, (uint32_t)ticks);
+}
+
+uint8_t apic_local_id(void)
+{
+	return local_apic_id;
 }
 
 uint8_t irq_wakeup_vector(void)

@@ -111,10 +111,27 @@ uint64_t clock_wall_epoch_ns(void); /* wall-clock time at boot (from the RTC), n
 void apic_init(void);
 /* Arms the LAPIC timer to interrupt (VECTOR_WAKEUP) after about ns; 0 disarms it. */
 void apic_timer_arm(uint64_t ns);
+uint8_t apic_local_id(void); /* this CPU's local APIC ID: where interrupts are sent */
 
 /* ---- loop.c, looptest.c ----------------------------------------------------------------- */
 unsigned loop_halt_count(void); /* times the loop halted the CPU since boot */
 void looptest_start(const char *count);
+
+/* ---- acpi.c: tables, read where they lie (early page tables: the first 4 GiB) ---------- */
+#define ACPI_SDT_LENGTH	     4 /* u32 in every table's header */
+#define ACPI_SDT_HEADER_SIZE 36
+/* Address of the table with this signature ("FACP", "APIC"), or 0. */
+uint64_t acpi_find_table(const struct boot_info *bi, const char signature[4]);
+bool acpi_table_plausible(uint64_t table); /* a length a table can have, below 4 GiB */
+uint16_t acpi_read16(uint64_t address);	   /* fields need not be aligned */
+uint32_t acpi_read32(uint64_t address);
+
+/* ---- ioapic.c: legacy interrupts (PCI INTx) ------------------------------------------- */
+/* Reads the MADT: the I/O APICs and the ISA interrupt source overrides. */
+void ioapic_find(const struct boot_info *bi);
+/* Maps the I/O APICs and masks every pin (after apic_init). */
+void ioapic_init(void);
+void ioapic_print(void); /* what ioapic_find() found, on the console */
 
 /* ---- power.c ------------------------------------------------------------------------------- */
 void power_init(const struct boot_info *bi);

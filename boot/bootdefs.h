@@ -21,7 +21,14 @@
 /* Interrupt vectors. The legacy PICs are remapped above the CPU exceptions and masked;
  * their spurious interrupts (IRQ 7 and 15) still arrive and are ignored. */
 #define VECTOR_PIC_BASE 0x20
-#define VECTOR_WAKEUP	0x40 /* device MSI-X and the LAPIC timer: only wakes the CPU */
+#define VECTOR_WAKEUP	0x40 /* device MSI-X, LAPIC timer: only wakes the CPU */
+/* PCI INTx through the I/O APIC, same handler. Level-triggered interrupts need a vector
+ * of their own: the LAPIC records the trigger mode per vector as it accepts each
+ * interrupt (TMR), so an edge one accepted while a level one is pending would keep the
+ * EOI from reaching the I/O APIC, whose pin would then stay blocked (Remote IRR). */
+#define VECTOR_WAKEUP_LEVEL 0x41
 #define VECTOR_SPURIOUS 0xff /* LAPIC spurious interrupts */
+
+#define RFLAGS_IF 0x200 /* interrupts enabled */
 
 #endif

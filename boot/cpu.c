@@ -110,6 +110,7 @@ void cpu_init(void)
 	for (int v = VECTOR_PIC_BASE; v < VECTOR_PIC_BASE + 16; v++)
 		cpu_set_interrupt_gate((uint8_t)v, irq_ignore_entry, 0);
 	cpu_set_interrupt_gate(VECTOR_WAKEUP, irq_wakeup_entry, 0);
+	cpu_set_interrupt_gate(VECTOR_WAKEUP_LEVEL, irq_wakeup_entry, 0);
 	cpu_set_interrupt_gate(VECTOR_SPURIOUS, irq_ignore_entry, 0);
 	struct descriptor_pointer p = {sizeof(idt) - 1, (uint64_t)idt};
 	__asm__ volatile("lidt %0" : : "m"(p));

@@ -1,7 +1,7 @@
 /*
  * The event loop: runs the tasks, then the pollers, until nothing progresses; then
- * halts until an interrupt (a device's MSI-X, or the LAPIC timer armed for the earliest
- * deadline a poller asked for with loop_wake_at()).
+ * halts until an interrupt (a device's MSI-X or INTx, or the LAPIC timer armed for the
+ * earliest deadline a poller asked for with loop_wake_at()).
  *
  * Interrupts stay disabled except inside the final "sti; hlt": the handlers only wake
  * the CPU. Before halting, the pollers run once more with interrupts off, so a

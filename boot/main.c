@@ -115,6 +115,7 @@ int main(void)
 	       t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
 	print_memory_map(&boot_info);
 	power_print();
+	ioapic_print();
 	printf("qedbox: command line: %s\n", boot_info.cmdline);
 	if (boot_info.cmdline_truncated)
 		printf("qedbox: command line longer than %d bytes: the rest is ignored\n",

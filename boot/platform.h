@@ -27,11 +27,18 @@ volatile void *mmio_map(uint64_t phys, uint64_t len);
 uint64_t clock_ns(void);
 
 /* ---- interrupts -------------------------------------------------------------------- */
-/* The one interrupt vector devices signal (MSI-X); its handler only acknowledges the
- * local APIC: interrupts exist to wake the CPU from hlt, the loop does the work. */
+/* The interrupt vector devices signal by MSI-X; its handler only acknowledges the local
+ * APIC: interrupts exist to wake the CPU from hlt, the loop does the work. */
 uint8_t irq_wakeup_vector(void);
 /* MSI address that targets this CPU. */
 uint64_t irq_msi_address(void);
+/* Routes legacy interrupt line irq (a PCI function's Interrupt Line register as the
+ * firmware set it: an ISA IRQ, which the ACPI overrides map to a GSI) through the I/O
+ * APIC to this CPU, to wake it as irq_wakeup_vector() does. Lines may be shared. A PCI
+ * line is level-triggered: it stays asserted until the device is acknowledged (virtio:
+ * its ISR status read), which its poller must do each time it runs, before looking for
+ * work. 0, or -ENODEV when no I/O APIC pin serves the line. */
+int irq_route_legacy(unsigned irq);
 
 /* ---- the event loop (boot/loop.c) ---------------------------------------------------- */
 /* A poller looks at its device (used rings, timers) and returns true when it made

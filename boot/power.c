@@ -17,19 +17,13 @@
 #define QEMU_PM1A_CNT	  0x604
 #define PM1_SLP_EN	  (1u << 13)
 #define PM1_SLP_TYP_SHIFT 10
-#define BIOS_AREA_START	  0xe0000
-#define BIOS_AREA_END	  0x100000
-#define ACPI_TABLE_MAX	  (1u << 20) /* larger "tables" are garbage */
 
-/* Offsets in the ACPI structures (ACPI 6.x, sections 5.2.5-5.2.9). */
-#define RSDP_REVISION	15
-#define RSDP_RSDT	16
-#define RSDP_XSDT	24
-#define SDT_LENGTH	4
-#define SDT_HEADER_SIZE 36
+/* Offsets in the FADT (ACPI 6.x, section 5.2.9). */
 #define FADT_DSDT	40
 #define FADT_PM1A_CNT	64
 #define FADT_PM1B_CNT	68
+
+/* AML encodings (ACPI 6.x, section 20.2). */
 #define AML_PACKAGE_OP	0x12
 #define AML_BYTE_PREFIX 0x0a
 #define AML_ONE_OP	0x01
@@ -38,56 +32,6 @@ static uint16_t pm1a_cnt = QEMU_PM1A_CNT, pm1b_cnt;
 static uint16_t slp_typ_a, slp_typ_b;
 static const char *power_source = "QEMU's defaults";
 static bool s5_found;
-
-static uint32_t read32(uint64_t a)
-{
-	uint32_t v;
-	memcpy(&v, (const void *)a, 4);
-	return v;
-}
-static uint64_t read64(uint64_t a)
-{
-	uint64_t v;
-	memcpy(&v, (const void *)a, 8);
-	return v;
-}
-
-static uint64_t rsdp_find(uint64_t given)
-{
-	if (given)
-		return given;
-	for (uint64_t a = BIOS_AREA_START; a < BIOS_AREA_END; a += 16)
-		if (memcmp((const void *)a, "RSD PTR ", 8) == 0)
-			return a;
-	return 0;
-}
-
-static bool table_plausible(uint64_t t)
-{
-	return t && t < (4ull << 30) && read32(t + SDT_LENGTH) >= SDT_HEADER_SIZE &&
-	       read32(t + SDT_LENGTH) <= ACPI_TABLE_MAX;
-}
-
-/* The FADT ("FACP") listed in the XSDT (64-bit entries) or RSDT (32-bit entries). */
-static uint64_t fadt_find(uint64_t rsdp)
-{
-	uint64_t sdt = 0;
-	unsigned entry_size = 4;
-	if (*(const uint8_t *)(rsdp + RSDP_REVISION) >= 2 &&
-	    table_plausible(read64(rsdp + RSDP_XSDT)))
-		sdt = read64(rsdp + RSDP_XSDT), entry_size = 8;
-	else
-		sdt = read32(rsdp + RSDP_RSDT);
-	if (!table_plausible(sdt))
-		return 0;
-	uint32_t len = read32(sdt + SDT_LENGTH);
-	for (uint32_t off = SDT_HEADER_SIZE; off + entry_size <= len; off += entry_size) {
-		uint64_t t = entry_size == 8 ? read64(sdt + off) : read32(sdt + off);
-		if (table_plausible(t) && memcmp((const void *)t, "FACP", 4) == 0)
-			return t;
-	}
-	return 0;
-}
 
 /* One integer of an AML package: ZeroOp, OneOp or BytePrefix n. */
 static const uint8_t *aml_small_int(const uint8_t *p, uint16_t *out)
@@ -103,11 +47,11 @@ static const uint8_t *aml_small_int(const uint8_t *p, uint16_t *out)
 /* SLP_TYPa and SLP_TYPb from Name(_S5_, Package(){a, b, ...}) in the DSDT. */
 static void s5_from_dsdt(uint64_t dsdt)
 {
-	if (!table_plausible(dsdt))
+	if (!acpi_table_plausible(dsdt))
 		return;
 	const uint8_t *aml = (const uint8_t *)dsdt;
-	uint32_t len = read32(dsdt + SDT_LENGTH);
-	for (uint32_t i = SDT_HEADER_SIZE; i + 12 < len; i++) {
+	uint32_t len = acpi_read32(dsdt + ACPI_SDT_LENGTH);
+	for (uint32_t i = ACPI_SDT_HEADER_SIZE; i + 12 < len; i++) {
 		if (memcmp(aml + i, "_S5_", 4) != 0 || aml[i + 4] != AML_PACKAGE_OP)
 			continue;
 		const uint8_t *p = aml + i + 5;
@@ -122,16 +66,15 @@ static void s5_from_dsdt(uint64_t dsdt)
 
 void power_init(const struct boot_info *bi)
 {
-	uint64_t rsdp = rsdp_find(bi->rsdp);
-	uint64_t fadt = rsdp ? fadt_find(rsdp) : 0;
+	uint64_t fadt = acpi_find_table(bi, "FACP");
 	if (!fadt)
 		return;
-	if (read32(fadt + FADT_PM1A_CNT)) {
-		pm1a_cnt = (uint16_t)read32(fadt + FADT_PM1A_CNT);
+	if (acpi_read32(fadt + FADT_PM1A_CNT)) {
+		pm1a_cnt = (uint16_t)acpi_read32(fadt + FADT_PM1A_CNT);
 		power_source = "the FADT";
 	}
-	pm1b_cnt = (uint16_t)read32(fadt + FADT_PM1B_CNT);
-	s5_from_dsdt(read32(fadt + FADT_DSDT));
+	pm1b_cnt = (uint16_t)acpi_read32(fadt + FADT_PM1B_CNT);
+	s5_from_dsdt(acpi_read32(fadt + FADT_DSDT));
 }
 
 void power_print(void)

@@ -1,8 +1,8 @@
 /*
  * boot_main(): from start.S to main(), in the order each part needs the one before:
  * console (to report anything), CPU tables (to report faults), boot information,
- * ACPI power-off ports (read while the early tables map the first 4 GiB), final page
- * tables, heap, command line, clock, interrupts. Then main(); exit() with its status
+ * ACPI power-off ports and I/O APICs (read while the early tables map the first 4 GiB),
+ * final page tables, heap, command line, clock, interrupts. Then main(); exit() with its status
  * flushes stdio and powers off.
  */
 #include <stdlib.h>
@@ -23,10 +23,12 @@ void boot_main(uint32_t kind, uint32_t info)
 		platform_poweroff(PLATFORM_EXIT_PANIC);
 	}
 	power_init(&boot_info);
+	ioapic_find(&boot_info);
 	paging_init(&boot_info);
 	heap_init(&boot_info);
 	config_init(boot_info.cmdline);
 	clock_init(entry_tsc);
 	apic_init();
+	ioapic_init();
 	exit(main());
 }

@@ -2,8 +2,14 @@
  * Interrupt entry points (64-bit). cpu.c installs them in the IDT:
  *   exception_stubs[32]  CPU exceptions: push a uniform frame (struct exception_frame in
  *                        boot.h) and call exception_report(), which never returns.
- *   irq_wakeup_entry     device MSI-X and the LAPIC timer: acknowledge the LAPIC and
- *                        return. The interrupt only ends a hlt; the loop does the work.
+ *   irq_wakeup_entry     device MSI-X or INTx, the LAPIC timer: acknowledge the LAPIC
+ *                        and return with interrupts disabled. The interrupt only ends
+ *                        the loop's "sti; hlt" (the one place interrupts are enabled,
+ *                        followed by cli anyway); the loop does the work. Returning with
+ *                        IF clear matters for a level-triggered INTx line: it is still
+ *                        asserted at the EOI (until the device's poller acknowledges it),
+ *                        so the I/O APIC sends the vector again at once; that delivery
+ *                        must wait for the loop's next halt, not interrupt the iretq.
  *   irq_ignore_entry     spurious interrupts (LAPIC, masked legacy PICs): return.
  * None of the handlers that return touch SSE registers, so no FPU state is saved.
  */
@@ -86,6 +92,7 @@ irq_wakeup_entry:
 	push %rax
 	mov lapic_eoi_register(%rip), %rax
 	movl $0, (%rax)
+	andl $~RFLAGS_IF, 24(%rsp) /* the interrupted RFLAGS, above rax, rip and cs */
 	pop %rax
 	iretq
 

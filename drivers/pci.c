@@ -1,5 +1,5 @@
 /*
- * PCI enumeration, BARs, capabilities and MSI-X (see pci.h for use).
+ * PCI enumeration, BARs, capabilities, MSI-X and INTx (see pci.h for use).
  *
  * Configuration mechanism 1: write the function's address to 0xcf8, then access the
  * dword at 0xcfc (+ byte offset for narrower accesses). The scan starts at bus 0 and
@@ -246,5 +246,18 @@ int pci_msix_enable(const struct pci_dev *d, unsigned *entries)
 			(ctrl | PCI_MSIX_FLAGS_ENABLE) & ~PCI_MSIX_FLAGS_MASKALL);
 	pci_enable(d, PCI_COMMAND_INTX_DISABLE);
 	*entries = n;
+	return 0;
+}
+
+int pci_intx_enable(const struct pci_dev *d)
+{
+	uint8_t pin = pci_cfg_read8(d, PCI_INTERRUPT_PIN);
+	uint8_t line = pci_cfg_read8(d, PCI_INTERRUPT_LINE);
+	if (pin == 0 || pin > 4 || line == 0xff)
+		return -ENODEV;
+	int rc = irq_route_legacy(line);
+	if (rc)
+		return rc;
+	pci_cfg_write16(d, PCI_COMMAND, pci_cfg_read16(d, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
 	return 0;
 }

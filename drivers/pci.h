@@ -12,6 +12,7 @@
  *     pci_enable(d, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
  *     volatile void *regs = pci_map_bar(d, bar, offset, len);
  *     pci_msix_enable(d, &entries);     // every entry -> irq_wakeup_vector()
+ *     or pci_intx_enable(d);            // without MSI-X: INTx, same effect
  *
  * BARs are used as the firmware (SeaBIOS) assigned them; nothing is reassigned.
  * The PCI constants of qedbox live here (PCI Local Bus 3.0, PCIe base spec names).
@@ -35,6 +36,8 @@
 #define PCI_BAR0            0x10
 #define PCI_SECONDARY_BUS   0x19 /* type 1 (bridge) */
 #define PCI_CAPABILITY_LIST 0x34
+#define PCI_INTERRUPT_LINE  0x3c /* IRQ the firmware routed INTx to; 0xff: none */
+#define PCI_INTERRUPT_PIN   0x3d /* 1-4: INTA#-INTD#; 0: no INTx */
 
 #define PCI_COMMAND_IO            (1u << 0)
 #define PCI_COMMAND_MEMORY        (1u << 1)
@@ -124,6 +127,13 @@ volatile void *pci_map_bar(const struct pci_dev *d, unsigned bar, uint64_t offse
  * unmasked, enables MSI-X and disables INTx. *entries gets the table size.
  * 0, -ENODEV (no MSI-X capability) or -EIO (table BAR not mappable). */
 int pci_msix_enable(const struct pci_dev *d, unsigned *entries);
+
+/* Routes the function's INTx pin, as the firmware wired it (the Interrupt Line
+ * register), through irq_route_legacy() to wake this CPU, and enables INTx. The line
+ * stays asserted until the device is acknowledged in its own way (see platform.h).
+ * 0; -ENODEV when the function has no INTx pin, the firmware routed none, or no I/O
+ * APIC pin serves it. */
+int pci_intx_enable(const struct pci_dev *d);
 
 /* A short name for known vendor:device pairs, else for the class; never NULL. */
 const char *pci_device_name(const struct pci_dev *d);

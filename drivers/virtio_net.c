@@ -19,12 +19,6 @@
 
 #define QUEUE_MAX_SIZE 256
 #define LINK_CHECK_MS  1000
-/* Without MSI-X, how long the loop may halt: short while traffic flows, longer once the
- * link has been quiet for a while (an idle appliance then costs about 1% of a host CPU
- * instead of 10%, and the first packet after a pause waits at most 20 ms). */
-#define POLL_BUSY_NS  1000000ull
-#define POLL_IDLE_NS  20000000ull
-#define POLL_QUIET_NS 1000000000ull
 
 /* ---- link, poller, set-up ----------------------------------------------------------- */
 
@@ -39,22 +33,12 @@ static void link_check(void *arg)
 	sys_timeout(LINK_CHECK_MS, link_check, vn);
 }
 
-static void schedule_polled_wakeup(struct virtio_net *vn, bool progress)
-{
-	uint64_t now = clock_ns();
-	if (progress)
-		vn->last_activity_ns = now;
-	bool quiet = now - vn->last_activity_ns > POLL_QUIET_NS;
-	loop_wake_at(now + (quiet ? POLL_IDLE_NS : POLL_BUSY_NS));
-}
-
 static bool virtio_net_poll(void *ctx)
 {
 	struct virtio_net *vn = ctx;
+	virtio_isr_ack(&vn->vdev);
 	bool progress = vnet_tx_reap(vn);
 	progress = vnet_rx_poll(vn) || progress;
-	if (vn->vdev.msix_entries == 0)
-		schedule_polled_wakeup(vn, progress);
 	return progress;
 }
 
@@ -126,7 +110,7 @@ err_t virtio_net_netif_init(struct netif *netif)
 	       netif->hwaddr[0], netif->hwaddr[1], netif->hwaddr[2], netif->hwaddr[3],
 	       netif->hwaddr[4], netif->hwaddr[5], vn->rxq.size, vn->txq.size,
 	       vn->txq.indirect_max ? ", indirect" : "", tx_csum ? ", tx checksum offload" : "",
-	       vn->vdev.msix_entries ? "" : ", no MSI-X: polled");
+	       vn->vdev.msix_entries ? "" : ", INTx");
 	return ERR_OK;
 }
 

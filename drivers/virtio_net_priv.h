@@ -40,7 +40,6 @@ struct virtio_net {
 	struct pbuf *backlog[VNET_TX_BACKLOG];
 	unsigned backlog_head, backlog_len;
 	unsigned rx_posted;
-	uint64_t last_activity_ns; /* polled mode: when a poll last made progress */
 	struct virtio_net_stats stats;
 };
 

@@ -121,10 +121,13 @@ int virtio_pci_init(struct virtio_dev *vdev, struct pci_dev *pci)
 	if (rc)
 		return rc;
 	pci_enable(pci, PCI_COMMAND_MASTER);
-	/* Without MSI-X (QEMU's -nic gives virtio-net none) the device cannot wake the CPU:
-	 * msix_entries stays 0 and the driver wakes the loop itself (loop_wake_at). */
-	if (pci_msix_enable(pci, &vdev->msix_entries) != 0)
+	/* QEMU's -nic gives virtio-net no MSI-X: then INTx, msix_entries 0. */
+	if (pci_msix_enable(pci, &vdev->msix_entries) != 0) {
 		vdev->msix_entries = 0;
+		rc = pci_intx_enable(pci);
+		if (rc)
+			return rc;
+	}
 	/* Entry 0 for configuration changes, entry 1 (when there is one) for the queues. */
 	vdev->queue_vector = vdev->msix_entries == 0 ? VIRTIO_MSI_NO_VECTOR
 			     : vdev->msix_entries > 1 ? 1 : 0;
@@ -208,6 +211,12 @@ int virtio_setup_queue(struct virtio_dev *vdev, uint16_t index, struct virtqueue
 	}
 	wr16(c, COMMON_OFF(queue_enable), 1);
 	return 0;
+}
+
+void virtio_isr_ack(const struct virtio_dev *vdev)
+{
+	if (vdev->msix_entries == 0)
+		(void)rd8(vdev->isr, 0);
 }
 
 void virtio_driver_ok(struct virtio_dev *vdev)

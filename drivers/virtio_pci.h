@@ -3,8 +3,9 @@
  *
  * Finds the common, notify, ISR and device configuration structures through the
  * vendor-specific PCI capabilities, resets the device, negotiates features, sets up
- * split virtqueues (virtqueue.h) with MSI-X vectors that wake the CPU
- * (irq_wakeup_vector()). Legacy-only devices are refused (-ENODEV).
+ * split virtqueues (virtqueue.h) whose interrupts wake the CPU (irq_wakeup_vector()):
+ * by MSI-X, or by INTx through the I/O APIC when the device has no MSI-X (QEMU's -nic,
+ * or vectors=0). Legacy-only devices are refused (-ENODEV).
  *
  * Driver sequence (virtio 1.x §3.1.1), e.g. for a network device:
  *     struct virtio_dev vdev;
@@ -18,8 +19,9 @@
  *     virtio_driver_ok(&vdev);                 // the device is live from here
  *     ... virtqueue_add / virtqueue_kick / virtqueue_get_used (virtqueue.h) ...
  * On any failure after virtio_pci_init, call virtio_fail(&vdev) (sets FAILED).
- * Every queue's used-buffer interrupt goes to the same MSI-X entry; no handler work is
- * needed: register a poller with loop_add_poller() that drains the used rings.
+ * Every queue's used-buffer interrupt goes to the same MSI-X entry (or INTx); no
+ * handler work is needed: register a poller with loop_add_poller() that first calls
+ * virtio_isr_ack(), then drains the used rings.
  */
 #ifndef QEDBOX_VIRTIO_PCI_H
 #define QEDBOX_VIRTIO_PCI_H
@@ -44,19 +46,25 @@ struct virtio_dev {
 	uint64_t device_features;      /* what the device offered */
 	uint64_t features;             /* what was negotiated */
 	uint16_t num_queues;
-	unsigned msix_entries;         /* MSI-X table size; 0: no interrupts (polled) */
+	unsigned msix_entries;         /* MSI-X table size; 0: INTx */
 	uint16_t queue_vector;         /* MSI-X entry used by every queue */
 };
 
 /* VIRTIO_ID_* of a PCI function, or 0 when it is not a virtio device. */
 uint16_t virtio_pci_device_type(const struct pci_dev *d);
 
-/* Maps the capability structures, enables bus mastering and MSI-X, resets the device
- * (status 0, waited for) and sets ACKNOWLEDGE | DRIVER. 0; -ENODEV when the function
- * lacks the modern capabilities; -ETIMEDOUT when the reset never completes. A device
- * without usable MSI-X is still set up, with msix_entries 0: it cannot wake the CPU,
- * so its driver must ask the loop to wake it (loop_wake_at) while it has work. */
+/* Maps the capability structures, enables bus mastering and MSI-X (or else INTx,
+ * msix_entries 0), resets the device (status 0, waited for) and sets ACKNOWLEDGE |
+ * DRIVER. 0; -ENODEV when the function lacks the modern capabilities or has neither
+ * usable MSI-X nor a routed INTx pin (it could never wake the CPU); -ETIMEDOUT when the
+ * reset never completes. */
 int virtio_pci_init(struct virtio_dev *vdev, struct pci_dev *pci);
+
+/* On INTx, reads the ISR status, which acknowledges the interrupt and lowers the
+ * level-triggered line (virtio 1.x §4.1.4.5); nothing on MSI-X. Pollers call it before
+ * looking at the used rings: a buffer used after the read raises the line again, so
+ * the loop cannot halt with it unseen, and the line never stays up once seen. */
+void virtio_isr_ack(const struct virtio_dev *vdev);
 
 /* Accepts the offered subset of wanted plus VIRTIO_F_VERSION_1 and sets FEATURES_OK.
  * 0; -ENODEV when the device lacks VERSION_1; -EIO when it refuses FEATURES_OK. */

@@ -7,10 +7,13 @@
 #   qemu_wait_line PATTERN [SECONDS]        wait until the log holds PATTERN (grep -E)
 #   qemu_wait_exit [SECONDS]                wait for QEMU's end; its status in QEMU_STATUS
 #   qemu_run NAME SECONDS [QEMU ARGS...]    start and wait for the end
+#   qemu_cpu_permille SECONDS               QEMU's CPU time over SECONDS, in 1/1000 of a core
 #   expect_line PATTERN / expect_status N    record a failure (test_fail) when not so
 #   test_finish                              exit 0, or 1 after failures
 #
-# Every QEMU gets -device isa-debug-exit: with exit=debug on the command line the
+# Every QEMU gets -nic none first (without it, a run that names no network would get
+# QEMU's default NIC on unrestricted user networking; a test's own -nic or -netdev
+# still applies) and -device isa-debug-exit: with exit=debug on the command line the
 # firmware's power-off status becomes QEMU's exit status (code << 1) | 1: 1 success,
 # 3 failure, 5 fatal CPU exception. A run that times out ends with status 124.
 
@@ -56,7 +59,8 @@ qemu_start() {
 	: >"$QEMU_LOG"
 	# shellcheck disable=SC2086
 	timeout -k 5 "$secs" qemu-system-x86_64 $QEMU_ACCEL -display none -monitor none \
-		-no-reboot -serial "file:$QEMU_LOG" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-no-reboot -serial "file:$QEMU_LOG" -nic none \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		"$@" >"$TEST_TMP/$name.qemu" 2>&1 &
 	QEMU_PID=$!
 }
@@ -85,6 +89,18 @@ qemu_wait_exit() {
 	wait "$QEMU_PID"
 	QEMU_STATUS=$?
 	QEMU_PID=
+}
+
+# The CPU time (user + system) of the running QEMU (timeout's child); status 1 and no
+# output when it cannot be read (QEMU gone), so that callers fail rather than pass.
+qemu_cpu_permille() {
+	qpid=$(pgrep -P "$QEMU_PID" qemu-system | head -n 1)
+	[ -n "$qpid" ] || return 1
+	t0=$(awk '{ print $14 + $15 }' "/proc/$qpid/stat" 2>/dev/null)
+	sleep "$1"
+	t1=$(awk '{ print $14 + $15 }' "/proc/$qpid/stat" 2>/dev/null)
+	[ -n "$t0" ] && [ -n "$t1" ] || return 1
+	echo $(((t1 - t0) * 1000 / ($1 * $(getconf CLK_TCK))))
 }
 
 qemu_run() {
