@@ -67,9 +67,10 @@ struct scsi_cmd {
  *   (a partial last block is sent as such), 0 on CHECK CONDITION.
  * - Data-Out commands (WRITE, UNMAP, MODE SELECT, ...): transfer_len is what the command
  *   needs (blocks * block size, or the parameter list length); only
- *   data[0 .. min(transfer_len, data_len)) is used. A write whose data_len is short of
- *   transfer_len writes nothing and fails with ILLEGAL REQUEST, INVALID FIELD IN COMMAND
- *   INFORMATION UNIT (SAM-5 5.4.3 b).
+ *   data[0 .. min(transfer_len, data_len)) is used. A WRITE (or WRITE AND VERIFY) whose
+ *   data_len is short of transfer_len writes the whole blocks that came and succeeds
+ *   (FCP-4 9.4.2 a, as tgt); any other Data-Out command short of data writes nothing and
+ *   fails with ILLEGAL REQUEST, INVALID FIELD IN COMMAND INFORMATION UNIT (SAM-5 5.4.3 b).
  * transfer_len stays 0 when the command fails before its data is considered (a bad CDB,
  * an LBA out of range, a write-protected volume).
  * The iSCSI layer derives the residual from the two: transfer_len > data_len is an
@@ -87,6 +88,6 @@ void scsi_lun_init(struct scsi_lun *lun, struct volume *vol, const char *target_
 void scsi_exec(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd);
 
 /* The largest transfer a command may ask for, bytes (reported in VPD B0h). */
-#define SCSI_MAX_TRANSFER_BYTES (8u * 1024 * 1024)
+#define SCSI_MAX_TRANSFER_BYTES (32u * 1024 * 1024)
 
 #endif

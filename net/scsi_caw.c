@@ -48,7 +48,8 @@ void scsi_compare_and_write(struct scsi_lun *lun, struct scsi_nexus *nexus,
 	uint64_t lba = get_be64(cdb + 2);
 	uint32_t blocks = cdb[CAW_BLOCKS_BYTE];
 	struct volume *vol = lun->vol;
-	if (blocks > SCSI_MAX_COMPARE_AND_WRITE_BLOCKS) {
+	/* 0 blocks with Data-Out: the initiator meant 256 (an 8-bit field cannot say it). */
+	if (blocks > SCSI_MAX_COMPARE_AND_WRITE_BLOCKS || (blocks == 0 && cmd->data_len)) {
 		scsi_invalid_cdb_field(cmd, CAW_BLOCKS_BYTE, -1);
 		return;
 	}

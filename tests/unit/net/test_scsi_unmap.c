@@ -360,13 +360,31 @@ static void test_write_same10_ndob_bit_is_invalid(void)
 	fixture_fini(&f);
 }
 
-static void test_write_same_zero_blocks_is_invalid(void)
+static void test_write_same_zero_blocks_writes_to_the_end(void)
 {
 	setup(true);
+	CHECK_EQ(SAM_STAT_GOOD, write_same(true, 0, BLOCKS - 3, 0, 0x42, BS));
+	for (uint32_t i = 0; i < 3 * BS; i++)
+		CHECK_EQ(0x42, f.rv.data[(BLOCKS - 3) * BS + i]);
+	fixture_fini(&f);
+}
+
+static void test_write_same_zero_blocks_past_the_end(void)
+{
+	setup(true);
+	write_same(true, 0, BLOCKS, 0, 0x42, BS);
+	check_sense(ILLEGAL_REQUEST, ASC_LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE);
+	CHECK_EQ(0, f.rv.writes);
+	fixture_fini(&f);
+}
+
+static void test_write_same_zero_blocks_over_max_length(void)
+{
+	fixture_init(&f, 1, BS, true);
+	f.rv.vol.size = 1ull << 40;
 	write_same(true, 0, 0, 0, 0x42, BS);
 	check_sense(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	CHECK_EQ(10, sense_field_pointer(&f.cmd));
-	CHECK_EQ(0, f.rv.writes);
 	fixture_fini(&f);
 }
 
@@ -457,7 +475,9 @@ int main(void)
 	RUN(test_write_same_unmap_bit_on_thick_is_invalid);
 	RUN(test_write_same_zeros_on_thick_writes);
 	RUN(test_write_same10_ndob_bit_is_invalid);
-	RUN(test_write_same_zero_blocks_is_invalid);
+	RUN(test_write_same_zero_blocks_writes_to_the_end);
+	RUN(test_write_same_zero_blocks_past_the_end);
+	RUN(test_write_same_zero_blocks_over_max_length);
 	RUN(test_write_same_over_max_length);
 	RUN(test_write_same_beyond_end);
 	RUN(test_write_same_short_data);
