@@ -12,7 +12,8 @@ HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 
 # SCSI command emulation (portable: built for the firmware and the host).
 PORTABLE_SRCS += net/scsi.c net/scsi_opcodes.c net/scsi_sense.c net/scsi_inquiry.c net/scsi_unit.c \
-	net/scsi_rw.c net/scsi_mode.c net/scsi_unmap.c net/scsi_caw.c
+	net/scsi_rw.c net/scsi_mode.c net/scsi_unmap.c net/scsi_caw.c net/scsi_lba_status.c \
+	net/scsi_reserve.c net/scsi_pr.c
 HOST_CFLAGS += -Inet
 FW_CFLAGS += -Inet
 HOST_SRCS += tests/unit/net/scsi_test_support.c
