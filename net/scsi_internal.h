@@ -155,7 +155,7 @@ scsi_handler scsi_reserve6, scsi_release6;
 
 /* ---- scsi_pr.c: PERSISTENT RESERVE IN / OUT ----------------------------------------- */
 scsi_handler scsi_prin_read_keys, scsi_prin_read_reservation,
-	scsi_prin_report_capabilities, scsi_prout;
+	scsi_prin_report_capabilities, scsi_prin_read_full_status, scsi_prout;
 
 /* ---- scsi_lba_status.c -------------------------------------------------------------- */
 scsi_handler scsi_get_lba_status;

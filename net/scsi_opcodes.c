@@ -39,6 +39,8 @@ static const struct scsi_op persistent_reserve_in[] = {
 	  NULL },
 	{ scsi_prin_report_capabilities, 10, OP_RESERVE6_OK, PRIN_REPORT_CAPABILITIES,
 	  PRIN_USAGE, NULL },
+	{ scsi_prin_read_full_status, 10, OP_RESERVE6_OK, PRIN_READ_FULL_STATUS, PRIN_USAGE,
+	  NULL },
 	{ 0 },
 };
 

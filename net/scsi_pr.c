@@ -1,6 +1,6 @@
 /*
  * Persistent reservations (SPC-4 5.13, 6.15, 6.16): PERSISTENT RESERVE IN (READ KEYS,
- * READ RESERVATION, REPORT CAPABILITIES) and PERSISTENT RESERVE OUT (REGISTER, REGISTER
+ * READ RESERVATION, REPORT CAPABILITIES, READ FULL STATUS) and PERSISTENT RESERVE OUT (REGISTER, REGISTER
  * AND IGNORE EXISTING KEY, RESERVE, RELEASE, CLEAR, PREEMPT, PREEMPT AND ABORT) over the
  * six reservation types, logical unit scope only. What a reservation refuses to other
  * nexuses is decided in scsi_reserve.c.
@@ -10,6 +10,8 @@
  * not abort the preempted nexuses' commands (they complete; our commands are short).
  * No unit attention tells a preempted nexus that its registration is gone.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scsi_internal.h"
@@ -53,6 +55,50 @@ void scsi_prin_read_reservation(struct scsi_lun *lun, struct scsi_nexus *nexus,
 		n = 24;
 	}
 	scsi_data_in(cmd, buf, n, get_be16(cmd->cdb + 7));
+}
+
+/* One descriptor per registration with its TransportID (SPC-4 6.15.5): for iSCSI the
+ * initiator port name, NUL-terminated and padded to a multiple of 4 bytes. */
+static uint32_t put_full_status(const struct scsi_lun *lun, int i, uint8_t *d)
+{
+	const struct scsi_reservations *r = &lun->res;
+	uint32_t name_len = (uint32_t)strlen(r->reg[i].nexus) + 1;
+	uint32_t id_len = 4 + (name_len + 3) / 4 * 4;
+	if (id_len < TRANSPORT_ID_MIN_LEN)
+		id_len = TRANSPORT_ID_MIN_LEN;
+	memset(d, 0, PR_FULL_STATUS_DESCRIPTOR_LEN + id_len);
+	put_be64(d, r->reg[i].key);
+	if (scsi_pr_is_holder(lun, i)) {
+		d[12] = PR_FULL_STATUS_R_HOLDER;
+		d[13] = PR_SCOPE_LU | r->type;
+	}
+	put_be16(d + 18, 1); /* RELATIVE TARGET PORT IDENTIFIER: our one port */
+	put_be32(d + 20, id_len);
+	uint8_t *id = d + PR_FULL_STATUS_DESCRIPTOR_LEN;
+	id[0] = TRANSPORT_ID_ISCSI_PORT;
+	put_be16(id + 2, (uint16_t)(id_len - 4));
+	memcpy(id + 4, r->reg[i].nexus, name_len);
+	return PR_FULL_STATUS_DESCRIPTOR_LEN + id_len;
+}
+
+void scsi_prin_read_full_status(struct scsi_lun *lun, struct scsi_nexus *nexus,
+				struct scsi_cmd *cmd)
+{
+	(void)nexus;
+	enum { MAX_DESCRIPTOR = PR_FULL_STATUS_DESCRIPTOR_LEN + 4 + SCSI_NEXUS_ID_MAX + 3 };
+	uint8_t *buf = malloc(8 + SCSI_PR_MAX_REGISTRATIONS * MAX_DESCRIPTOR);
+	if (!buf) {
+		scsi_volume_error(cmd, -ENOMEM, false);
+		return;
+	}
+	uint32_t n = 8;
+	for (int i = 0; i < SCSI_PR_MAX_REGISTRATIONS; i++)
+		if (lun->res.reg[i].used)
+			n += put_full_status(lun, i, buf + n);
+	put_be32(buf, lun->res.generation);
+	put_be32(buf + 4, n - 8);
+	scsi_data_in(cmd, buf, n, get_be16(cmd->cdb + 7));
+	free(buf);
 }
 
 void scsi_prin_report_capabilities(struct scsi_lun *lun, struct scsi_nexus *nexus,

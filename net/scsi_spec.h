@@ -180,6 +180,12 @@
 #define PRIN_READ_KEYS            0x00
 #define PRIN_READ_RESERVATION     0x01
 #define PRIN_REPORT_CAPABILITIES  0x02
+#define PRIN_READ_FULL_STATUS     0x03
+/* READ FULL STATUS descriptor (SPC-4 6.15.5) and iSCSI TransportID (SPC-4 7.6.4.6) */
+#define PR_FULL_STATUS_DESCRIPTOR_LEN 24
+#define PR_FULL_STATUS_R_HOLDER   0x01 /* byte 12 */
+#define TRANSPORT_ID_ISCSI_PORT   0x45 /* FORMAT CODE 01b (initiator port), protocol 5 */
+#define TRANSPORT_ID_MIN_LEN      24
 /* PERSISTENT RESERVE OUT service actions */
 #define PROUT_REGISTER            0x00
 #define PROUT_RESERVE             0x01

@@ -3,10 +3,11 @@
  *
  * UNMAP validates the whole parameter list (lengths, descriptor count, every range)
  * before deallocating anything, so a bad list changes nothing. WRITE SAME deallocates
- * when the block to repeat is all zeros (or NDOB) and the volume is thin, since unmapped
- * blocks read back as zeros (LBPRZ); otherwise it writes the block over the range in
- * chunks. The UNMAP bit alone never discards non-zero data; on a volume that is not thin
- * it is refused (INVALID FIELD IN CDB), as LBPWS = 0 announces.
+ * on a thin volume when the UNMAP bit asks for it (whatever the block holds: the blocks
+ * then read back as zeros, LBPRZ, as Linux's target does and libiscsi's UnmapUntilEnd
+ * expects) or when the block to repeat is all zeros (or NDOB); otherwise it writes the
+ * block over the range in chunks. On a volume that is not thin the UNMAP bit is refused
+ * (INVALID FIELD IN CDB), as LBPWS = 0 announces.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -176,8 +177,9 @@ void scsi_write_same(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi
 		return;
 	const uint8_t *block = ndob ? NULL : cmd->data;
 	bool zeros = !block || all_zero(block, vol->block_size);
+	bool unmap = (cdb[1] & WRITE_SAME_UNMAP) || zeros;
 	int rc;
-	if (zeros && lun_is_thin(lun)) {
+	if (unmap && lun_is_thin(lun)) {
 		rc = unmap_blocks(lun, lba, blocks);
 	} else {
 		struct scsi_range range;

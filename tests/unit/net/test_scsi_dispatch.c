@@ -241,9 +241,9 @@ static void test_rsoc_all_commands(void)
 		uint16_t cdb_len = be16(d + 6);
 		CHECK(cdb_len == 6 || cdb_len == 10 || cdb_len == 12 || cdb_len == 16);
 	}
-	/* READ CAPACITY (16), GET LBA STATUS, REPORT SUPPORTED OPERATION CODES, three
+	/* READ CAPACITY (16), GET LBA STATUS, REPORT SUPPORTED OPERATION CODES, four
 	 * PERSISTENT RESERVE IN and seven PERSISTENT RESERVE OUT service actions */
-	CHECK_EQ(13, with_sa);
+	CHECK_EQ(14, with_sa);
 	fixture_fini(&f);
 }
 

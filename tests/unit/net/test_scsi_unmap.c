@@ -296,12 +296,12 @@ static void test_write_same16_zeros_unmap(void)
 	fixture_fini(&f);
 }
 
-static void test_write_same16_unmap_bit_with_data_writes(void)
+static void test_write_same16_unmap_bit_with_data_unmaps(void)
 {
 	setup(true);
 	CHECK_EQ(SAM_STAT_GOOD, write_same(true, WRITE_SAME_UNMAP, 50, 2, 0x99, BS));
-	CHECK_EQ(0, f.rv.unmaps);
-	CHECK(blocks_are(50, 2, 0x99));
+	CHECK_EQ(1, f.rv.unmaps);
+	CHECK(blocks_are(50, 2, 0));
 	fixture_fini(&f);
 }
 
@@ -468,7 +468,7 @@ int main(void)
 	RUN(test_write_same10_writes_the_block);
 	RUN(test_write_same16_many_blocks_in_chunks);
 	RUN(test_write_same16_zeros_unmap);
-	RUN(test_write_same16_unmap_bit_with_data_writes);
+	RUN(test_write_same16_unmap_bit_with_data_unmaps);
 	RUN(test_write_same16_unmap_to_last_block);
 	RUN(test_write_same16_ndob_unmaps_without_data);
 	RUN(test_write_same16_ndob_on_thick_writes_zeros);
