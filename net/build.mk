@@ -20,7 +20,8 @@ HOST_SRCS += tests/unit/net/scsi_test_support.c
 HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw \
 	$(HOST)/tests/net/test_scsi_unit $(HOST)/tests/net/test_scsi_mode \
 	$(HOST)/tests/net/test_scsi_unmap $(HOST)/tests/net/test_scsi_dispatch \
-	$(HOST)/tests/net/test_scsi_fuzz
+	$(HOST)/tests/net/test_scsi_fuzz $(HOST)/tests/net/test_scsi_pr \
+	$(HOST)/tests/net/test_scsi_lba_status
 
 include net/lwip.mk
 FW_SRCS += net/iscsi_lwip.c
