@@ -42,10 +42,12 @@ $(BUILD)/qedbox.iso: $(BUILD)/qedbox.elf mk/mkiso.sh
 	$(Q)sh mk/mkiso.sh $< $@ "$(ISO_CMDLINE)"
 
 # ---- make run ---------------------------------------------------------------------------------
-# An interactive boot: console on the terminal (Ctrl-A X quits QEMU), a blank scratch disk
-# (serial scratch0), iSCSI forwarded to 127.0.0.1:3260. RUN_CMDLINE, RUN_MACHINE, RUN_MEM
-# and RUN_TIMEOUT (seconds, 0 = none) adjust it.
-RUN_CMDLINE ?=
+# An interactive boot: console on the terminal (Ctrl-A X quits QEMU), a 64 MiB scratch disk
+# (serial scratch0, formatted as QED on the first boot and served from then on) and iSCSI
+# forwarded to 127.0.0.1:3260, where initiators on the host find the target
+# iqn.2026-11.org.qedbox:scratch0. RUN_CMDLINE, RUN_MACHINE, RUN_MEM and RUN_TIMEOUT
+# (seconds, 0 = none) adjust it.
+RUN_CMDLINE ?= format=scratch0 portal=127.0.0.1:3260
 RUN_MACHINE ?= q35
 RUN_MEM ?= 512M
 RUN_TIMEOUT ?= 0

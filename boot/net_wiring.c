@@ -33,6 +33,21 @@ static struct virtio_net *find_virtio_net(void)
 	return NULL;
 }
 
+/* One console line per iperf test, e.g. for tests/system/test_net.sh. */
+static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local_addr,
+			 u16_t local_port, const ip_addr_t *remote_addr, u16_t remote_port,
+			 u32_t bytes, u32_t ms, u32_t kbit_per_s)
+{
+	(void)arg;
+	(void)local_addr;
+	(void)local_port;
+	(void)remote_addr;
+	(void)remote_port;
+	printf("net: iperf %s: %lu bytes in %lu ms (%lu kbit/s)\n",
+	       type == LWIPERF_TCP_DONE_SERVER ? "done" : "aborted", (unsigned long)bytes,
+	       (unsigned long)ms, (unsigned long)kbit_per_s);
+}
+
 static void start_services(void)
 {
 	const char *echo = config_get("tcp_echo");
@@ -41,7 +56,8 @@ static void start_services(void)
 		if (port <= 0 || port > 65535 || tcp_echo_start((uint16_t)port) != 0)
 			printf("net: tcp_echo=%s: cannot listen there\n", echo);
 	}
-	if (config_get("iperf") != NULL && lwiperf_start_tcp_server_default(NULL, NULL) != NULL)
+	if (config_get("iperf") != NULL &&
+	    lwiperf_start_tcp_server_default(iperf_report, NULL) != NULL)
 		printf("net: iperf server on port %u\n", LWIPERF_TCP_PORT_DEFAULT);
 }
 

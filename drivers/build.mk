@@ -6,4 +6,4 @@ FW_SRCS += drivers/pci.c drivers/pci_names.c drivers/virtio_pci.c drivers/virtio
 PORTABLE_SRCS += drivers/virtqueue.c drivers/virtio_blk_io.c
 HOST_TESTS += $(HOST)/tests/drivers/test_virtqueue $(HOST)/tests/drivers/test_virtio_blk_io
 SYSTEM_TESTS += tests/system/test_blk.sh
-FW_SRCS += drivers/virtio_net.c
+FW_SRCS += drivers/virtio_net.c drivers/virtio_net_io.c

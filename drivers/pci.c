@@ -101,7 +101,11 @@ static unsigned decode_bar(const struct pci_dev *d, unsigned i, struct pci_bar *
 		used = 2;
 	}
 	bar->base = base;
-	bar->size = (mask & ~0xfull) ? ~(mask & ~0xfull) + 1 : 0;
+	/* No writable address bit: the BAR is not implemented. */
+	bool implemented = bar->mem64 ? (mask & ~0xfull) != 0 : (lo_mask & ~0xfu) != 0;
+	bar->size = implemented ? ~(mask & ~0xfull) + 1 : 0;
+	if (!implemented)
+		bar->base = 0;
 	return used;
 }
 

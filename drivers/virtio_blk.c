@@ -122,6 +122,10 @@ static int vblk_init(struct vblk *v, struct pci_dev *pci)
 	int rc = virtio_pci_init(&v->vdev, pci);
 	if (rc)
 		return rc;
+	if (v->vdev.msix_entries == 0) {
+		rc = -EIO; /* completions could not wake the CPU: the idle loop would stall */
+		goto fail;
+	}
 	rc = virtio_negotiate(&v->vdev, WANTED_FEATURES);
 	if (rc)
 		goto fail;

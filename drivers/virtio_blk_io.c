@@ -2,9 +2,11 @@
  * The virtio-blk request engine (see virtio_blk_priv.h for the model).
  *
  * submit: a job joins the FIFO, then as many pieces as the ring takes are issued, in
- * FIFO order, and the device is notified once. poll: each used chain completes its
- * piece; a job whose pieces are all issued and all back calls req->done(); then more
- * waiting pieces are issued. done() may submit again: the engine's state is consistent
+ * FIFO order. poll: each used chain completes its piece; a job whose pieces are all
+ * issued and all back calls req->done(); then more waiting pieces are issued, and the
+ * device is notified of everything new. The loop runs the pollers after the tasks and
+ * once more before it halts, so requests submitted anywhere reach the device in the
+ * same loop round, batched. done() may submit again: the engine's state is consistent
  * whenever it calls out.
  *
  * Portable (no platform.h): the host test drives it against a fake device.
@@ -147,7 +149,6 @@ static void issue_waiting(struct vblk *v)
 				v->fifo_tail = NULL;
 		}
 	}
-	virtqueue_kick(&v->vq);
 }
 
 void vblk_submit(struct blkdev *dev, struct blkdev_req *req)
@@ -208,5 +209,8 @@ bool vblk_poll(void *ctx)
 	}
 	if (progress)
 		issue_waiting(v);
+	/* The one place the device is notified: everything the tasks and callbacks of this
+	 * loop round submitted goes with one notification. */
+	virtqueue_kick(&v->vq);
 	return progress;
 }

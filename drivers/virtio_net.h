@@ -12,7 +12,8 @@
  * transmitted pbuf chains become descriptor chains behind a per-slot virtio_net_hdr,
  * referenced (pbuf_ref) until the device has used them. A loop poller drains both
  * used rings; MSI-X wakes the CPU when idle. A device without MSI-X (QEMU's -nic
- * shorthand creates one) is polled: the loop halts for at most 1 ms.
+ * shorthand creates one) is polled: the loop halts for at most 1 ms while traffic
+ * flows, 20 ms once the link has been quiet for a second.
  */
 #ifndef QEDBOX_VIRTIO_NET_H
 #define QEDBOX_VIRTIO_NET_H

@@ -111,13 +111,16 @@ static int reset_device(struct virtio_dev *vdev)
 int virtio_pci_init(struct virtio_dev *vdev, struct pci_dev *pci)
 {
 	*vdev = (struct virtio_dev){ .pci = pci, .type = virtio_pci_device_type(pci) };
-	pci_enable(pci, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	/* Bus mastering only after the reset: until then the device may still be working
+	 * on rings a boot loader left in memory that is ours now. */
+	pci_enable(pci, PCI_COMMAND_MEMORY);
 	find_structures(vdev);
 	if (!vdev->common || !vdev->notify_base || !vdev->isr)
 		return -ENODEV;
 	int rc = reset_device(vdev);
 	if (rc)
 		return rc;
+	pci_enable(pci, PCI_COMMAND_MASTER);
 	/* Without MSI-X (QEMU's -nic gives virtio-net none) the device cannot wake the CPU:
 	 * msix_entries stays 0 and the driver wakes the loop itself (loop_wake_at). */
 	if (pci_msix_enable(pci, &vdev->msix_entries) != 0)

@@ -43,9 +43,10 @@ $(BUILD)/qedbox.elf: $(FW)/deps/liblwip.a
 lwip: $(FW)/deps/liblwip.a $(FW)/net/lwip_port/sys_arch.c.o
 .PHONY: lwip
 
-# Command-line parsing of the networking keys is portable and tested on the host.
-PORTABLE_SRCS += net/net_config.c
-HOST_TESTS += $(HOST)/tests/net/test_net_config
+# Command-line parsing of the networking keys and the checksum are portable and tested
+# on the host.
+PORTABLE_SRCS += net/net_config.c net/lwip_port/chksum.c
+HOST_TESTS += $(HOST)/tests/net/test_net_config $(HOST)/tests/net/test_chksum
 
 # The same stack built for the host, on a loopback interface (QEDBOX_LWIP_HOST in
 # lwipopts.h): host tests of lwIP users (the echo service; the iSCSI binding) run the
@@ -72,3 +73,13 @@ $(HOST)/tests/net/test_tcp_echo: tests/unit/net/test_tcp_echo.c $(LWIP_HOST_TEST
 		$< $(LWIP_HOST_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_tcp_echo
 SYSTEM_TESTS += tests/system/test_net.sh
+
+# The virtio-net ring engine against a fake device, on the host lwIP.
+VNET_HOST_TEST_SRCS := tests/unit/net/lwip_host.c drivers/virtio_net_io.c
+$(HOST)/tests/drivers/test_virtio_net_io: tests/unit/drivers/test_virtio_net_io.c \
+		$(VNET_HOST_TEST_SRCS) drivers/virtio_net_priv.h $(HOST)/liblwip.a $(HOST)/libqedbox.a
+	$(call quiet,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Itests/unit/net \
+		-Idrivers -o $@ $< $(VNET_HOST_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+HOST_TESTS += $(HOST)/tests/drivers/test_virtio_net_io

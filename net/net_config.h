@@ -17,10 +17,10 @@
 #include <stdint.h>
 
 struct net_config {
-	bool dhcp;         /* true when no static address was given */
-	uint32_t addr;     /* static address */
-	uint32_t netmask;  /* from the prefix length */
-	uint32_t gateway;  /* 0: none */
+	bool dhcp;	  /* true when no static address was given */
+	uint32_t addr;	  /* static address */
+	uint32_t netmask; /* from the prefix length */
+	uint32_t gateway; /* 0: none */
 };
 
 /* Parses "a.b.c.d" (each part a decimal 0..255, nothing else). 0 or -EINVAL. */

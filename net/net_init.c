@@ -10,14 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "platform.h"
 #include "lwip/dhcp.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
+#include "lwip/timeouts.h"
 #include "net_config.h"
+#include "platform.h"
 
 #define MAX_BOUND_CALLBACKS 4
-#define DEFAULT_ISCSI_PORT 3260
+#define DEFAULT_ISCSI_PORT  3260
+#define DHCP_WARN_MS        10000 /* tell the console when DHCP has no answer by then */
 
 struct bound_callback {
 	void (*fn)(void *ctx, uint32_t addr);
@@ -79,6 +81,14 @@ static void set_static(const struct net_config *cfg)
 	netif_set_addr(&net.netif, &addr, &mask, &gw);
 }
 
+/* DHCP keeps trying in the background; the operator should know why nothing binds. */
+static void dhcp_warn(void *arg)
+{
+	(void)arg;
+	if (!net.bound)
+		printf("net: no DHCP answer yet (still asking; ip= sets a static address)\n");
+}
+
 int net_start(void *driver_state, netif_init_fn init)
 {
 	struct net_config cfg;
@@ -95,6 +105,7 @@ int net_start(void *driver_state, netif_init_fn init)
 	}
 	net.started = true;
 	net.bound = false;
+	netif_set_hostname(&net.netif, "qedbox");
 	netif_set_status_callback(&net.netif, status_changed);
 	netif_set_default(&net.netif);
 	if (!cfg.dhcp)
@@ -104,5 +115,7 @@ int net_start(void *driver_state, netif_init_fn init)
 		printf("net: DHCP did not start\n");
 		return -ENOMEM;
 	}
+	if (cfg.dhcp)
+		sys_timeout(DHCP_WARN_MS, dhcp_warn, NULL);
 	return 0;
 }

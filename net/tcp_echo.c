@@ -16,7 +16,7 @@
 struct echo_conn {
 	struct tcp_pcb *pcb;
 	struct pbuf *pending; /* received, not yet queued back */
-	u16_t offset;         /* bytes of pending's first pbuf already queued */
+	u16_t offset;	      /* bytes of pending's first pbuf already queued */
 	bool peer_closed;
 };
 

@@ -41,6 +41,7 @@ struct qed_open_opts {
 	void *backing_ctx;
 	qed_log_fn log;
 	void *log_ctx;
+	unsigned l2_cache_tables; /* L2 tables kept in memory; 0: up to 64 MiB of them */
 };
 
 struct qed_create_opts {
@@ -68,7 +69,8 @@ bool qed_probe(const void *sector0, size_t len);
 
 int qed_open(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_image **out);
 
-/* Flushes, clears the need-check bit when the image is consistent, and frees. */
+/* Flushes, clears the need-check bit when the image is consistent, and frees. Only with
+ * no request in flight. The backing volume (from open_backing) stays the caller's. */
 int qed_close(struct qed_image *img);
 
 int qed_read(struct qed_image *img, uint64_t offset, void *buf, size_t len);
@@ -78,7 +80,8 @@ int qed_zero(struct qed_image *img, uint64_t offset, uint64_t len);
 /* Makes every completed write durable (data, tables, and the durable end). */
 int qed_flush(struct qed_image *img);
 
-/* Checks the image; with repair, fixes what it found and counts it in corruptions_fixed. */
+/* Checks the image; with repair, fixes what it found and counts it in corruptions_fixed.
+ * Only with no request in flight. Need-check is cleared only when everything was fixed. */
 int qed_check(struct qed_image *img, bool repair, struct qed_check_result *result);
 
 /* Fills *v so that the SCSI layer serves img. */

@@ -10,7 +10,10 @@
  * Allocation hands out clusters at img->alloc_end, which only grows; QED has no free
  * space map, so clusters that become unused are leaks that the check counts.
  * Claims serialize allocating changes of the same guest clusters (see qed_internal.h);
- * they also tell the flush how far the device holds completed first writes.
+ * they also tell the flush how far the device holds completed first writes: a flush
+ * first waits for the claims made before it to finish writing their new clusters (an
+ * acknowledged write may own clusters above theirs), then its durable end stops at the
+ * lowest cluster still being written by a later claim.
  */
 #include <errno.h>
 
@@ -121,6 +124,7 @@ bool qed_claim(struct qed_image *img, struct qed_claim *c, uint64_t first, uint6
 			return false;
 		}
 	}
+	c->id = img->next_claim_id++;
 	c->first = first;
 	c->count = count;
 	c->phys = UINT64_MAX;
@@ -141,6 +145,28 @@ void qed_claim_release(struct qed_image *img, struct qed_claim *c)
 	img->allocs_in_flight--;
 	img->alloc_seq++;
 	waitq_wake_all(&c->waiters);
+	waitq_wake_all(&img->alloc_progress);
+}
+
+void qed_claim_written(struct qed_image *img, struct qed_claim *c)
+{
+	c->phys = UINT64_MAX;
+	waitq_wake_all(&img->alloc_progress);
+}
+
+static bool older_claim_writing(const struct qed_image *img, uint64_t before)
+{
+	for (const struct qed_claim *c = img->claims; c; c = c->next)
+		if (c->id < before && c->phys != UINT64_MAX)
+			return true;
+	return false;
+}
+
+void qed_wait_older_claims(struct qed_image *img)
+{
+	uint64_t before = img->next_claim_id;
+	while (older_claim_writing(img, before))
+		waitq_sleep(&img->alloc_progress);
 }
 
 uint64_t qed_durable_candidate(const struct qed_image *img)

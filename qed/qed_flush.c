@@ -4,22 +4,31 @@
  * qed_flush() makes every write completed before it durable: a device flush, then, when
  * clusters were allocated past the durable end on disk (or need-check can be cleared), a
  * header write carrying the new durable end, and a second flush. The new durable end is
- * taken BEFORE the first flush: the allocation end, lowered to the first cluster of any
- * allocation still in flight (its data may not have reached the device before the flush
- * was sent). Need-check is cleared only when no allocating change was in flight or began
- * between the start of the flush and the header write, and no corruption is pending.
+ * taken BEFORE the first flush, once the allocations begun before the flush have
+ * written their clusters: the allocation end, lowered to the first cluster of any later
+ * allocation still being written (its data may not reach the device before the flush is
+ * sent). Need-check is cleared only when no allocating change was in flight or began
+ * between the start of the flush and the header write, and no corruption is pending;
+ * and, except at close, only by a flush with no allocating change since the previous
+ * flush: a workload that allocates and syncs in turn keeps the bit set instead of paying
+ * a header write and a flush to set it again at every allocation.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "qed_internal.h"
 
-int qed_flush(struct qed_image *img)
+static int flush(struct qed_image *img, bool closing)
 {
 	if (img->read_only)
 		return 0;
+	/* Writes acknowledged before this flush may own clusters above those of older
+	 * allocations still being written: let those finish, or the durable end would
+	 * have to stop below the acknowledged ones. */
+	qed_wait_older_claims(img);
 	uint64_t seq = img->alloc_seq;
 	bool idle = img->allocs_in_flight == 0;
+	bool quiet = closing || seq == img->flushed_seq; /* nothing since the last flush */
 	uint64_t candidate = qed_durable_candidate(img);
 
 	int rc = blkdev_flush(img->dev);
@@ -28,7 +37,7 @@ int qed_flush(struct qed_image *img)
 
 	task_lock(&img->hdr_lock);
 	uint64_t features = img->hdr.features;
-	bool clear = (features & QED_F_NEED_CHECK) && idle && seq == img->alloc_seq &&
+	bool clear = (features & QED_F_NEED_CHECK) && idle && quiet && seq == img->alloc_seq &&
 		     !img->corrupt;
 	bool advance = img->ext_valid && candidate > img->durable_end;
 	if (clear || advance) {
@@ -40,8 +49,20 @@ int qed_flush(struct qed_image *img)
 		if (!rc)
 			rc = blkdev_flush(img->dev);
 	}
+	if (!rc)
+		img->flushed_seq = seq;
 	task_unlock(&img->hdr_lock);
 	return rc;
+}
+
+int qed_flush(struct qed_image *img)
+{
+	return flush(img, false);
+}
+
+int qed_flush_closing(struct qed_image *img)
+{
+	return flush(img, true);
 }
 
 /* Zeros part of one cluster: a write of zeros, unless it already reads as zeros. */
@@ -70,6 +91,12 @@ static int64_t zero_clusters(struct qed_image *img, uint64_t offset, uint64_t le
 		return rc;
 	if (ext.state == QED_EXTENT_ZERO || (ext.state == QED_EXTENT_UNALLOCATED && !img->backing))
 		return (int64_t)ext.bytes;
+	if (ext.state == QED_EXTENT_DATA && (img->dev->flags & BLKDEV_F_WRITE_ZEROES)) {
+		/* Zeroed in place: cheap on such a device, and the clusters stay in use
+		 * instead of leaking (QED has no free list to give them back to). */
+		rc = blkdev_write_zeroes(img->dev, ext.phys, ext.bytes);
+		return rc ? rc : (int64_t)ext.bytes;
+	}
 	return qed_write_entries(img, offset, &ext, QED_CLUSTER_ZERO);
 }
 

@@ -197,6 +197,11 @@ int qed_header_write(struct qed_image *img, uint64_t features, bool with_ext,
 	}
 	qed_header_encode(&h, img->hdr_sector);
 
+	/* In memory, need-check set means "set on the disk, and no write that clears it is
+	 * under way": allocating writes skip setting it on that word alone (without
+	 * hdr_lock), so it must turn false before a clearing write is sent. */
+	if (!(features & QED_F_NEED_CHECK))
+		img->hdr.features &= ~QED_F_NEED_CHECK;
 	int rc = blkdev_write(img->dev, 0, img->hdr_sector, img->hdr_sector_len);
 	if (rc) {
 		/* The sector may hold the old or the new header. Forget that need-check is

@@ -37,8 +37,10 @@ struct qed_l2 {
 
 /* Guest clusters being allocated (or zeroed) by one task. */
 struct qed_claim {
+	uint64_t id;            /* claims are numbered in the order they were made */
 	uint64_t first, count;  /* guest cluster numbers */
-	uint64_t phys;          /* lowest device byte it allocated, UINT64_MAX: none yet */
+	uint64_t phys;          /* lowest device byte it allocated whose first write has not
+				 * completed yet; UINT64_MAX: none (not yet, or all written) */
 	struct waitq waiters;
 	struct qed_claim *next;
 };
@@ -73,8 +75,11 @@ struct qed_image {
 	/* allocation */
 	uint64_t alloc_end;         /* next free cluster */
 	struct qed_claim *claims;
+	uint64_t next_claim_id;
+	struct waitq alloc_progress; /* woken when a claim's writes complete or it ends */
 	unsigned allocs_in_flight;  /* allocating changes between claim and release */
 	uint64_t alloc_seq;         /* bumped by every allocating change */
+	uint64_t flushed_seq;       /* alloc_seq at the start of the last good flush */
 
 	/* durability */
 	bool ext_usable;            /* the durable-end extension fits in the header sector */
@@ -83,6 +88,20 @@ struct qed_image {
 	struct task_lock hdr_lock;
 	bool corrupt;               /* corruption seen and not repaired: keep need-check */
 };
+
+/* ---- qed_io.c: several device requests in flight from one task ------------------------ */
+#define QED_BATCH_MAX 16
+struct qed_batch {
+	struct completion done;
+	unsigned pending, used;
+	int err;                /* the first error */
+	struct blkdev_req reqs[QED_BATCH_MAX];
+};
+void qed_batch_init(struct qed_batch *b);
+/* Submits at once (after waiting for the batch when it is full). */
+void qed_batch_add(struct qed_image *img, struct qed_batch *b, enum blkdev_op op,
+		   uint64_t offset, const void *buf, size_t len);
+int qed_batch_wait(struct qed_batch *b);
 
 /* ---- qed_header.c: header encoding, validation, writes -------------------------------- */
 void qed_logf(const struct qed_image *img, int level, const char *fmt, ...)
@@ -129,6 +148,10 @@ int qed_alloc_clusters(struct qed_image *img, uint64_t count, uint64_t *offset);
  * overlapping claim to go) when the caller must look again. */
 bool qed_claim(struct qed_image *img, struct qed_claim *c, uint64_t first, uint64_t count);
 void qed_claim_release(struct qed_image *img, struct qed_claim *c);
+/* Records that the clusters c allocated so far have been written. */
+void qed_claim_written(struct qed_image *img, struct qed_claim *c);
+/* Waits until every claim made before this call has written what it allocated. */
+void qed_wait_older_claims(struct qed_image *img);
 /* The end below which every allocated cluster's first write has completed. */
 uint64_t qed_durable_candidate(const struct qed_image *img);
 
@@ -143,6 +166,10 @@ int qed_check_request(const struct qed_image *img, uint64_t offset, uint64_t len
  * Returns the bytes done, 0 when the caller must look up again, or an error. */
 int64_t qed_write_entries(struct qed_image *img, uint64_t pos, const struct qed_extent *ext,
 			  uint64_t value);
+
+/* ---- qed_flush.c ------------------------------------------------------------------------ */
+/* qed_flush for a clean close: clears need-check even right after allocations. */
+int qed_flush_closing(struct qed_image *img);
 
 /* ---- qed_check.c ------------------------------------------------------------------------ */
 /* Walks the tables without repairing or logging: the highest referenced end. */

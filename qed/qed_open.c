@@ -182,6 +182,7 @@ int qed_open(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_im
 	img->read_only = opts->read_only || (dev->flags & BLKDEV_F_READ_ONLY);
 	img->l1_lock = (struct task_lock)TASK_LOCK_INIT;
 	img->hdr_lock = (struct task_lock)TASK_LOCK_INIT;
+	img->alloc_progress = (struct waitq)WAITQ_INIT;
 
 	int rc = read_header(img);
 	if (!rc)
@@ -206,7 +207,7 @@ int qed_open(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_im
 
 int qed_close(struct qed_image *img)
 {
-	int rc = qed_flush(img); /* clears need-check when nothing is pending */
+	int rc = qed_flush_closing(img); /* clears need-check when nothing is pending */
 	free_image(img);
 	return rc;
 }

@@ -50,6 +50,8 @@ int qed_read_backing(struct qed_image *img, uint64_t pos, void *buf, size_t len)
 	uint64_t avail = v && pos < v->size ? v->size - pos : 0;
 	size_t n = avail < len ? (size_t)avail : len;
 
+	if (len == 0)
+		return 0;
 	memset((uint8_t *)buf + n, 0, len - n);
 	if (n == 0)
 		return 0;
@@ -60,6 +62,8 @@ int qed_read(struct qed_image *img, uint64_t offset, void *buf, size_t len)
 {
 	int rc = qed_check_request(img, offset, len);
 	uint8_t *p = buf;
+	struct qed_batch reads; /* data extents are read all at once */
+	qed_batch_init(&reads);
 
 	while (!rc && len > 0) {
 		struct qed_extent ext;
@@ -68,7 +72,7 @@ int qed_read(struct qed_image *img, uint64_t offset, void *buf, size_t len)
 			break;
 		switch (ext.state) {
 		case QED_EXTENT_DATA:
-			rc = blkdev_read(img->dev, ext.phys, p, ext.bytes);
+			qed_batch_add(img, &reads, BLKDEV_READ, ext.phys, p, ext.bytes);
 			break;
 		case QED_EXTENT_ZERO:
 			memset(p, 0, ext.bytes);
@@ -81,7 +85,8 @@ int qed_read(struct qed_image *img, uint64_t offset, void *buf, size_t len)
 		p += ext.bytes;
 		len -= ext.bytes;
 	}
-	return rc;
+	int rrc = qed_batch_wait(&reads);
+	return rc ? rc : rrc;
 }
 
 int qed_map(struct qed_image *img, uint64_t offset, uint64_t len,

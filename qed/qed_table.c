@@ -80,6 +80,8 @@ void qed_l2_cache_init(struct qed_image *img)
 		n = 4;
 	if (n > QED_L2_CACHE_MAX_TABLES)
 		n = QED_L2_CACHE_MAX_TABLES;
+	if (img->opts.l2_cache_tables)
+		n = img->opts.l2_cache_tables;
 	img->l2_max = (unsigned)n;
 	img->l2_head = img->l2_tail = NULL;
 	img->l2_count = 0;

@@ -10,6 +10,9 @@
  *    flushed, and only then linked into L1.
  *  - Without the durable-end extension (a long backing file name leaves no room), data is
  *    flushed before any entry points at it, as QEMU does with backing files.
+ *  - Over a zero cluster of an image with a backing file, the durable end is moved past
+ *    the new clusters (qed_flush) before they are linked: the check resets entries past
+ *    the durable end to 0, which there would expose the backing file, not zeros.
  *
  * Entries change in memory only when the data they point at is on the device, so reads
  * never see a cluster before its data. Many allocating writes run at once; only those of
@@ -22,50 +25,11 @@
 
 #include "qed_internal.h"
 
-/* ---- several device writes in flight at once ------------------------------------------ */
-struct io_batch {
-	struct completion done;
-	unsigned pending;
-	int err;
-	struct blkdev_req reqs[3];
-};
-
-static void batch_req_done(struct blkdev_req *req, int status)
-{
-	struct io_batch *b = req->priv;
-	if (status && !b->err)
-		b->err = status;
-	if (--b->pending == 0)
-		completion_done(&b->done, b->err);
-}
-
-static void batch_write(struct qed_image *img, struct io_batch *b, uint64_t off,
-			const void *buf, size_t len)
-{
-	if (len == 0)
-		return;
-	struct blkdev_req *r = &b->reqs[b->pending++];
-	*r = (struct blkdev_req){
-		.op = BLKDEV_WRITE, .offset = off, .buf = (void *)(uintptr_t)buf, .len = len,
-		.done = batch_req_done, .priv = b,
-	};
-	(void)img;
-}
-
-static int batch_run(struct qed_image *img, struct io_batch *b)
-{
-	unsigned n = b->pending;
-	if (n == 0)
-		return 0;
-	/* Count first: a request may complete inside submit. */
-	for (unsigned i = 0; i < n; i++)
-		blkdev_submit(img->dev, &b->reqs[i]);
-	return completion_wait(&b->done);
-}
-
 /* Fills the bytes of a new cluster run that the write does not cover. */
 static int fill(struct qed_image *img, uint64_t pos, uint8_t *buf, size_t len, bool backing)
 {
+	if (len == 0)
+		return 0;
 	if (backing)
 		return qed_read_backing(img, pos, buf, len);
 	memset(buf, 0, len);
@@ -89,12 +53,12 @@ static int write_run(struct qed_image *img, uint64_t phys, uint64_t run_pos, uin
 	if (rc)
 		goto out;
 
-	struct io_batch b = { .pending = 0, .err = 0 };
-	completion_init(&b.done);
-	batch_write(img, &b, phys, hbuf, head);
-	batch_write(img, &b, phys + head, data, len);
-	batch_write(img, &b, phys + head + len, tbuf, tail);
-	rc = batch_run(img, &b);
+	struct qed_batch b;
+	qed_batch_init(&b);
+	qed_batch_add(img, &b, BLKDEV_WRITE, phys, hbuf, head);
+	qed_batch_add(img, &b, BLKDEV_WRITE, phys + head, data, len);
+	qed_batch_add(img, &b, BLKDEV_WRITE, phys + head + len, tbuf, tail);
+	rc = qed_batch_wait(&b);
 out:
 	free(hbuf);
 	free(tbuf);
@@ -145,6 +109,8 @@ static int link_into_new_table(struct qed_image *img, struct qed_claim *claim,
 		return -ENOMEM;
 	set_run(l2->table, r, r->value, r->step);
 	rc = qed_l2_write_all(img, l2);
+	if (!rc)
+		qed_claim_written(img, claim);
 	if (!rc) /* L1 never points at a table that is not durable */
 		rc = blkdev_flush(img->dev);
 	if (!rc)
@@ -197,8 +163,15 @@ static int64_t write_allocating(struct qed_image *img, uint64_t pos, const void 
 	claim.phys = phys;
 	rc = write_run(img, phys, run_pos, count * img->cluster_size, pos, data, ext->bytes,
 		       ext->state == QED_EXTENT_UNALLOCATED);
+	if (!rc)
+		qed_claim_written(img, &claim);
 	if (!rc && !img->ext_valid)
 		rc = blkdev_flush(img->dev);
+	else if (!rc && ext->state == QED_EXTENT_ZERO && img->backing)
+		/* The check would clear an entry past the durable end to 0, which here
+		 * would show the backing file where the guest had zeros: move the end
+		 * past the new clusters before linking them. */
+		rc = qed_flush(img);
 	if (rc)
 		goto out;
 
@@ -220,6 +193,8 @@ int qed_write(struct qed_image *img, uint64_t offset, const void *buf, size_t le
 		return -EROFS;
 	int rc = qed_check_request(img, offset, len);
 	const uint8_t *p = buf;
+	struct qed_batch in_place; /* in-place extents overlap with what follows */
+	qed_batch_init(&in_place);
 
 	while (!rc && len > 0) {
 		struct qed_extent ext;
@@ -228,7 +203,7 @@ int qed_write(struct qed_image *img, uint64_t offset, const void *buf, size_t le
 			break;
 		int64_t done;
 		if (ext.state == QED_EXTENT_DATA) {
-			rc = blkdev_write(img->dev, ext.phys, p, ext.bytes);
+			qed_batch_add(img, &in_place, BLKDEV_WRITE, ext.phys, p, ext.bytes);
 			done = (int64_t)ext.bytes;
 		} else {
 			done = write_allocating(img, offset, p, &ext);
@@ -241,7 +216,8 @@ int qed_write(struct qed_image *img, uint64_t offset, const void *buf, size_t le
 		p += done;
 		len -= (size_t)done;
 	}
-	return rc;
+	int wrc = qed_batch_wait(&in_place);
+	return rc ? rc : wrc;
 }
 
 /* ---- entries without data (zero clusters) ------------------------------------------- */

@@ -3,12 +3,16 @@
  *
  * NO_SYS=1: lwIP runs inside the one event loop, raw API only (no sockets, no netconn,
  * no threads). The stack is sized for iSCSI: a few initiators, each keeping 32+ requests
- * of up to 1 MiB in flight, so windows and send buffers are large and the receive pool
- * holds the posted virtio-net buffers plus a full window for several connections.
- * Memory budget (about 6 MiB, well within the VM's RAM):
- *   PBUF_POOL  2048 x 1536 B  =  3.1 MiB  receive buffers (posted ring + queued segments)
- *   TCP segs   8192 x ~40 B   =  0.3 MiB  send/unacked/out-of-order segment headers
- *   PBUF_ROM   4096 x ~24 B   =  0.1 MiB  zero-copy references to caller's data
+ * of up to 1 MiB in flight (32 MiB per initiator), so TCP never waits for the
+ * application's buffer space: windows and send buffers are large (256 KiB each way per
+ * connection, a bandwidth-delay product far above a VM link's), and the receive pool
+ * holds the posted virtio-net buffers plus a full window for several connections. What
+ * is beyond a window waits in the initiator, not here.
+ * Memory (static pools measured in the linked image; RAM is 128 MiB+):
+ *   PBUF_POOL  2048 x 1560 B  =  3.05 MiB  receive buffers (256 posted + ~7 windows)
+ *   TCP_SEG    8192 x   32 B  =  0.25 MiB  segments queued, unacked or out of order
+ *   PBUF       4096 x   24 B  =  0.09 MiB  PBUF_REF/ROM: tcp_write() without copying
+ *   TCP_PCB      64 x  280 B  =  0.02 MiB
  *   PBUF_RAM   from malloc (MEM_LIBC_MALLOC): copied send data, at most TCP_SND_BUF
  *              (256 KiB) per connection while unacknowledged.
  */
@@ -62,7 +66,9 @@
 #define LWIP_DNS 0
 #define LWIP_AUTOIP 0
 #define LWIP_DHCP 1
-#define DHCP_DOES_ARP_CHECK 0 /* saves a second at boot; QEMU's DHCP never hands out a used address */
+/* No ARP probe of the offered address: saves a second at boot; a DHCP server that hands
+ * out addresses in use is broken anyway (QEMU's never does). */
+#define DHCP_DOES_ARP_CHECK 0
 #define IP_REASSEMBLY 1
 #define IP_FRAG 1
 
@@ -96,7 +102,7 @@
 #define LWIP_NETIF_TX_SINGLE_PBUF 0 /* the driver sends pbuf chains as descriptor chains */
 #define LWIP_NUM_NETIF_CLIENT_DATA 0
 
-/* ---- host tests (tests/unit/net): the same stack on a loopback interface --------- */
+/* ---- host tests (tests/unit/net): the same stack on a loopback interface ------------ */
 #ifdef QEDBOX_LWIP_HOST
 #define LWIP_NETIF_LOOPBACK 1
 #define LWIP_HAVE_LOOPIF 1

@@ -9,10 +9,10 @@
  */
 #include "lwip_port.h"
 
-#include "platform.h"
 #include "lwip/init.h"
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
+#include "platform.h"
 
 static uint64_t rand_state;
 

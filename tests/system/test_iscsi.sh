@@ -7,6 +7,7 @@
 #   libiscsi: iscsi-ls, iscsi-inq, iscsi-readcapacity16
 #   QEMU's iscsi driver: qemu-img convert of 64 MiB in and out, qemu-io patterns
 #   robustness: garbage and oversized PDUs on one connection, the others keep working
+#   auth: CHAP (right, wrong and missing secrets) and a per-volume initiator ACL
 #   after the writes stop the idle flush clears need-check; the host checks the images
 #   with qemu-img check and reads them back with qemu-img convert
 . "$(dirname "$0")/lib.sh"
@@ -126,4 +127,31 @@ with open(sys.argv[1], "rb") as f:
     f.seek(1000 * 1024)
     assert f.read(300 * 1024) == b"\x5a" * (300 * 1024)
 PY
+
+# ---- CHAP and initiator ACLs
+qemu-img create -q -f qed "$D/vol1.qed" 16M && truncate -s 32M "$D/vol1.qed"
+PORT=$(free_port)
+ALLOWED=iqn.2026-11.org.qedbox.test:allowed
+# shellcheck disable=SC2046
+qemu_start auth 300 -M pc -m 256M -kernel "$ELF" \
+	-append "exit=debug portal=127.0.0.1:$PORT chap=alice:secret-of-alice acl=vol1/$ALLOWED" \
+	$(disk vol1 vol1.qed) \
+	-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:3260" \
+	-device virtio-net-pci,netdev=n0
+qemu_wait_line "^iscsi: listening on port 3260, 1 target" 120 || test_fail "auth: no listener"
+expect_line "^target $PREFIX:vol1: .*initiators restricted"
+T=$PREFIX:vol1/0
+inq() { iscsi-inq -i "$1" "$2" >"$D/inq.out" 2>&1; }
+# A refusal must be the target's answer to the login, not some other failure.
+refused() { ! inq "$1" "$2" && grep -qi "login" "$D/inq.out"; }
+inq "$ALLOWED" "iscsi://alice%secret-of-alice@127.0.0.1:$PORT/$T" ||
+	test_fail "auth: the allowed initiator with the right secret was refused: $(cat "$D/inq.out")"
+refused "$ALLOWED" "iscsi://alice%wrong-secret@127.0.0.1:$PORT/$T" ||
+	test_fail "auth: a wrong CHAP secret was not refused at login: $(cat "$D/inq.out")"
+refused "$ALLOWED" "iscsi://127.0.0.1:$PORT/$T" ||
+	test_fail "auth: a login without CHAP was not refused: $(cat "$D/inq.out")"
+refused iqn.2026-11.org.qedbox.test:other "iscsi://alice%secret-of-alice@127.0.0.1:$PORT/$T" ||
+	test_fail "auth: an initiator outside the ACL was not refused: $(cat "$D/inq.out")"
+kill "$QEMU_PID"
+qemu_wait_exit 10
 test_finish

@@ -3,9 +3,13 @@
 # forwarding only on 127.0.0.1), with the firmware's TCP echo service (tcp_echo=7).
 #   dhcp:   the -nic shorthand (its virtio-net has no MSI-X: the driver polls), address
 #           from QEMU's DHCP, a few MiB echoed and checked byte for byte
-#   static: -device virtio-net-pci (MSI-X), ip=/gw= keys, more MiB echoed; its rate is
-#           the figure "# tcp throughput"
+#   static: -device virtio-net-pci (MSI-X), ip=/gw= keys, more MiB echoed, then MiB
+#           sent one way to lwIP's iperf2 server (iperf key); the rates are the figures
+#           "# tcp throughput (...)"
 #   badip:  a malformed ip= is reported and no address is bound
+#   nodhcp: a link with no DHCP server (a QEMU hub with nothing else on it) says so
+# After the transfers, each VM's idle CPU is measured (figure "# idle CPU ..."): with
+# MSI-X it halts between lwIP's timers; polled, it wakes every 20 ms once quiet.
 . "$(dirname "$0")/lib.sh"
 CR=$(printf "\r") # console lines end in CR LF
 
@@ -15,7 +19,7 @@ free_port() {
 
 # echo_check NAME MIB: the echo client against the current VM; prints its figure line.
 echo_check() {
-	out=$(python3 "$ROOT/tests/system/tcp_echo_client.py" 127.0.0.1 "$PORT" "$2" 120 2>&1)
+	out=$(python3 "$ROOT/tests/system/tcp_client.py" 127.0.0.1 "$PORT" "$2" 120 2>&1)
 	rc=$?
 	if [ $rc -ne 0 ]; then
 		test_fail "$1: echo of $2 MiB: $out"
@@ -25,25 +29,49 @@ echo_check() {
 	fi
 }
 
+# idle_cpu NAME LIMIT: QEMU's CPU time over 3 s once the link is quiet, in % of a core.
+idle_cpu() {
+	sleep 1.5
+	qpid=$(pgrep -P "$QEMU_PID" qemu-system | head -n 1)
+	ticks() { awk '{ print $14 + $15 }' "/proc/$qpid/stat" 2>/dev/null; }
+	t0=$(ticks)
+	sleep 3
+	t1=$(ticks)
+	if [ -n "$qpid" ] && [ -n "$t0" ] && [ -n "$t1" ]; then
+		pct=$(( (t1 - t0) * 100 / (3 * $(getconf CLK_TCK)) ))
+		echo "# idle CPU ($1): ${pct}% of a core"
+		[ "$pct" -lt "$2" ] || test_fail "$1: QEMU used ${pct}% of a core while idle (limit $2%)"
+	else
+		test_fail "$1: could not read QEMU's CPU time (pid '$qpid')"
+	fi
+}
+
 PORT=$(free_port)
 qemu_start dhcp 180 -M q35 -m 256M -kernel "$ELF" -append "exit=debug tcp_echo=7" \
 	-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:7"
 if qemu_wait_line "^net: 10\.0\.2\.15:3260${CR}?$" 60; then
 	echo_check dhcp 4
+	idle_cpu "dhcp, polled" 25
 else
 	test_fail "dhcp: no address bound"
 fi
 qemu_wait_exit 1
-expect_line "^virtio-net: mac 52:54:00:12:34:56, rx [0-9]+ tx [0-9]+ descriptors.*no MSI-X"
+expect_line "^virtio-net: mac 52:54:00:12:34:56, rx [0-9]+ tx [0-9]+ descriptors.*no MSI-X: polled"
 expect_line "^net: tcp echo on port 7${CR}?$"
 
-PORT=$(free_port)
+PORT=$(free_port) IPERF_PORT=$(free_port)
 qemu_start static 180 -M pc -m 256M -kernel "$ELF" \
-	-append "exit=debug tcp_echo=7 ip=10.0.2.15/24 gw=10.0.2.2" \
-	-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:7" \
+	-append "exit=debug tcp_echo=7 iperf ip=10.0.2.15/24 gw=10.0.2.2" \
+	-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:7,hostfwd=tcp:127.0.0.1:$IPERF_PORT-:5001" \
 	-device virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc
 if qemu_wait_line "^net: 10\.0\.2\.15:3260${CR}?$" 60; then
 	echo_check static 32
+	out=$(python3 "$ROOT/tests/system/tcp_client.py" --iperf 127.0.0.1 "$IPERF_PORT" 32 120 2>&1) ||
+		test_fail "static: one-way transfer to the iperf server: $out"
+	printf '%s\n' "$out" | sed "s/^# tcp throughput:/# tcp throughput (static, one way in):/"
+	qemu_wait_line "^net: iperf " 10
+	expect_line "^net: iperf done: [0-9]{8} bytes"
+	idle_cpu "static, MSI-X" 10
 else
 	test_fail "static: no address bound"
 fi
@@ -59,6 +87,14 @@ expect_status 1
 expect_line "^net: ip=10\.0\.2\.300: expected a\.b\.c\.d or a\.b\.c\.d/len${CR}?$"
 if grep -q "^net: [0-9]" "$QEMU_LOG"; then
 	test_fail "badip: an address was bound despite the malformed key"
+fi
+
+qemu_start nodhcp 60 -M q35 -m 256M -kernel "$ELF" -append "exit=debug" \
+	-netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0
+qemu_wait_line "^net: no DHCP answer yet" 45 || test_fail "nodhcp: no console line about DHCP"
+qemu_wait_exit 1
+if grep -q "^net: [0-9]" "$QEMU_LOG"; then
+	test_fail "nodhcp: an address was bound without a DHCP server"
 fi
 
 test_finish

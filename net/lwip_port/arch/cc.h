@@ -21,6 +21,12 @@
 #define SSIZE_MAX LONG_MAX
 #endif
 
+/* The Internet checksum, 8 bytes per step (chksum.h). Host tests keep lwIP's own. */
+#ifndef QEDBOX_LWIP_HOST
+#include "chksum.h"
+#define LWIP_CHKSUM lwip_port_chksum
+#endif
+
 /* Random numbers for DHCP transaction ids, TCP initial sequence numbers and ports:
  * seeded from the clock at start-up (lwip_port_rand in sys_arch.c). */
 uint32_t lwip_port_rand(void);

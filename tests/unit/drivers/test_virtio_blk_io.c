@@ -251,6 +251,9 @@ static void test_indirect_depth(void)
 	for (unsigned i = 0; i < 40; i++)
 		submit(&f, &reqs[i], BLKDEV_READ, i * 4096ull, buf[i], 4096, &c);
 	CHECK_EQ(16, f.v.vq.in_flight);
+	CHECK_EQ(0, f.v.vq.kicks); /* submitting never notifies: the poller does, once */
+	vblk_poll(&f.v);
+	CHECK_EQ(1, f.v.vq.kicks);
 	drain(&f);
 	CHECK_EQ(40, c.done);
 	CHECK_EQ(16, f.max_pending);

@@ -42,8 +42,8 @@ static void test_prefix_defaults_to_24_and_bounds(void)
 static void test_malformed_addresses_rejected(void)
 {
 	static const char *const bad[] = {
-		"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4x", " 1.2.3.4", "1..2.3",
-		"-1.2.3.4", "1.2.3.0004", "a.b.c.d", "1.2.3.",
+	    "",	      "1.2.3",	  "1.2.3.4.5",	"256.1.1.1", "1.2.3.4x", " 1.2.3.4",
+	    "1..2.3", "-1.2.3.4", "1.2.3.0004", "a.b.c.d",   "1.2.3.",
 	};
 	uint32_t addr;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

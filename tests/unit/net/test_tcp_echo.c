@@ -15,8 +15,8 @@
 
 struct client {
 	struct tcp_pcb *pcb;
-	uint8_t *data;     /* what is sent */
-	uint8_t *echoed;   /* what came back */
+	uint8_t *data;	 /* what is sent */
+	uint8_t *echoed; /* what came back */
 	size_t len, sent, received;
 	bool connected, closed, failed, mismatch, close_after_send;
 };
@@ -32,7 +32,8 @@ static void client_push(struct client *c)
 		size_t chunk = c->len - c->sent;
 		if (chunk > tcp_sndbuf(c->pcb))
 			chunk = tcp_sndbuf(c->pcb);
-		if (tcp_write(c->pcb, c->data + c->sent, (u16_t)chunk, TCP_WRITE_FLAG_COPY) != ERR_OK)
+		if (tcp_write(c->pcb, c->data + c->sent, (u16_t)chunk, TCP_WRITE_FLAG_COPY) !=
+		    ERR_OK)
 			break;
 		c->sent += chunk;
 	}

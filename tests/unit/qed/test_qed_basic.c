@@ -103,6 +103,8 @@ static void case_need_check_lifecycle(void *arg)
 	CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));
 	CHECK(disk_need_check(disk));                   /* set before allocating */
 	CHECK_EQ(0, qed_flush(img));
+	CHECK(disk_need_check(disk));                   /* allocations since the last flush */
+	CHECK_EQ(0, qed_flush(img));
 	CHECK(!disk_need_check(disk));                  /* cleared when idle after flush */
 	CHECK_EQ(0, qed_write(img, 512, data, 512));
 	CHECK(!disk_need_check(disk));                  /* in-place: not needed */
@@ -176,6 +178,148 @@ static void case_requests_outside_image_refused(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
+static void case_4k_sector_device(void *arg)
+{
+	(void)arg;
+	struct testdisk *d4 = testdisk_new(64 * MiB, 4096);
+	struct qed_create_opts c = { .image_size = 32 * MiB };
+	CHECK_EQ(0, qed_create(&d4->dev, &c));
+	struct qed_open_opts o = test_opts();
+	struct qed_image *img;
+	CHECK_EQ(0, qed_open(&d4->dev, &o, &img));
+	static uint8_t data[8192], back[8192];
+	fill_pattern(data, sizeof(data), 8);
+	CHECK_EQ(-EINVAL, qed_write(img, 512, data, 4096)); /* below the device's sector */
+	CHECK_EQ(0, qed_write(img, 4096, data, sizeof(data)));
+	CHECK_EQ(0, qed_close(img));
+	CHECK_EQ(0, qed_open(&d4->dev, &o, &img));
+	CHECK_EQ(0, qed_read(img, 4096, back, sizeof(back)));
+	CHECK_MEM_EQ(data, back, sizeof(data));
+	struct volume v;
+	qed_volume_init(img, &v);
+	CHECK_EQ(4096, v.block_size);
+	CHECK_EQ(0, qed_close(img));
+	testdisk_free(d4);
+}
+
+static void case_volume_and_info(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(64 * MiB + 512);
+	struct volume v;
+	qed_volume_init(img, &v);
+	CHECK_EQ(64 * MiB + 512, v.size);
+	CHECK_EQ(512, v.block_size);
+	CHECK_EQ(CS, v.unmap_granularity);
+	CHECK(v.write_cache);
+	CHECK(!v.read_only);
+	CHECK_STR_EQ("testdisk", v.serial);
+	CHECK(v.priv == img);
+	static uint8_t data[CS], back[CS];
+	fill_pattern(data, sizeof(data), 11);
+	CHECK_EQ(0, v.ops->write(&v, 64 * MiB - CS / 2, data, CS / 2 + 512));
+	CHECK_EQ(0, v.ops->read(&v, 64 * MiB - CS / 2, back, CS / 2 + 512));
+	CHECK_MEM_EQ(data, back, CS / 2 + 512);
+	CHECK_EQ(0, v.ops->flush(&v));
+	CHECK_EQ(0, v.ops->unmap(&v, 64 * MiB - CS, CS));
+	CHECK_EQ(0, v.ops->read(&v, 64 * MiB - CS, back, CS));
+	CHECK(is_zero(back, CS));
+	enum qed_extent_state st;
+	uint64_t bytes, phys;
+	CHECK_EQ(0, qed_map(img, 64 * MiB - CS, CS, &st, &bytes, &phys));
+	CHECK_EQ(QED_EXTENT_ZERO, st);
+	CHECK_EQ(0, qed_map(img, 64 * MiB, 512, &st, &bytes, &phys)); /* data, in place */
+	CHECK_EQ(QED_EXTENT_DATA, st);
+	CHECK_EQ(512, bytes);
+	CHECK_EQ(-EINVAL, qed_map(img, 64 * MiB + 512, 512, &st, &bytes, &phys));
+
+	struct qed_info info;
+	qed_get_info(img, &info);
+	CHECK_EQ(64 * MiB + 512, info.image_size);
+	CHECK_EQ(CS, info.cluster_size);
+	CHECK_EQ(4, info.table_size);
+	CHECK(info.need_check); /* allocations since the last flush */
+	CHECK_EQ(QED_AF_QEDBOX_DURABLE_END, info.autoclear_features);
+	CHECK_STR_EQ("", info.backing_file);
+	CHECK_EQ(0, qed_close(img));
+
+	struct qed_open_opts o = test_opts();
+	o.read_only = true;
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	qed_volume_init(img, &v);
+	CHECK(v.read_only);
+	CHECK_EQ(-EROFS, v.ops->write(&v, 0, data, 512));
+	CHECK_EQ(-EROFS, v.ops->unmap(&v, 0, CS));
+	qed_get_info(img, &info);
+	CHECK(!info.need_check);
+	CHECK(info.durable_end > 0);
+	CHECK_EQ(0, qed_close(img));
+}
+
+static void case_image_without_extension_scanned_at_open(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(4096 * MiB);
+	static uint8_t data[4096];
+	CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));          /* cluster 5, table 6-9 */
+	CHECK_EQ(0, qed_write(img, 3072 * MiB, data, sizeof(data)));  /* cluster 10, table 11-14 */
+	CHECK_EQ(0, qed_close(img));
+	/* As QEMU leaves it after a read-write open: our autoclear bit cleared. */
+	uint8_t zero[8] = { 0 };
+	testdisk_poke(disk, 32, zero, 8);
+	struct qed_open_opts o = test_opts();
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	struct qed_info info;
+	qed_get_info(img, &info);
+	CHECK_EQ(0, info.durable_end);
+	CHECK_EQ(0, qed_write(img, 7 * CS, data, sizeof(data)));
+	enum qed_extent_state st;
+	uint64_t bytes, phys;
+	CHECK_EQ(0, qed_map(img, 7 * CS, CS, &st, &bytes, &phys));
+	CHECK_EQ(15 * CS, phys); /* after the highest referenced cluster */
+	CHECK_EQ(15 * CS, disk_durable_end(disk)); /* the extension is back */
+	CHECK_EQ(0, qed_close(img));
+}
+
+static int no_backing_data(void *ctx, const char *name, const char *fmt, struct volume **out)
+{
+	static struct volume empty;
+	(void)ctx;
+	(void)name;
+	(void)fmt;
+	*out = &empty;
+	return 0;
+}
+
+static void case_no_room_for_extension_flushes_before_linking(void *arg)
+{
+	(void)arg;
+	static char name[460];
+	memset(name, 'b', sizeof(name) - 1); /* ends past byte 480: no room */
+	struct qed_create_opts c = { .image_size = 64 * MiB, .backing_file = name };
+	CHECK_EQ(0, qed_create(&disk->dev, &c));
+	struct qed_open_opts o = test_opts();
+	o.open_backing = no_backing_data;
+	struct qed_image *img;
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	static uint8_t data[4096], back[4096];
+	fill_pattern(data, sizeof(data), 12);
+	CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));
+	CHECK_EQ(0, qed_flush(img));
+	unsigned flushes = disk->count[BLKDEV_FLUSH];
+	CHECK_EQ(0, qed_write(img, CS, data, sizeof(data))); /* existing table */
+	CHECK_EQ(flushes + 1, disk->count[BLKDEV_FLUSH]);    /* data flushed before the entry */
+	CHECK_EQ(0, disk_durable_end(disk));
+	CHECK_EQ(0, qed_close(img));
+	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
+	CHECK_EQ(0, qed_read(img, CS, back, sizeof(back)));
+	CHECK_MEM_EQ(data, back, sizeof(data));
+	char stored[460] = { 0 };
+	testdisk_peek(disk, 64, stored, sizeof(name) - 1);
+	CHECK_STR_EQ(name, stored); /* header writes kept the name */
+	CHECK_EQ(0, qed_close(img));
+}
+
 #define RUN_TASK(fn) \
 	do { \
 		disk = testdisk_new(256 * MiB, 512); \
@@ -195,5 +339,9 @@ int main(void)
 	RUN_TASK(case_durable_end_advances_after_flush);
 	RUN_TASK(case_reopen_allocates_after_durable_end);
 	RUN_TASK(case_requests_outside_image_refused);
+	RUN_TASK(case_4k_sector_device);
+	RUN_TASK(case_volume_and_info);
+	RUN_TASK(case_image_without_extension_scanned_at_open);
+	RUN_TASK(case_no_room_for_extension_flushes_before_linking);
 	return check_report("test_qed_basic");
 }

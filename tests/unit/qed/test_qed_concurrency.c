@@ -182,6 +182,28 @@ static void case_allocating_writers_run_in_parallel(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
+static void case_fragmented_read_and_write_overlap(void *arg)
+{
+	(void)arg;
+	open_fresh();
+	static uint8_t data[8 * CS], back[8 * CS];
+	fill_pattern(data, sizeof(data), 7);
+	/* Allocated in reverse order: the guest range maps to 8 separate device runs. */
+	for (int i = 7; i >= 0; i--)
+		CHECK_EQ(0, qed_write(img, (uint64_t)i * CS, data + (size_t)i * CS, CS));
+	disk->max_in_flight = 0;
+	CHECK_EQ(0, qed_read(img, 0, back, sizeof(back)));
+	CHECK_MEM_EQ(data, back, sizeof(back));
+	CHECK(disk->max_in_flight >= 8);
+	fill_pattern(data, sizeof(data), 8);
+	disk->max_in_flight = 0;
+	CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));
+	CHECK(disk->max_in_flight >= 8);
+	CHECK_EQ(0, qed_read(img, 0, back, sizeof(back)));
+	CHECK_MEM_EQ(data, back, sizeof(back));
+	CHECK_EQ(0, qed_close(img));
+}
+
 #define RUN_TASK(fn) \
 	do { \
 		disk = testdisk_new(256 * MiB, 512); \
@@ -200,5 +222,6 @@ int main(void)
 	RUN_TASK(case_overlapping_writers_one_wins);
 	RUN_TASK(case_in_place_and_reads_not_held_behind_allocation);
 	RUN_TASK(case_allocating_writers_run_in_parallel);
+	RUN_TASK(case_fragmented_read_and_write_overlap);
 	return check_report("test_qed_concurrency");
 }

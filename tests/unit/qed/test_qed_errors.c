@@ -56,6 +56,8 @@ static void case_allocating_write_fails(void *arg)
 	if (existing) {
 		CHECK_EQ(0, qed_write(img, 0, data, sizeof(data)));
 		CHECK_EQ(0, qed_flush(img));
+		CHECK_EQ(0, qed_flush(img)); /* idle: need-check cleared */
+		CHECK(!disk_need_check(disk));
 	}
 	fill_pattern(data, sizeof(data), fail_nth);
 	arm(fail_op, fail_nth);

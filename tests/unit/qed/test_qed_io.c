@@ -1,6 +1,7 @@
 /* Host tests of the QED I/O paths: images at the format's limits, backing images
  * (read-through, copy-on-write), zero clusters, and -ENOSPC on a full device. */
 #include "qedtest_util.h"
+#include "qed_internal.h" /* the L2 cache's size */
 
 #define MiB (1024ull * 1024)
 #define GiB (1024ull * MiB)
@@ -243,6 +244,55 @@ static void case_enospc_on_full_device(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
+/* ---- the L2 cache ----------------------------------------------------------------------- */
+static struct qed_image *cache_img;
+static unsigned cache_running;
+static struct completion cache_done;
+
+static void touch_table(void *arg)
+{
+	uint64_t t = (uint64_t)(uintptr_t)arg;
+	uint8_t data[4096], back[4096];
+	fill_pattern(data, sizeof(data), (uint32_t)t);
+	CHECK_EQ(0, qed_write(cache_img, t * 2 * MiB + 4096 * (t % 7), data, sizeof(data)));
+	CHECK_EQ(0, qed_read(cache_img, t * 2 * MiB + 4096 * (t % 7), back, sizeof(back)));
+	CHECK_MEM_EQ(data, back, sizeof(back));
+	if (--cache_running == 0)
+		completion_done(&cache_done, 0);
+}
+
+static void case_l2_cache_bounded(void *arg)
+{
+	(void)arg;
+	/* 4 KiB clusters, 1-cluster tables: one L2 table per 2 MiB; 60 of them through a
+	 * cache of 4, 12 writers at a time. */
+	struct qed_open_opts o = test_opts();
+	o.l2_cache_tables = 4;
+	cache_img = make(128 * MiB, 4096, 1, NULL, &o);
+	for (uint64_t round = 0; round < 5; round++) {
+		cache_running = 12;
+		completion_init(&cache_done);
+		for (uint64_t i = 0; i < 12; i++)
+			task_spawn(touch_table, (void *)(uintptr_t)(round * 12 + i));
+		completion_wait(&cache_done);
+		CHECK(cache_img->l2_count <= 4);
+	}
+	cache_img = reopen(cache_img, &o);
+	uint8_t data[4096], back[4096];
+	for (uint64_t t = 0; t < 60; t++) {
+		fill_pattern(data, sizeof(data), (uint32_t)t);
+		CHECK_EQ(0, qed_read(cache_img, t * 2 * MiB + 4096 * (t % 7), back, sizeof(back)));
+		CHECK_MEM_EQ(data, back, sizeof(back));
+	}
+	CHECK(cache_img->l2_count <= 4);
+	struct qed_check_result r;
+	CHECK_EQ(0, qed_check(cache_img, false, &r));
+	CHECK_EQ(0, r.corruptions);
+	CHECK_EQ(0, r.leaks);
+	CHECK_EQ(60, r.allocated_clusters);
+	CHECK_EQ(0, qed_close(cache_img));
+}
+
 #define RUN_TASK(fn) \
 	do { \
 		disk = testdisk_new(1 * GiB, 512); \
@@ -262,5 +312,6 @@ int main(void)
 	RUN_TASK(case_zero_whole_and_partial_clusters);
 	RUN_TASK(case_zero_without_backing_allocates_nothing);
 	RUN_TASK(case_enospc_on_full_device);
+	RUN_TASK(case_l2_cache_bounded);
 	return check_report("test_qed_io");
 }

@@ -40,10 +40,21 @@ struct testdisk {
 	unsigned fail_nth;      /* 0: off */
 	unsigned count[5];      /* requests seen per op */
 	unsigned max_in_flight;
+	/* Writes touching [hold_off, hold_off + hold_len) wait until the disk has been
+	 * polled hold_polls more times: a slow request, so others overtake it. */
+	uint64_t hold_off, hold_len;
+	unsigned hold_polls;
+	struct completion *hold_seen; /* completed when a held write is submitted */
 };
 
 static struct testdisk *testdisks[TESTDISK_MAX];
 static uint8_t testdisk_zero_chunk[1]; /* marks a chunk of zeros */
+
+static inline bool testdisk_held(const struct testdisk *d, const struct blkdev_req *req)
+{
+	return d->hold_polls > 0 && req->op == BLKDEV_WRITE &&
+	       req->offset < d->hold_off + d->hold_len && d->hold_off < req->offset + req->len;
+}
 
 static inline void testdisk_submit(struct blkdev *dev, struct blkdev_req *req)
 {
@@ -51,6 +62,10 @@ static inline void testdisk_submit(struct blkdev *dev, struct blkdev_req *req)
 	if (d->queued == TESTDISK_QUEUE)
 		abort();
 	d->queue[d->queued++] = req;
+	if (d->hold_seen && testdisk_held(d, req)) {
+		completion_done(d->hold_seen, 0);
+		d->hold_seen = NULL;
+	}
 	if (d->queued > d->max_in_flight)
 		d->max_in_flight = d->queued;
 }
@@ -172,12 +187,17 @@ static inline bool testdisk_poll_one(struct testdisk *d)
 	unsigned n = d->queued;
 	if (n == 0)
 		return false;
+	if (d->hold_polls > 0)
+		d->hold_polls--;
 	struct blkdev_req *batch[TESTDISK_QUEUE];
 	memcpy(batch, d->queue, n * sizeof(*batch));
 	d->queued = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct blkdev_req *req = batch[d->reverse ? n - 1 - i : i];
-		req->done(req, testdisk_execute(d, req));
+		if (testdisk_held(d, req))
+			d->queue[d->queued++] = req;
+		else
+			req->done(req, testdisk_execute(d, req));
 	}
 	return true;
 }

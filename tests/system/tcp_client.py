@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """TCP echo client for tests/system/test_net.sh.
 
-Usage: tcp_echo_client.py HOST PORT MIB [TIMEOUT_S]
+Usage: tcp_client.py HOST PORT MIB [TIMEOUT_S]
 Sends MIB mebibytes of pseudo-random data to the firmware's echo service while reading
 the echo back, checks every byte, and prints "# tcp throughput: X MB/s" (bytes sent /
 time from first byte sent to last byte received). Exit 0 on success, 1 with a message
 saying what differed or what timed out.
+
+Usage: tcp_client.py --iperf HOST PORT MIB [TIMEOUT_S]
+One way, to lwIP's iperf2 server (the iperf key): sends the 24-byte iperf2 header and
+MIB mebibytes, closes its side and waits for the server to close after consuming
+everything; prints "# tcp throughput: X MB/s" for that.
 """
 import os
 import selectors
@@ -26,7 +31,35 @@ def connect(host, port, deadline):
     raise SystemExit("connect %s:%d failed: %s" % (host, port, last))
 
 
+def send_one_way(host, port, mib, timeout):
+    deadline = time.monotonic() + timeout
+    total = int(mib * 1024 * 1024)
+    block = bytes(range(256)) * 256
+    sock = connect(host, port, deadline)
+    sock.settimeout(max(1, deadline - time.monotonic()))
+    start = time.monotonic()
+    sock.sendall(bytes(24))  # iperf2 settings: no flags (no reverse test)
+    sent = 0
+    while sent < total:
+        n = min(len(block), total - sent)
+        sock.sendall(block[:n])
+        sent += n
+    sock.shutdown(socket.SHUT_WR)
+    try:
+        while sock.recv(65536):
+            pass
+    except OSError as e:
+        raise SystemExit("no orderly close from the server after %d bytes: %s" % (sent, e))
+    elapsed = time.monotonic() - start
+    sock.close()
+    print("# tcp throughput: %.1f MB/s (%d MiB received in %.2f s)" % (total / elapsed / 1e6, mib, elapsed))
+
+
 def main():
+    if sys.argv[1] == "--iperf":
+        args = sys.argv[2:]
+        send_one_way(args[0], int(args[1]), float(args[2]), float(args[3]) if len(args) > 3 else 120)
+        return
     host, port, mib = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 120
     deadline = time.monotonic() + timeout

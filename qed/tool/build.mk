@@ -1,0 +1,9 @@
+# qed/tool/: the host tool (qedtool) and the host file blkdev it and the benchmarks use.
+HOST_SRCS += qed/tool/file_blkdev.c
+HOST_TOOLS += $(HOST)/qedtool
+
+QEDTOOL_SRCS := qed/tool/qedtool.c qed/tool/qedtool_cmds.c qed/tool/qedtool_image.c qed/tool/qedtool_io.c
+$(HOST)/qedtool: $(QEDTOOL_SRCS) $(HOST)/libqedbox.a
+	$(call quiet,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iqed -Iqed/tool -o $@ $(QEDTOOL_SRCS) $(HOST)/libqedbox.a $(HOST_LDLIBS)

@@ -1,0 +1,253 @@
+/*
+ * Workloads for the crash enumeration test (test_crash.c): each runs in a task against an
+ * open image and issues its writes through the guest model, so every acknowledgement and
+ * flush is in the trace. Included by test_crash.c only.
+ */
+#ifndef QEDBOX_CRASH_WORKLOADS_H
+#define QEDBOX_CRASH_WORKLOADS_H
+
+#include "support/guest_model.h"
+#include "task.h"
+
+#define CLUSTER 4096u
+#define TABLE_SIZE 2u
+#define IMAGE_SIZE (16u << 20)      /* 4 L2 tables of 1024 entries x 4 KiB */
+#define L2_SPAN ((uint64_t)TABLE_SIZE * CLUSTER / 8 * CLUSTER)
+#define DISK_CAPACITY (2u << 20)
+
+struct wl_ctx {
+	struct guest_model *g;
+	struct qed_image *img;
+	uint64_t rng;
+	int errors;             /* operations the core failed: a workload must not see any */
+};
+
+static uint64_t wl_rand(struct wl_ctx *c)
+{
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	return c->rng;
+}
+
+static void wl_write(struct wl_ctx *c, uint64_t off, uint64_t len)
+{
+	c->errors += guest_write(c->g, c->img, off, len) != 0;
+}
+
+static void wl_flush(struct wl_ctx *c)
+{
+	c->errors += guest_flush(c->g, c->img) != 0;
+}
+
+/* Sequential writes of 2-6 KiB (so some straddle clusters), a flush every third. */
+static void wl_sequential(struct wl_ctx *c)
+{
+	uint64_t off = 0;
+	for (int i = 0; i < 14; i++) {
+		uint64_t len = (4 + wl_rand(c) % 9) * 512;
+		wl_write(c, off, len);
+		off += len;
+		if (i % 3 == 2)
+			wl_flush(c);
+	}
+}
+
+/* Random sector-aligned writes in the first 256 KiB: new clusters and overwrites. */
+static void wl_random(struct wl_ctx *c)
+{
+	for (int i = 0; i < 16; i++) {
+		uint64_t len = (1 + wl_rand(c) % 12) * 512;
+		uint64_t off = wl_rand(c) % (256 * 1024 / 512 - 16) * 512;
+		wl_write(c, off, len);
+		if (wl_rand(c) % 4 == 0)
+			wl_flush(c);
+	}
+}
+
+/* Writes that each need a new L2 table, with overwrites in between. */
+static void wl_new_tables(struct wl_ctx *c)
+{
+	for (uint64_t t = 0; t < IMAGE_SIZE / L2_SPAN; t++) {
+		wl_write(c, t * L2_SPAN + 3 * CLUSTER + 512, 2048);
+		if (t == 1)
+			wl_flush(c);
+		wl_write(c, t * L2_SPAN + 1024, 1536);
+	}
+	wl_write(c, 2 * L2_SPAN - CLUSTER, 2 * CLUSTER); /* across two tables */
+}
+
+/* Partial-cluster writes over a backing file: the rest of each cluster comes from it. */
+static void wl_backing(struct wl_ctx *c)
+{
+	for (int i = 0; i < 10; i++) {
+		uint64_t cl = wl_rand(c) % 48;
+		uint64_t sec = wl_rand(c) % 7;
+		wl_write(c, cl * CLUSTER + sec * 512, 512 * (1 + wl_rand(c) % (8 - sec)));
+		if (i % 4 == 3)
+			wl_flush(c);
+	}
+	wl_write(c, L2_SPAN + 512, 512);
+}
+
+/* Zeroing: whole clusters (zero clusters) and partial ranges over written data. */
+static void wl_zero(struct wl_ctx *c)
+{
+	wl_write(c, 0, 6 * CLUSTER);
+	wl_flush(c);
+	c->errors += guest_zero(c->g, c->img, CLUSTER, 2 * CLUSTER) != 0;
+	c->errors += guest_zero(c->g, c->img, 4 * CLUSTER + 1024, 1024) != 0;
+	c->errors += guest_zero(c->g, c->img, 10 * CLUSTER, CLUSTER) != 0; /* unallocated */
+	wl_flush(c);
+	wl_write(c, CLUSTER + 512, 512); /* writes into a zero cluster */
+	c->errors += guest_zero(c->g, c->img, 0, CLUSTER) != 0;
+	wl_write(c, 12 * CLUSTER, 3 * CLUSTER);
+	c->errors += guest_zero(c->g, c->img, 12 * CLUSTER, 3 * CLUSTER) != 0;
+	wl_write(c, 13 * CLUSTER + 1024, 1024);
+	wl_flush(c);
+	c->errors += guest_zero(c->g, c->img, L2_SPAN, 2 * CLUSTER) != 0; /* no L2 yet */
+}
+
+/* Many tasks in flight: each writes its own sectors of the same clusters, so allocating
+ * writes to one cluster race; one of them flushes now and then. */
+struct concurrent_arg {
+	struct wl_ctx *c;
+	unsigned lane;
+	unsigned *running;
+	struct completion *all_done;
+};
+
+static void concurrent_lane(void *p)
+{
+	struct concurrent_arg *a = p;
+	for (unsigned cl = 0; cl < 6; cl++) {
+		uint64_t base = (cl * 5 % 7) * CLUSTER + (cl >= 3 ? L2_SPAN : 0);
+		wl_write(a->c, base + a->lane * 512, 512);
+		if (a->lane == 0 && cl % 2 == 1)
+			wl_flush(a->c);
+	}
+	if (--*a->running == 0)
+		completion_done(a->all_done, 0);
+}
+
+static void wl_concurrent(struct wl_ctx *c)
+{
+	enum { LANES = 8 };
+	struct concurrent_arg args[LANES];
+	unsigned running = LANES;
+	struct completion all_done;
+	completion_init(&all_done);
+	for (unsigned i = 0; i < LANES; i++) {
+		args[i] = (struct concurrent_arg){ c, i, &running, &all_done };
+		if (!task_spawn(concurrent_lane, &args[i]))
+			c->errors++;
+	}
+	completion_wait(&all_done);
+}
+
+/* Mixed, over a backing file: four tasks doing random writes, zeroing and flushes in
+ * their own 64 KiB stripes, so allocations, COW and zero clusters interleave. */
+struct mixed_arg {
+	struct wl_ctx c;
+	unsigned lane;
+	unsigned *running;
+	struct completion *all_done;
+};
+
+static void mixed_lane(void *p)
+{
+	struct mixed_arg *a = p;
+	struct wl_ctx *c = &a->c;
+	uint64_t stripe = a->lane * 16 * CLUSTER + (a->lane & 1) * L2_SPAN;
+	for (int i = 0; i < 8; i++) {
+		uint64_t off = stripe + wl_rand(c) % (16 * CLUSTER / 512 - 16) * 512;
+		uint64_t r = wl_rand(c) % 8;
+		if (r == 0)
+			c->errors += guest_zero(c->g, c->img, off / CLUSTER * CLUSTER,
+						CLUSTER) != 0;
+		else if (r == 1)
+			wl_flush(c);
+		else
+			wl_write(c, off, (1 + wl_rand(c) % 16) * 512);
+	}
+	if (--*a->running == 0)
+		completion_done(a->all_done, 0);
+}
+
+static void wl_mixed(struct wl_ctx *c)
+{
+	enum { LANES = 4 };
+	struct mixed_arg args[LANES];
+	unsigned running = LANES;
+	struct completion all_done;
+	completion_init(&all_done);
+	for (unsigned i = 0; i < LANES; i++) {
+		args[i] = (struct mixed_arg){ *c, i, &running, &all_done };
+		args[i].c.rng = c->rng + i * 1000003;
+		if (!task_spawn(mixed_lane, &args[i]))
+			c->errors++;
+	}
+	completion_wait(&all_done);
+	for (unsigned i = 0; i < LANES; i++)
+		c->errors += args[i].c.errors;
+}
+
+/* Two tasks race on the same clusters: one allocates a cluster (sector 0), the other
+ * writes another sector of it and flushes at once, so its write may find the cluster's
+ * entry set in memory while the allocation's L2 write is still in flight. */
+struct race_arg {
+	struct wl_ctx *c;
+	unsigned lane;
+	unsigned *running;
+	struct completion *all_done;
+};
+
+static void race_lane(void *p)
+{
+	struct race_arg *a = p;
+	for (uint64_t cl = 0; cl < 12; cl++) {
+		wl_write(a->c, (cl * 3 + 1) * CLUSTER + a->lane * 512, 512);
+		if (a->lane == 1)
+			wl_flush(a->c);
+	}
+	if (--*a->running == 0)
+		completion_done(a->all_done, 0);
+}
+
+static void wl_race(struct wl_ctx *c)
+{
+	struct race_arg args[2];
+	unsigned running = 2;
+	struct completion all_done;
+	completion_init(&all_done);
+	for (unsigned i = 0; i < 2; i++) {
+		args[i] = (struct race_arg){ c, i, &running, &all_done };
+		if (!task_spawn(race_lane, &args[i]))
+			c->errors++;
+	}
+	completion_wait(&all_done);
+}
+
+struct workload {
+	const char *name;
+	void (*run)(struct wl_ctx *c);
+	bool backing;
+	uint64_t seed;
+};
+
+static const struct workload workloads[] = {
+	{ "sequential", wl_sequential, false, 11 },
+	{ "random", wl_random, false, 23 },
+	{ "new-l2-tables", wl_new_tables, false, 37 },
+	{ "backing-cow", wl_backing, true, 41 },
+	{ "zeroing", wl_zero, false, 53 },
+	{ "concurrent", wl_concurrent, false, 67 },
+	{ "random-2", wl_random, false, 71 },
+	{ "concurrent-2", wl_concurrent, false, 89 },
+	{ "mixed-backing", wl_mixed, true, 97 },
+	{ "mixed", wl_mixed, false, 101 },
+	{ "alloc-race", wl_race, false, 107 },
+	{ "alloc-race-2", wl_race, false, 109 },
+};
+
+#endif

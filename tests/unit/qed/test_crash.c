@@ -1,0 +1,400 @@
+/*
+ * Crash enumeration (DESIGN.md, "QED on a raw disk"): each workload runs once on a
+ * memdisk with a volatile cache; then power is cut after every event of its trace, and
+ * at each cut the image is rebuilt with every subset of the writes still in doubt (a
+ * sample when there are many) and with torn writes. Each recovered image must: open
+ * (with the boot-time check), check clean after repair (and again), show every write
+ * acknowledged before a completed flush, show every other sector as either its old or
+ * one of its new contents (never stale disk content or another cluster's data), have no
+ * allocated extent outside the clusters the workload touched, and close clean (it
+ * reopens without a check).
+ *
+ * CRASH_SCALE=N multiplies the sampling; QEMU_IMG_SAMPLE=0 turns off the qemu-img check
+ * of a sample of recovered images; CRASH_TRACE=1 prints the trace up to the first failing
+ * cut of each workload (guest operations and device requests).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "crash_workloads.h"
+#include "support/memdisk.h"
+
+#define ENUM_ALL_MAX 8      /* up to 2^8 subsets enumerated at one cut */
+#define SAMPLES 128         /* subsets sampled where more writes are in doubt */
+#define TORN_MAX 6          /* writes torn per cut */
+
+struct crash_run {
+	const struct workload *w;
+	struct memdisk *md, *crashed;
+	struct guest_model g;
+	uint64_t *seen;          /* hash set of crash-state keys already checked */
+	size_t seen_cap;
+	uint64_t states, qemu_checked, qemu_failed;
+	int failures;            /* recovered images that broke an invariant */
+	uint64_t rng;
+};
+
+static bool use_qemu_img;
+
+/* ---- the backing file: a volume with the backing pattern ---------------------------- */
+static int backing_read(struct volume *v, uint64_t off, void *buf, size_t len)
+{
+	(void)v;
+	for (size_t s = 0; s < len / GUEST_SECTOR; s++)
+		guest_backing_pattern(off / GUEST_SECTOR + s, (uint8_t *)buf + s * GUEST_SECTOR);
+	return 0;
+}
+
+static int backing_write(struct volume *v, uint64_t off, const void *buf, size_t len)
+{
+	(void)v; (void)off; (void)buf; (void)len;
+	return -EROFS;
+}
+
+static int backing_flush(struct volume *v) { (void)v; return 0; }
+
+static const struct volume_ops backing_ops = { backing_read, backing_write, backing_flush,
+					       NULL };
+static struct volume backing_volume = { .ops = &backing_ops, .size = IMAGE_SIZE,
+					.block_size = 512, .read_only = true };
+
+static int open_backing(void *ctx, const char *name, const char *fmt, struct volume **out)
+{
+	(void)ctx; (void)fmt;
+	if (strcmp(name, "backing.img") != 0)
+		return -ENOENT;
+	*out = &backing_volume;
+	return 0;
+}
+
+static const struct qed_open_opts open_opts = {
+	.check_on_open = true, .open_backing = open_backing,
+};
+
+/* ---- running the workload once ---------------------------------------------------- */
+struct setup_job {
+	struct crash_run *cr;
+	int rc;
+};
+
+static void create_task(void *p)
+{
+	struct setup_job *j = p;
+	struct qed_create_opts o = { .image_size = IMAGE_SIZE, .cluster_size = CLUSTER,
+		.table_size = TABLE_SIZE };
+	if (j->cr->w->backing) {
+		o.backing_file = "backing.img";
+		o.backing_fmt = "raw";
+	}
+	j->rc = qed_create(memdisk_blkdev(j->cr->md), &o);
+}
+
+static void workload_task(void *p)
+{
+	struct setup_job *j = p;
+	struct wl_ctx c = { .g = &j->cr->g, .rng = j->cr->w->seed };
+	j->rc = qed_open(memdisk_blkdev(j->cr->md), &open_opts, &c.img);
+	if (j->rc)
+		return;
+	j->cr->w->run(&c);
+	int rc = guest_close(&j->cr->g, c.img);
+	j->rc = c.errors ? -EIO : rc;
+}
+
+static int record_workload(struct crash_run *cr)
+{
+	struct memdisk_opts mo = { .capacity = DISK_CAPACITY, .trace = true,
+		.seed = cr->w->seed };
+	struct memdisk_opts co = { .capacity = DISK_CAPACITY };
+	cr->md = memdisk_new(&mo);
+	cr->crashed = memdisk_new(&co);
+	if (!cr->md || !cr->crashed || guest_model_init(&cr->g, IMAGE_SIZE, cr->w->backing, cr->md))
+		return -ENOMEM;
+	struct setup_job j = { cr, 0 };
+	task_spawn(create_task, &j);
+	if (!task_run_all(memdisk_poll, cr->md) || j.rc)
+		return j.rc ? j.rc : -EDEADLK;
+	memdisk_trace_reset(cr->md);
+	task_spawn(workload_task, &j);
+	if (!task_run_all(memdisk_poll, cr->md) || j.rc)
+		return j.rc ? j.rc : -EDEADLK;
+	return 0;
+}
+
+/* ---- checking one recovered image -------------------------------------------------- */
+struct verify_job {
+	struct crash_run *cr;
+	char why[256];
+	bool ok;
+};
+
+static bool fail(struct verify_job *v, const char *fmt, long long a, long long b)
+{
+	snprintf(v->why, sizeof(v->why), fmt, a, b);
+	v->ok = false;
+	return false;
+}
+
+static void verify_task(void *p)
+{
+	struct verify_job *v = p;
+	struct qed_image *img;
+	int rc = qed_open(memdisk_blkdev(v->cr->crashed), &open_opts, &img);
+	if (rc) {
+		fail(v, "open failed: %lld", rc, 0);
+		return;
+	}
+	struct qed_check_result r1 = { 0 }, r2 = { 0 };
+	rc = qed_check(img, true, &r1);
+	if (rc || r1.corruptions > r1.corruptions_fixed)
+		fail(v, "check after repair: rc %lld, %lld corruptions left", rc,
+		     (long long)(r1.corruptions - r1.corruptions_fixed));
+	else if ((rc = qed_check(img, false, &r2)) != 0 || r2.corruptions || r2.check_errors)
+		fail(v, "second check: rc %lld, %lld corruptions", rc, (long long)r2.corruptions);
+	else if (!guest_verify_image(&v->cr->g, img, CLUSTER, v->why, sizeof(v->why)))
+		v->ok = false;
+	rc = qed_close(img);
+	if (v->ok && rc)
+		fail(v, "close failed: %lld", rc, 0);
+	if (!v->ok)
+		return;
+	/* A consistent image closes clean: it opens again without any check. */
+	struct qed_open_opts plain = open_opts;
+	plain.check_on_open = false;
+	rc = qed_open(memdisk_blkdev(v->cr->crashed), &plain, &img);
+	if (rc)
+		fail(v, "reopen after recovery needs a check again: %lld", rc, 0);
+	else
+		qed_close(img);
+}
+
+/* ---- qemu-img check of a sample of recovered images -------------------------------- */
+static bool qemu_img_available(void)
+{
+	const char *env = getenv("QEMU_IMG_SAMPLE");
+	if (env && strcmp(env, "0") == 0)
+		return false;
+	return system("qemu-img --version >/dev/null 2>&1") == 0;
+}
+
+/* A scratch directory holding backing.img, the backing pattern as a raw file, so
+ * that qemu-img finds the backing file of the recovered images beside them. */
+static char scratch_dir[] = "/tmp/qedbox-crash-XXXXXX";
+
+static bool make_scratch(void)
+{
+	static int made; /* 1 made, -1 failed */
+	if (made)
+		return made > 0;
+	made = -1;
+	if (!mkdtemp(scratch_dir))
+		return false;
+	char path[64];
+	snprintf(path, sizeof(path), "%s/backing.img", scratch_dir);
+	FILE *f = fopen(path, "wb");
+	uint8_t sector[GUEST_SECTOR];
+	for (uint64_t s = 0; f && s < IMAGE_SIZE / GUEST_SECTOR; s++) {
+		guest_backing_pattern(s, sector);
+		fwrite(sector, 1, sizeof(sector), f);
+	}
+	if (f && fclose(f) == 0)
+		made = 1;
+	return made > 0;
+}
+
+static void remove_scratch(void)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "%s/backing.img", scratch_dir);
+	unlink(path);
+	rmdir(scratch_dir);
+}
+
+/* The disk as a file, the way the host keeps it; exit 0 (clean) or 3 (leaks, which a
+ * power cut may leave) pass, 2 (corruption) or anything else fails. */
+static void qemu_img_check(struct crash_run *cr, const char *stage)
+{
+	if (!make_scratch())
+		return;
+	char path[64];
+	snprintf(path, sizeof(path), "%s/image.qed", scratch_dir);
+	FILE *f = fopen(path, "wb");
+	bool written = f && fwrite(memdisk_data(cr->crashed), 1, DISK_CAPACITY, f) ==
+			    DISK_CAPACITY;
+	if (f && fclose(f) != 0)
+		written = false;
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "qemu-img check -f qed %s >/dev/null 2>&1", path);
+	int st = written ? system(cmd) : -1;
+	unlink(path);
+	int code = st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	cr->qemu_checked++;
+	if (code != 0 && code != 3) {
+		cr->qemu_failed++;
+		fprintf(stderr, "%s: qemu-img check of a recovered image (%s) exited %d\n",
+			cr->w->name, stage, code);
+	}
+}
+
+/* ---- enumeration ------------------------------------------------------------------- */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+/* True the first time a crash state is seen: same durable image, same writes landed
+ * (torn the same way) and same guest expectations give the same check. */
+static bool first_time(struct crash_run *cr, const struct memdisk_replay *r,
+		       const struct memdisk_cut *cut, uint64_t flush_epoch)
+{
+	uint64_t h = mix(mix(flush_epoch, cr->g.epoch), (uint64_t)(cut->torn + 1));
+	if (cut->torn >= 0)
+		h = mix(h, cut->tear_bits);
+	for (size_t i = 0; i < r->n_unflushed && i < 64; i++)
+		if ((cut->keep >> i) & 1 || cut->torn == (int)i)
+			h = mix(h, r->unflushed[i] + 1);
+	h |= 1;
+	size_t mask = cr->seen_cap - 1;
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		if (cr->seen[i] == h)
+			return false;
+		if (!cr->seen[i]) {
+			cr->seen[i] = h;
+			return true;
+		}
+	}
+}
+
+static void check_state(struct crash_run *cr, const struct memdisk_replay *r,
+			const struct memdisk_cut *cut, uint64_t flush_epoch)
+{
+	if (!first_time(cr, r, cut, flush_epoch))
+		return;
+	memdisk_power_cut(r, cut, cr->crashed);
+	cr->states++;
+	bool sample = use_qemu_img && cr->qemu_checked < 10 && cr->states % 211 == 0;
+	if (sample)
+		qemu_img_check(cr, "before recovery");
+	struct verify_job v = { .cr = cr, .ok = true };
+	task_spawn(verify_task, &v);
+	if (!task_run_all(memdisk_poll, cr->crashed))
+		fail(&v, "recovery deadlocked%lld", 0, 0);
+	if (v.ok && sample)
+		qemu_img_check(cr, "after recovery");
+	if (!v.ok && cr->failures == 0 && getenv("CRASH_TRACE"))
+		guest_print_trace(&cr->g, r->events);
+	if (!v.ok && ++cr->failures <= 5)
+		fprintf(stderr, "%s: cut after event %zu/%zu, keep 0x%llx of %zu, torn %d/0x%llx: %s\n",
+			cr->w->name, r->events, memdisk_trace_len(cr->md),
+			(unsigned long long)cut->keep, r->n_unflushed, cut->torn,
+			(unsigned long long)cut->tear_bits, v.why);
+}
+
+static uint64_t scale(void)
+{
+	const char *s = getenv("CRASH_SCALE");
+	return s && atoi(s) > 0 ? (uint64_t)atoi(s) : 1;
+}
+
+static uint64_t rnd(struct crash_run *cr)
+{
+	cr->rng ^= cr->rng << 13;
+	cr->rng ^= cr->rng >> 7;
+	cr->rng ^= cr->rng << 17;
+	return cr->rng;
+}
+
+static void cut_everywhere(struct crash_run *cr, const struct memdisk_replay *r,
+			   uint64_t flush_epoch)
+{
+	size_t n = r->n_unflushed < 64 ? r->n_unflushed : 64;
+	uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1;
+	struct memdisk_cut cut = { 0, -1, 0 };
+	if (n <= ENUM_ALL_MAX) {
+		for (uint64_t keep = 0; keep <= all; keep++) {
+			cut.keep = keep;
+			check_state(cr, r, &cut, flush_epoch);
+		}
+	} else {
+		for (uint64_t i = 0; i < SAMPLES * scale(); i++) {
+			cut.keep = i == 0 ? 0 : i == 1 ? all : rnd(cr) & all;
+			check_state(cr, r, &cut, flush_epoch);
+		}
+	}
+	/* Torn writes: first half landed, every other sector, or a random set. */
+	for (size_t t = 0; t < n && t < TORN_MAX; t++) {
+		uint64_t off, len;
+		memdisk_replay_write(r, t, &off, &len);
+		uint64_t sectors = len / 512;
+		if (sectors < 2)
+			continue;
+		uint64_t half = sectors >= 128 ? ~0ull >> 32 : (1ull << (sectors / 2)) - 1;
+		const uint64_t patterns[] = { half, 0xaaaaaaaaaaaaaaaaull, rnd(cr) };
+		for (size_t p = 0; p < 3; p++) {
+			cut = (struct memdisk_cut){ rnd(cr) & all, (int)t, patterns[p] };
+			check_state(cr, r, &cut, flush_epoch);
+		}
+	}
+}
+
+static void run_crash_enumeration(const struct workload *w, uint64_t *total)
+{
+	struct crash_run cr = { .w = w, .rng = w->seed * 7919 + 1, .seen_cap = 1u << 20 };
+	cr.seen = calloc(cr.seen_cap, sizeof(*cr.seen));
+	int rc = cr.seen ? record_workload(&cr) : -ENOMEM;
+	CHECK_EQ(0, rc);
+	if (rc == 0) {
+		struct memdisk_replay r;
+		CHECK_EQ(0, memdisk_replay_init(&r, cr.md));
+		guest_model_reset(&cr.g);
+		uint64_t flush_epoch = 0;
+		cut_everywhere(&cr, &r, flush_epoch);
+		while (memdisk_replay_step(&r)) {
+			const struct memdisk_event *ev = memdisk_trace_event(cr.md, r.events - 1);
+			guest_model_apply(&cr.g, ev);
+			flush_epoch += ev->kind == MEMDISK_EV_FLUSH_DONE;
+			cut_everywhere(&cr, &r, flush_epoch);
+		}
+		memdisk_replay_free(&r);
+	}
+	CHECK_EQ(0, cr.failures);
+	CHECK_EQ(0, cr.qemu_failed);
+	printf("# crash %-14s %6zu trace events, %7llu states, %llu failed, qemu-img check %llu/%llu ok\n",
+	       w->name, cr.md ? memdisk_trace_len(cr.md) : 0, (unsigned long long)cr.states,
+	       (unsigned long long)cr.failures,
+	       (unsigned long long)(cr.qemu_checked - cr.qemu_failed),
+	       (unsigned long long)cr.qemu_checked);
+	*total += cr.states;
+	task_reset();
+	guest_model_free(&cr.g);
+	memdisk_free(cr.md);
+	memdisk_free(cr.crashed);
+	free(cr.seen);
+}
+
+static uint64_t total_states;
+
+static void test_crash_states_all_workloads(void)
+{
+	for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+		run_crash_enumeration(&workloads[i], &total_states);
+}
+
+int main(void)
+{
+	struct timespec t0, t1;
+	use_qemu_img = qemu_img_available();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	RUN(test_crash_states_all_workloads);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (use_qemu_img)
+		remove_scratch();
+	printf("# crash states checked: %llu in %.1f s\n", (unsigned long long)total_states,
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return check_report("test_crash");
+}

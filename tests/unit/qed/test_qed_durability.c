@@ -1,0 +1,182 @@
+/* Host tests of the durable end and need-check under concurrency (regressions found by
+ * the crash enumeration): a flush must not stop the durable end below clusters of writes
+ * acknowledged before it; a write over a zero cluster of a backed image must survive the
+ * check; an allocating write must not ride on a need-check bit that a flush is clearing.
+ * The test disk holds chosen writes back so that others overtake them. */
+#include "qedtest_util.h"
+
+#define MiB (1024ull * 1024)
+#define CS (64u * 1024)
+
+static struct testdisk *disk;
+static struct qed_image *img;
+
+struct job {
+	uint64_t off;
+	size_t len;
+	uint8_t *buf;
+	struct completion *after;  /* waited for before starting, or NULL */
+	struct completion done;
+	int rc;
+	bool flush;
+};
+
+static unsigned running;
+static struct completion all_done;
+
+static void job_task(void *arg)
+{
+	struct job *j = arg;
+	if (j->after)
+		completion_wait(j->after);
+	j->rc = j->flush ? qed_flush(img) : qed_write(img, j->off, j->buf, j->len);
+	completion_done(&j->done, 0);
+	if (--running == 0)
+		completion_done(&all_done, 0);
+}
+
+static void run_jobs(struct job *jobs, int n)
+{
+	running = (unsigned)n;
+	completion_init(&all_done);
+	for (int i = 0; i < n; i++) {
+		completion_init(&jobs[i].done);
+		task_spawn(job_task, &jobs[i]);
+	}
+	completion_wait(&all_done);
+}
+
+static struct qed_open_opts opts;
+
+static void open_clean_with_one_cluster(uint64_t image_size)
+{
+	struct qed_create_opts c = { .image_size = image_size,
+				     .backing_file = opts.open_backing ? "base" : NULL };
+	CHECK_EQ(0, qed_create(&disk->dev, &c));
+	CHECK_EQ(0, qed_open(&disk->dev, &opts, &img));
+	static uint8_t first[4096];
+	CHECK_EQ(0, qed_write(img, 0, first, sizeof(first))); /* cluster 5, table 6..9 */
+	CHECK_EQ(0, qed_flush(img));
+	CHECK_EQ(0, qed_flush(img));
+	CHECK(!disk_need_check(disk));
+}
+
+/* Power cut without a flush: the image is abandoned (its memory too) and reopened. */
+static void crash_and_reopen(void)
+{
+	img = NULL;
+	CHECK_EQ(0, qed_open(&disk->dev, &opts, &img));
+}
+
+static void case_flush_covers_writes_acked_before_it(void *arg)
+{
+	(void)arg;
+	open_clean_with_one_cluster(64 * MiB);
+	static uint8_t a[4096], b[4096], back[4096];
+	fill_pattern(a, sizeof(a), 1);
+	fill_pattern(b, sizeof(b), 2);
+	/* A allocates cluster 10 first, but its data write is slow; B allocates cluster 11
+	 * and is acknowledged; then the flush. */
+	disk->hold_off = 10 * CS;
+	disk->hold_len = CS;
+	disk->hold_polls = 30;
+	struct job jobs[3] = {
+		{ .off = CS, .len = 4096, .buf = a },
+		{ .off = 2 * CS, .len = 4096, .buf = b },
+		{ .flush = true },
+	};
+	jobs[2].after = &jobs[1].done;
+	run_jobs(jobs, 3);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(0, jobs[i].rc);
+	/* The durable end covers B's cluster, though A's was still being written. */
+	CHECK(disk_durable_end(disk) >= 12 * CS);
+	crash_and_reopen();
+	CHECK_EQ(0, qed_read(img, 2 * CS, back, sizeof(back)));
+	CHECK_MEM_EQ(b, back, sizeof(b));
+	CHECK_EQ(0, qed_close(img));
+}
+
+static struct testdisk *base_disk;
+static struct volume base_vol;
+
+static int open_base(void *ctx, const char *name, const char *fmt, struct volume **out)
+{
+	(void)ctx;
+	(void)name;
+	(void)fmt;
+	*out = &base_vol;
+	return 0;
+}
+
+static void case_write_over_zero_cluster_of_backed_image(void *arg)
+{
+	(void)arg;
+	base_disk = testdisk_new(16 * MiB, 512); /* unwritten: reads 0xdb */
+	rawvol_init(&base_vol, base_disk, 16 * MiB);
+	opts.open_backing = open_base;
+	open_clean_with_one_cluster(16 * MiB);
+	CHECK_EQ(0, qed_zero(img, 3 * CS, CS));
+	CHECK_EQ(0, qed_flush(img));
+	static uint8_t data[4096], back[CS];
+	fill_pattern(data, sizeof(data), 3);
+	CHECK_EQ(0, qed_write(img, 3 * CS + 8192, data, sizeof(data)));
+	crash_and_reopen(); /* no flush after the write */
+	CHECK_EQ(0, qed_read(img, 3 * CS, back, CS));
+	/* Zeros (the write lost) or zeros around the data, never the backing bytes. */
+	CHECK(is_zero(back, 8192));
+	CHECK(is_zero(back + 8192 + 4096, CS - 8192 - 4096));
+	CHECK(is_zero(back + 8192, 4096) || memcmp(back + 8192, data, 4096) == 0);
+	CHECK_EQ(0, qed_close(img));
+	opts.open_backing = NULL;
+	testdisk_free(base_disk);
+}
+
+static void case_allocation_during_need_check_clear(void *arg)
+{
+	(void)arg;
+	open_clean_with_one_cluster(64 * MiB);
+	static uint8_t a[4096], back[4096];
+	CHECK_EQ(0, qed_write(img, CS, a, sizeof(a)));
+	CHECK_EQ(0, qed_flush(img));   /* allocations since the last flush: bit kept */
+	CHECK(disk_need_check(disk));
+	/* The next flush clears the bit; its header write is slow, and an allocating write
+	 * starts while it is on its way. */
+	struct completion header_sent;
+	completion_init(&header_sent);
+	disk->hold_off = 0;
+	disk->hold_len = 512;
+	disk->hold_polls = 10;
+	disk->hold_seen = &header_sent;
+	fill_pattern(a, sizeof(a), 4);
+	struct job jobs[2] = {
+		{ .flush = true },
+		{ .off = 20 * CS, .len = 4096, .buf = a, .after = &header_sent },
+	};
+	run_jobs(jobs, 2);
+	CHECK_EQ(0, jobs[0].rc);
+	CHECK_EQ(0, jobs[1].rc);
+	CHECK(disk_need_check(disk)); /* set again for the new allocation */
+	crash_and_reopen();
+	CHECK_EQ(0, qed_read(img, 20 * CS, back, sizeof(back)));
+	CHECK(is_zero(back, sizeof(back)) || memcmp(back, a, sizeof(a)) == 0);
+	CHECK_EQ(0, qed_close(img));
+}
+
+#define RUN_TASK(fn) \
+	do { \
+		disk = testdisk_new(64 * MiB, 512); \
+		opts = test_opts(); \
+		check_case_name = #fn; \
+		check_cases++; \
+		CHECK(run_in_task(fn, NULL)); \
+		testdisk_free(disk); \
+	} while (0)
+
+int main(void)
+{
+	RUN_TASK(case_flush_covers_writes_acked_before_it);
+	RUN_TASK(case_write_over_zero_cluster_of_backed_image);
+	RUN_TASK(case_allocation_during_need_check_clear);
+	return check_report("test_qed_durability");
+}
