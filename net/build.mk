@@ -7,7 +7,18 @@ FW_CFLAGS += -Inet
 HOST_SRCS += tests/unit/net/iscsi_test_support.c
 HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 	$(HOST)/tests/net/test_iscsi_rx $(HOST)/tests/net/test_iscsi_param \
-	$(HOST)/tests/net/test_iscsi_login $(HOST)/tests/net/test_iscsi_cmd
+	$(HOST)/tests/net/test_iscsi_login $(HOST)/tests/net/test_iscsi_cmd \
+	$(HOST)/tests/net/test_iscsi_session $(HOST)/tests/net/test_iscsi_fuzz
+# The lwIP binding (firmware) tested on the host over lwIP's loopback.
+ISCSI_LWIP_TEST_SRCS := tests/unit/net/lwip_host.c net/iscsi_lwip.c
+$(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP_TEST_SRCS) \
+		$(HOST)/liblwip.a $(HOST)/libqedbox.a
+	$(call quiet,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Inet -o $@ \
+		$< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
+SYSTEM_TESTS += tests/system/test_iscsi_conformance.sh
 # ---- end of the iSCSI block --------------------------------------------------------------
 
 # SCSI command emulation (portable: built for the firmware and the host).

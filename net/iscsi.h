@@ -39,8 +39,12 @@ struct iscsi_transport_ops {
 	 * iscsi_conn_closed() afterwards (it may do so from inside close). */
 	void (*close)(void *ctx);
 	/* Optional: the connection can take input again after iscsi_conn_input() consumed
-	 * less than offered. Called from a task; the binding re-offers from the loop. */
+	 * less than offered. Called from a task (never from inside iscsi_conn_input()); the
+	 * binding may offer the rest right there or from the loop. */
 	void (*resume)(void *ctx);
+	/* Optional: a whole PDU has been sent: push it out now (e.g. tcp_output). Called
+	 * from the task that sent it. */
+	void (*flush)(void *ctx);
 };
 
 /* One target: a name, a LUN 0, who may log in and how. Strings are NUL-terminated and
@@ -108,8 +112,9 @@ size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len);
 void iscsi_conn_closed(struct iscsi_conn *c);
 
 /* Liveness: sends a NOP-In ping on idle full-feature connections, and closes the ones
- * that neither answered the previous ping nor sent anything since. From the loop, every
- * few seconds (e.g. 5 s). Busy connections are never closed. */
+ * that neither answered the previous ping nor sent anything since, and connections whose
+ * login made no progress for a whole period. From the loop, every few seconds (e.g. 5 s).
+ * A connection that keeps sending is never closed. */
 void iscsi_server_tick(struct iscsi_server *srv);
 
 #endif

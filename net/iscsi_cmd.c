@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scsi_spec.h"
+
 struct iscsi_task *iscsi_task_find(struct iscsi_conn *c, uint32_t itt)
 {
 	for (struct iscsi_task *t = c->tasks; t; t = t->next)
@@ -184,19 +186,20 @@ void iscsi_cmd_start(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 	if (pdu_be32(pdu, ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH) > SCSI_MAX_TRANSFER_BYTES) {
 		/* More than any command may move (VPD B0h says so): ILLEGAL REQUEST, INVALID
 		 * FIELD IN CDB. Data-Out that follows finds no task and is dropped. */
-		iscsi_send_check_condition(c, itt, 0x05, 0x24, 0x00);
+		iscsi_send_check_condition(c, itt, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 		return;
 	}
 	struct iscsi_task *t = task_new(c, pdu);
 	if (!t) {
-		iscsi_send_check_condition(c, itt, 0x0b, 0x55, 0x03); /* INSUFFICIENT RESOURCES */
+		iscsi_send_status(c, itt, SAM_STAT_BUSY); /* out of memory: retry later */
 		return;
 	}
 	if (!t->write) {
 		iscsi_cmd_execute(t);
 		return;
 	}
-	memcpy(t->buf, pdu->data, pdu->data_len);
+	if (pdu->data_len)
+		memcpy(t->buf, pdu->data, pdu->data_len);
 	t->received = pdu->data_len;
 	t->unsolicited_next = pdu->data_len;
 	bool more_unsolicited = !(pdu->bhs[ISCSI_BHS_FLAGS] & ISCSI_FLAG_FINAL) &&
@@ -267,7 +270,8 @@ int iscsi_cmd_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 		rc = take_solicited(t, ttt, offset, datasn, len, final);
 	if (rc < 0)
 		return rc;
-	memcpy(t->buf + offset, pdu->data, len);
+	if (len)
+		memcpy(t->buf + offset, pdu->data, len);
 	t->received += len;
 	data_complete_or_solicit(t);
 	return 0;

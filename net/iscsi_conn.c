@@ -116,7 +116,7 @@ size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len)
 	while (done < len && !c->closing) {
 		struct iscsi_pdu *pdu = NULL;
 		size_t used;
-		if (c->inq_count >= ISCSI_INPUT_QUEUE_MAX) {
+		if (c->inq_count >= ISCSI_INPUT_QUEUE_MAX || c->inq_bytes >= ISCSI_INPUT_QUEUE_BYTES) {
 			c->input_stalled = true;
 			break;
 		}
@@ -134,6 +134,7 @@ size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len)
 				c->inq_head = pdu;
 			c->inq_tail = pdu;
 			c->inq_count++;
+			c->inq_bytes += pdu->data_len;
 			wake_worker(c);
 		}
 	}
@@ -275,8 +276,10 @@ static struct iscsi_pdu *input_pop(struct iscsi_conn *c)
 	if (!c->inq_head)
 		c->inq_tail = NULL;
 	c->inq_count--;
+	c->inq_bytes -= pdu->data_len;
 	pdu->next = NULL;
-	if (c->input_stalled && c->inq_count < ISCSI_INPUT_QUEUE_MAX / 2) {
+	if (c->input_stalled && c->inq_count < ISCSI_INPUT_QUEUE_MAX / 2 &&
+	    c->inq_bytes < ISCSI_INPUT_QUEUE_BYTES / 2) {
 		c->input_stalled = false;
 		if (c->ops->resume && !c->closing)
 			c->ops->resume(c->ctx);
@@ -338,7 +341,7 @@ void iscsi_server_tick(struct iscsi_server *srv)
 	struct iscsi_conn *next;
 	for (struct iscsi_conn *c = srv->conns; c; c = next) {
 		next = c->next;
-		if (c->closing || c->phase != ISCSI_PHASE_FULL_FEATURE)
+		if (c->closing || c->phase == ISCSI_PHASE_LOGGED_OUT)
 			continue;
 		bool heard = c->rx_bytes != c->rx_bytes_at_ping;
 		c->rx_bytes_at_ping = c->rx_bytes;
@@ -347,8 +350,9 @@ void iscsi_server_tick(struct iscsi_server *srv)
 			continue;
 		}
 		iscsi_conn_get(c);
-		if (c->ping_outstanding) {
-			iscsi_conn_close(c); /* silent for a whole period after a ping */
+		if (c->phase == ISCSI_PHASE_LOGIN || c->ping_outstanding) {
+			/* A login that stalls a whole period, or silence after a ping. */
+			iscsi_conn_close(c);
 		} else {
 			c->ping_outstanding = true;
 			iscsi_conn_get(c);

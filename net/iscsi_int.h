@@ -215,9 +215,12 @@ bool iscsi_tasks_aborting(const struct iscsi_conn *c);
 
 /* iscsi_response.c: runs a command whose data is in, then sends its Data-In and status. */
 void iscsi_cmd_execute(struct iscsi_task *t);
-/* Sends a SCSI Response with CHECK CONDITION and the given sense (no task needed). */
+/* Sends a SCSI Response with CHECK CONDITION and fixed-format sense (no task needed);
+ * asc is ASC << 8 | ASCQ as in scsi_spec.h. */
 void iscsi_send_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t sense_key,
-				uint8_t asc, uint8_t ascq);
+				uint16_t asc);
+/* Sends a SCSI Response with a status and no sense: BUSY when out of memory. */
+void iscsi_send_status(struct iscsi_conn *c, uint32_t itt, uint8_t status);
 /* Removes t from its connection and frees it (the numbering already accounts for it). */
 void iscsi_task_free(struct iscsi_task *t);
 /* Gives back t's share of the session's window and buffer budget. */
@@ -261,6 +264,7 @@ struct iscsi_session {
 enum iscsi_phase { ISCSI_PHASE_LOGIN, ISCSI_PHASE_FULL_FEATURE, ISCSI_PHASE_LOGGED_OUT };
 
 #define ISCSI_INPUT_QUEUE_MAX 32    /* received PDUs waiting for the worker */
+#define ISCSI_INPUT_QUEUE_BYTES (1024 * 1024) /* and their data bytes, at most (plus one) */
 
 struct iscsi_conn {
 	struct iscsi_conn *next;    /* srv->conns */
@@ -277,6 +281,7 @@ struct iscsi_conn {
 	struct iscsi_rx rx;
 	struct iscsi_pdu *inq_head, *inq_tail;
 	unsigned inq_count;
+	uint32_t inq_bytes;
 	bool input_stalled;
 	struct task *worker;
 	bool worker_idle;
@@ -289,6 +294,7 @@ struct iscsi_conn {
 	struct iscsi_task *tasks;
 	struct waitq tasks_done;    /* woken whenever a task ends (TMFs wait here) */
 	struct iscsi_text_buf text_in;      /* a Text request continued with the C bit */
+	uint32_t text_in_ttt;               /* the tag its next part carries */
 	struct iscsi_text_buf text_out;     /* a Text response sent in pieces */
 	uint32_t text_out_pos, text_out_ttt;
 	/* liveness */

@@ -18,8 +18,7 @@
 
 #include <string.h>
 
-#define SAM_STAT_GOOD 0x00
-#define SAM_STAT_CHECK_CONDITION 0x02
+#include "scsi_spec.h"
 
 struct residual {
 	uint8_t flags;              /* ISCSI_FLAG_RSP_OVERFLOW or _UNDERFLOW, or 0 */
@@ -58,16 +57,27 @@ static void send_scsi_response(struct iscsi_conn *c, uint32_t itt, uint8_t statu
 	put_be32(bhs + ISCSI_BHS_EXPDATASN, datasn);
 	put_be32(bhs + ISCSI_BHS_RESIDUAL_COUNT, res.count);
 	put_be16(data, sense_len);
-	memcpy(data + 2, sense, sense_len);
+	if (sense_len)
+		memcpy(data + 2, sense, sense_len);
 	iscsi_send_pdu(c, bhs, data, sense_len ? 2u + sense_len : 0, ISCSI_STATSN_ADVANCE);
 }
 
 void iscsi_send_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t sense_key,
-				uint8_t asc, uint8_t ascq)
+				uint16_t asc)
 {
-	uint8_t sense[18] = { 0x70, 0, sense_key, 0, 0, 0, 0, 10, 0, 0, 0, 0, asc, ascq };
+	/* fixed format (SPC-4 4.5.3): response code, key, additional length, ASC, ASCQ */
+	uint8_t sense[SENSE_FIXED_LEN] = { SENSE_RESPONSE_CURRENT_FIXED, 0, sense_key, 0, 0, 0, 0,
+					   SENSE_ADDITIONAL_LEN };
 	struct residual none = { 0, 0 };
+	sense[12] = (uint8_t)(asc >> 8);
+	sense[13] = (uint8_t)asc;
 	send_scsi_response(c, itt, SAM_STAT_CHECK_CONDITION, sense, sizeof(sense), none, 0);
+}
+
+void iscsi_send_status(struct iscsi_conn *c, uint32_t itt, uint8_t status)
+{
+	struct residual none = { 0, 0 };
+	send_scsi_response(c, itt, status, NULL, 0, none, 0);
 }
 
 /* Sends the Data-In; folds the status into the last PDU when fold. Returns DataSNs used. */
@@ -163,6 +173,6 @@ void iscsi_cmd_execute(struct iscsi_task *t)
 		iscsi_conn_put(c);
 		uint32_t itt = t->itt;
 		iscsi_task_free(t);
-		iscsi_send_check_condition(c, itt, 0x0b, 0x55, 0x03); /* INSUFFICIENT RESOURCES */
+		iscsi_send_status(c, itt, SAM_STAT_BUSY); /* out of memory: retry later */
 	}
 }

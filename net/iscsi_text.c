@@ -105,14 +105,26 @@ static void send_piece(struct iscsi_conn *c, uint32_t itt, const uint8_t *lun)
 	}
 }
 
+/* Answers a part of a request sent with the C bit: empty, F=0, a tag for the next part. */
+static void ask_for_more_request(struct iscsi_conn *c, uint32_t itt, const uint8_t *lun)
+{
+	uint8_t bhs[ISCSI_BHS_LEN];
+	iscsi_bhs_init(bhs, ISCSI_OP_TEXT_RSP, 0, itt);
+	memcpy(bhs + ISCSI_BHS_LUN, lun, 8);
+	c->text_in_ttt = iscsi_conn_new_ttt(c);
+	put_be32(bhs + ISCSI_BHS_TARGET_TRANSFER_TAG, c->text_in_ttt);
+	iscsi_send_pdu(c, bhs, NULL, 0, ISCSI_STATSN_ADVANCE);
+}
+
 void iscsi_text_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 {
 	uint32_t itt = pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG);
 	uint32_t ttt = pdu_be32(pdu, ISCSI_BHS_TARGET_TRANSFER_TAG);
 	const uint8_t *lun = pdu->bhs + ISCSI_BHS_LUN;
 	uint8_t flags = pdu->bhs[ISCSI_BHS_FLAGS];
+	bool continues_request = c->text_in.len > 0 && ttt == c->text_in_ttt;
 
-	if (ttt != ISCSI_RESERVED_TAG) {
+	if (ttt != ISCSI_RESERVED_TAG && !continues_request) {
 		/* The initiator asks for the next piece of a long response. */
 		if (ttt == c->text_out_ttt && c->text_out_pos < c->text_out.len)
 			send_piece(c, itt, lun);
@@ -120,6 +132,8 @@ void iscsi_text_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 			iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_INVALID_PDU_FIELD);
 		return;
 	}
+	if (ttt == ISCSI_RESERVED_TAG)
+		iscsi_text_free(&c->text_in); /* a new exchange resets any earlier one */
 	/* A new request ends any long response still pending (RFC 7143 11.10.4). */
 	iscsi_text_free(&c->text_out);
 	c->text_out_pos = 0;
@@ -129,7 +143,7 @@ void iscsi_text_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 		return;
 	}
 	if (flags & ISCSI_FLAG_TEXT_CONTINUE) {
-		send_piece(c, itt, lun); /* empty: more request text is coming */
+		ask_for_more_request(c, itt, lun);
 		return;
 	}
 	struct text_request r = { .c = c, .out = &c->text_out };

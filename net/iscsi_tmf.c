@@ -4,9 +4,9 @@
  * scsi_exec() cannot be cut short, it is marked aborted and sends nothing when it returns.
  *
  *   ABORT TASK         the referenced command; answered whether or not it still exists:
- *                      Function Complete if it existed, or if its CmdSN was already
- *                      consumed (RefCmdSN before this request's CmdSN), else Task Does
- *                      Not Exist (RFC 7143 11.5.1)
+ *                      Function Complete if it existed, or if it has not arrived yet
+ *                      but is due before this request (ExpCmdSN <= RefCmdSN < CmdSN),
+ *                      else Task Does Not Exist (it finished: RFC 7143 11.5.1)
  *   ABORT TASK SET,    every command of this session
  *   CLEAR TASK SET
  *   LOGICAL UNIT RESET every command on the LUN from every session, and a unit attention
@@ -41,8 +41,11 @@ static uint8_t abort_task(struct tmf *m)
 		iscsi_task_abort(t);
 		return ISCSI_TM_RSP_FUNCTION_COMPLETE;
 	}
-	if (sn_lt(m->refcmdsn, m->cmdsn) || m->refcmdsn == m->cmdsn)
-		return ISCSI_TM_RSP_FUNCTION_COMPLETE; /* done or dropped: nothing left to do */
+	/* Not received yet but due before this request: complete (RFC 7143 11.5.1). A
+	 * command that already finished (CmdSN before ExpCmdSN) does not exist any more:
+	 * the initiator has or will have its response (libiscsi AbortTaskSimpleAsync). */
+	if (sn_le(m->c->sess.exp_cmdsn, m->refcmdsn) && sn_lt(m->refcmdsn, m->cmdsn))
+		return ISCSI_TM_RSP_FUNCTION_COMPLETE;
 	return ISCSI_TM_RSP_TASK_DOES_NOT_EXIST;
 }
 

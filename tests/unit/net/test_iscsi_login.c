@@ -68,6 +68,42 @@ static void test_two_stage_login_tsih_only_in_final_response(void)
 	fx_fini(&f);
 }
 
+/* The keys Linux open-iscsi sends, in its two stages. */
+static void test_open_iscsi_style_login(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	fx_init(&f);
+	fx_login_req(&f, T | CSG(0) | 1, 0,
+		     "InitiatorName=" FX_INITIATOR "\nInitiatorAlias=client\nTargetName=" FX_TARGET
+		     "\nSessionType=Normal\nAuthMethod=None");
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(0, status_of(&r));
+	CHECK(r.flags & T);
+	CHECK(fx_key(&r, "InitiatorAlias") == NULL);
+	fx_login_req(&f, T | CSG(1) | 3, 0,
+		     "HeaderDigest=None\nDataDigest=None\nDefaultTime2Wait=2\nDefaultTime2Retain=0"
+		     "\nIFMarker=No\nOFMarker=No\nErrorRecoveryLevel=0\nInitialR2T=No"
+		     "\nImmediateData=Yes\nMaxBurstLength=16776192\nFirstBurstLength=262144"
+		     "\nMaxOutstandingR2T=1\nMaxConnections=1\nDataPDUInOrder=Yes"
+		     "\nDataSequenceInOrder=Yes\nMaxRecvDataSegmentLength=262144");
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(0, status_of(&r));
+	CHECK_STR_EQ("None", fx_key(&r, "HeaderDigest"));
+	CHECK_STR_EQ("No", fx_key(&r, "InitialR2T"));
+	CHECK_STR_EQ("Yes", fx_key(&r, "ImmediateData"));
+	CHECK_STR_EQ("1048576", fx_key(&r, "MaxBurstLength"));
+	CHECK_STR_EQ("65536", fx_key(&r, "FirstBurstLength"));
+	CHECK_STR_EQ("0", fx_key(&r, "ErrorRecoveryLevel"));
+	CHECK_STR_EQ("1", fx_key(&r, "MaxConnections"));
+	CHECK_STR_EQ("262144", fx_key(&r, "MaxRecvDataSegmentLength"));
+	CHECK(memmem(r.data, r.data_len, "=NotUnderstood", 14) == NULL); /* every key known */
+	CHECK_EQ(ISCSI_PHASE_FULL_FEATURE, f.c->phase);
+	CHECK(!f.c->params.initial_r2t);
+	CHECK_EQ(65536, f.c->params.first_burst_length);
+	fx_fini(&f);
+}
+
 static void test_transit_not_requested_stays_in_stage(void)
 {
 	struct iscsi_fixture f;
@@ -452,6 +488,7 @@ int main(void)
 {
 	RUN(test_one_step_login_to_normal_session);
 	RUN(test_two_stage_login_tsih_only_in_final_response);
+	RUN(test_open_iscsi_style_login);
 	RUN(test_transit_not_requested_stays_in_stage);
 	RUN(test_unknown_key_answered_not_understood);
 	RUN(test_per_direction_mrdsl_after_login);
