@@ -23,6 +23,11 @@ struct volume_ops {
 	int (*flush)(struct volume *v);
 	/* Deallocates the range; it reads back as zeros afterwards. NULL when not thin. */
 	int (*unmap)(struct volume *v, uint64_t offset, uint64_t len);
+	/* Whether the bytes at offset are mapped (hold data, or read what a backing image
+	 * holds) or deallocated (read back as zeros), and for how many bytes from offset,
+	 * at most len, that stays so (*bytes > 0). NULL: everything is mapped. */
+	int (*block_status)(struct volume *v, uint64_t offset, uint64_t len, bool *mapped,
+			    uint64_t *bytes);
 };
 
 #define VOLUME_SERIAL_MAX 20

@@ -297,6 +297,8 @@ static void worker_teardown(struct iscsi_conn *c)
 	iscsi_login_free(c->login);
 	c->login = NULL;
 	if (c->sess.logged_in) {
+		if (c->sess.target) /* the I_T nexus is gone: so is its RESERVE(6) */
+			scsi_nexus_lost(c->sess.target->lun, &c->sess.nexus);
 		c->sess.logged_in = false;
 		c->srv->sessions_open--;
 	}

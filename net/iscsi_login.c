@@ -15,6 +15,7 @@
 #include "iscsi_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,6 +238,10 @@ static void begin_session(struct iscsi_conn *c)
 	c->phase = ISCSI_PHASE_FULL_FEATURE;
 	c->sess.logged_in = true;
 	c->sess.nexus.unit_attention_reset = true; /* POWER ON once per I_T nexus */
+	/* The I_T nexus identity reservations key on: the initiator port name. */
+	const uint8_t *isid = c->sess.isid;
+	snprintf(c->sess.nexus.id, sizeof(c->sess.nexus.id), "%s,i,0x%02x%02x%02x%02x%02x%02x",
+		 c->sess.initiator_name, isid[0], isid[1], isid[2], isid[3], isid[4], isid[5]);
 	c->srv->sessions_open++;
 	iscsi_login_free(l);
 	c->login = NULL;

@@ -58,6 +58,7 @@ static uint8_t abort_task_set(struct tmf *m)
 static uint8_t lun_reset(struct tmf *m)
 {
 	const struct iscsi_target_config *target = m->c->sess.target;
+	scsi_lun_reset(target->lun); /* ends a RESERVE(6) reservation */
 	for (struct iscsi_conn *o = m->c->srv->conns; o; o = o->next) {
 		if (!o->sess.logged_in || o->sess.target != target)
 			continue;

@@ -3,7 +3,8 @@
  * in the 256-entry table of scsi_opcodes.c (the shape of tgt's usr/sbc.c), checks the
  * CDB's length, service action and reserved bits against it, reports a pending unit
  * attention once per nexus (never in front of INQUIRY, REPORT LUNS or REQUEST SENSE,
- * SAM-5 5.14 / SPC-4 5.11), and calls the handler.
+ * SAM-5 5.14 / SPC-4 5.11), refuses what another nexus's reservation forbids
+ * (RESERVATION CONFLICT, scsi_reserve.c), and calls the handler.
  * scsi_lun_init() derives the LUN's identity (NAA designator, serial) from the volume.
  */
 #include <stdio.h>
@@ -31,25 +32,27 @@ static bool report_unit_attention(struct scsi_nexus *nexus, struct scsi_cmd *cmd
 }
 
 /* The CDB is long enough, names a service action we serve, and sets no bit outside
- * the command's usage data; else INVALID FIELD IN CDB with the field pointer. */
-static bool check_cdb(const struct scsi_op *op, struct scsi_cmd *cmd)
+ * the command's usage data: returns the entry to run; else NULL with INVALID FIELD IN
+ * CDB and the field pointer set. */
+static const struct scsi_op *check_cdb(const struct scsi_op *op, struct scsi_cmd *cmd)
 {
 	unsigned byte;
 	int bit;
 	if (cmd->cdb_len < op->cdb_len) {
 		/* The CDB ends before the fields the command needs. */
 		scsi_invalid_cdb_field(cmd, (unsigned)cmd->cdb_len, -1);
-		return false;
+		return NULL;
 	}
-	if ((op->flags & OP_SERVICE_ACTION) && (cmd->cdb[1] & 0x1f) != op->service_action) {
+	op = scsi_op_action(op, cmd->cdb[1] & 0x1f);
+	if (!op) {
 		scsi_invalid_cdb_field(cmd, 1, 4);
-		return false;
+		return NULL;
 	}
 	if (scsi_find_reserved_bit(op, cmd->cdb, &byte, &bit)) {
 		scsi_invalid_cdb_field(cmd, byte, bit);
-		return false;
+		return NULL;
 	}
-	return true;
+	return op;
 }
 
 void scsi_exec(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd)
@@ -68,10 +71,15 @@ void scsi_exec(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *
 		scsi_check(cmd, ILLEGAL_REQUEST, ASC_INVALID_COMMAND_OPERATION_CODE);
 		return;
 	}
-	if (!check_cdb(op, cmd))
+	op = check_cdb(op, cmd);
+	if (!op)
 		return;
 	if (lun && !(op->flags & OP_UA_EXEMPT) && report_unit_attention(nexus, cmd))
 		return;
+	if (lun && scsi_reservation_conflict(lun, nexus, op)) {
+		scsi_conflict(cmd);
+		return;
+	}
 	op->handler(lun, nexus, cmd);
 }
 

@@ -19,6 +19,28 @@
 
 enum scsi_dir { SCSI_DIR_NONE, SCSI_DIR_READ, SCSI_DIR_WRITE };
 
+/* The I_T nexus identity: the initiator port name, for iSCSI "<InitiatorName>,i,0x<ISID>"
+ * (RFC 7143 10.1.1, SPC-4 TransportID), at most this long with its NUL. */
+#define SCSI_NEXUS_ID_MAX 256
+#define SCSI_PR_MAX_REGISTRATIONS 16
+
+/* Reservations of a LUN (net/scsi_reserve.c, net/scsi_pr.c): SPC-2 RESERVE(6) and SPC-4
+ * persistent reservations. Kept in memory only: they do not survive a reboot (PTPL_C 0). */
+struct scsi_pr_registration {
+	bool used;
+	uint64_t key;
+	char nexus[SCSI_NEXUS_ID_MAX];
+};
+
+struct scsi_reservations {
+	uint32_t generation;       /* PRgeneration: counts registration changes */
+	struct scsi_pr_registration reg[SCSI_PR_MAX_REGISTRATIONS];
+	uint8_t type;              /* persistent reservation type, 0 when none */
+	int holder;                /* reg index of the holder (unused for all-registrants) */
+	bool reserved6;            /* RESERVE(6) held by reserve6_nexus */
+	char reserve6_nexus[SCSI_NEXUS_ID_MAX];
+};
+
 /* A logical unit: one volume served as LUN 0 of one target. */
 struct scsi_lun {
 	struct volume *vol;
@@ -29,11 +51,13 @@ struct scsi_lun {
 	 * writes: a write-type command waits while its range overlaps one in this list. */
 	struct scsi_range *busy_ranges;
 	struct waitq range_waiters;
+	struct scsi_reservations res;
 };
 
 /* The state one initiator (I_T nexus, an iSCSI session) keeps toward one LUN. */
 struct scsi_nexus {
 	bool unit_attention_reset; /* POWER ON, RESET, OR BUS DEVICE RESET OCCURRED pending */
+	char id[SCSI_NEXUS_ID_MAX]; /* the I_T nexus identity, filled at login; "" unknown */
 };
 
 /* A block range a write-type command holds while it runs (scsi_rw.c). */
@@ -67,9 +91,10 @@ struct scsi_cmd {
  *   (a partial last block is sent as such), 0 on CHECK CONDITION.
  * - Data-Out commands (WRITE, UNMAP, MODE SELECT, ...): transfer_len is what the command
  *   needs (blocks * block size, or the parameter list length); only
- *   data[0 .. min(transfer_len, data_len)) is used. A write whose data_len is short of
- *   transfer_len writes nothing and fails with ILLEGAL REQUEST, INVALID FIELD IN COMMAND
- *   INFORMATION UNIT (SAM-5 5.4.3 b).
+ *   data[0 .. min(transfer_len, data_len)) is used. A WRITE (or WRITE AND VERIFY) whose
+ *   data_len is short of transfer_len writes the whole blocks that came and succeeds
+ *   (FCP-4 9.4.2 a, as tgt); any other Data-Out command short of data writes nothing and
+ *   fails with ILLEGAL REQUEST, INVALID FIELD IN COMMAND INFORMATION UNIT (SAM-5 5.4.3 b).
  * transfer_len stays 0 when the command fails before its data is considered (a bad CDB,
  * an LBA out of range, a write-protected volume).
  * The iSCSI layer derives the residual from the two: transfer_len > data_len is an
@@ -86,7 +111,13 @@ void scsi_lun_init(struct scsi_lun *lun, struct volume *vol, const char *target_
  * SUPPORTED). Never fails as a function: every outcome is in cmd->status and sense. */
 void scsi_exec(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd);
 
+/* The I_T nexus ended (logout, connection lost, session reinstated): its RESERVE(6)
+ * reservation is released (persistent reservations stay, as SPC-4 wants). */
+void scsi_nexus_lost(struct scsi_lun *lun, const struct scsi_nexus *nexus);
+/* LOGICAL UNIT RESET: releases the RESERVE(6) reservation (persistent ones stay). */
+void scsi_lun_reset(struct scsi_lun *lun);
+
 /* The largest transfer a command may ask for, bytes (reported in VPD B0h). */
-#define SCSI_MAX_TRANSFER_BYTES (8u * 1024 * 1024)
+#define SCSI_MAX_TRANSFER_BYTES (32u * 1024 * 1024)
 
 #endif

@@ -98,7 +98,6 @@ static uint32_t vpd_block_limits(const struct scsi_lun *lun, uint8_t *b)
 	uint32_t bs = vol->block_size;
 	uint32_t granularity = vol->unmap_granularity > bs ? vol->unmap_granularity / bs : 1;
 	memset(b + 4, 0, 0x3c);
-	b[4] = BLOCK_LIMITS_WSNZ; /* a WRITE SAME of 0 blocks would mean "to the end" */
 	b[5] = SCSI_MAX_COMPARE_AND_WRITE_BLOCKS;
 	put_be16(b + 6, (uint16_t)(granularity > 0xffff ? 0xffff : granularity));
 	put_be32(b + 8, SCSI_MAX_TRANSFER_BYTES / bs);

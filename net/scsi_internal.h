@@ -28,7 +28,10 @@ typedef void scsi_handler(struct scsi_lun *lun, struct scsi_nexus *nexus,
 /* ---- scsi_opcodes.c: the command table ------------------------------------------ */
 #define OP_UA_EXEMPT      0x1 /* runs even while a unit attention is pending */
 #define OP_NO_LUN_OK      0x2 /* answered for a LUN that does not exist */
-#define OP_SERVICE_ACTION 0x4 /* byte 1 bits 4-0 must equal service_action */
+#define OP_SERVICE_ACTION 0x4 /* byte 1 bits 4-0 select an entry of actions */
+#define OP_CONFLICT_READ  0x08 /* reads: refused by others' exclusive access reservations */
+#define OP_CONFLICT_WRITE 0x10 /* writes: refused by any reservation of others */
+#define OP_RESERVE6_OK    0x20 /* runs while another nexus holds RESERVE(6) */
 
 struct scsi_op {
 	scsi_handler *handler;
@@ -36,10 +39,16 @@ struct scsi_op {
 	uint8_t flags;
 	uint8_t service_action;
 	const uint8_t *usage;  /* CDB USAGE DATA, cdb_len bytes, usage[0] the opcode */
+	/* OP_SERVICE_ACTION opcodes: one entry per service action served, ended by an entry
+	 * without handler; the opcode's own entry has no handler and no usage. */
+	const struct scsi_op *actions;
 };
 
 /* The entry of a served opcode, NULL for any other. */
 const struct scsi_op *scsi_op_lookup(uint8_t opcode);
+/* For a service-action opcode, the entry of service action sa (NULL if not served);
+ * any other op is returned as is. */
+const struct scsi_op *scsi_op_action(const struct scsi_op *op, unsigned sa);
 /* Finds the first set CDB bit that op does not use (a reserved or unsupported field). */
 bool scsi_find_reserved_bit(const struct scsi_op *op, const uint8_t *cdb, unsigned *byte,
 			    int *bit);
@@ -128,6 +137,27 @@ scsi_handler scsi_mode_sense, scsi_mode_select;
 scsi_handler scsi_unmap, scsi_write_same;
 
 /* ---- scsi_caw.c --------------------------------------------------------------------- */
-scsi_handler scsi_compare_and_write;
+scsi_handler scsi_compare_and_write, scsi_orwrite;
+
+/* ---- scsi_reserve.c: reservation checks, RESERVE(6) / RELEASE(6) -------------------- */
+const char *scsi_nexus_id(const struct scsi_nexus *nexus); /* "" for a NULL nexus */
+/* The registration of nexus id, -1 when it has none. */
+int scsi_pr_find(const struct scsi_lun *lun, const char *id);
+bool scsi_pr_all_registrants(uint8_t type);
+/* Whether registration reg (-1: none) holds the persistent reservation. */
+bool scsi_pr_is_holder(const struct scsi_lun *lun, int reg);
+/* Whether a reservation of another nexus refuses op to nexus. */
+bool scsi_reservation_conflict(const struct scsi_lun *lun, const struct scsi_nexus *nexus,
+			       const struct scsi_op *op);
+/* RESERVATION CONFLICT status, no sense. */
+void scsi_conflict(struct scsi_cmd *cmd);
+scsi_handler scsi_reserve6, scsi_release6;
+
+/* ---- scsi_pr.c: PERSISTENT RESERVE IN / OUT ----------------------------------------- */
+scsi_handler scsi_prin_read_keys, scsi_prin_read_reservation,
+	scsi_prin_report_capabilities, scsi_prin_read_full_status, scsi_prout;
+
+/* ---- scsi_lba_status.c -------------------------------------------------------------- */
+scsi_handler scsi_get_lba_status;
 
 #endif

@@ -15,68 +15,124 @@
 #define FF4 0xff, 0xff, 0xff, 0xff
 #define FF8 FF4, FF4
 
+#define R OP_CONFLICT_READ
+#define W OP_CONFLICT_WRITE
+
+static const struct scsi_op service_action_in_16[] = {
+	{ scsi_read_capacity_16, 16, 0, SAI_READ_CAPACITY_16,
+	  U(SERVICE_ACTION_IN_16, 0x1f, FF8, FF4, 0, 0), NULL },
+	{ scsi_get_lba_status, 16, R, SAI_GET_LBA_STATUS,
+	  U(SERVICE_ACTION_IN_16, 0x1f, FF8, FF4, 0, 0), NULL },
+	{ 0 },
+};
+
+static const struct scsi_op maintenance_in[] = {
+	{ scsi_report_supported_opcodes, 12, OP_RESERVE6_OK, MI_REPORT_SUPPORTED_OPERATION_CODES,
+	  U(MAINTENANCE_IN, 0x1f, 0x87, 0xff, 0xff, 0xff, FF4, 0, 0), NULL },
+	{ 0 },
+};
+
+#define PRIN_USAGE U(PERSISTENT_RESERVE_IN, 0x1f, 0, 0, 0, 0, 0, 0xff, 0xff, 0)
+static const struct scsi_op persistent_reserve_in[] = {
+	{ scsi_prin_read_keys, 10, OP_RESERVE6_OK, PRIN_READ_KEYS, PRIN_USAGE, NULL },
+	{ scsi_prin_read_reservation, 10, OP_RESERVE6_OK, PRIN_READ_RESERVATION, PRIN_USAGE,
+	  NULL },
+	{ scsi_prin_report_capabilities, 10, OP_RESERVE6_OK, PRIN_REPORT_CAPABILITIES,
+	  PRIN_USAGE, NULL },
+	{ scsi_prin_read_full_status, 10, OP_RESERVE6_OK, PRIN_READ_FULL_STATUS, PRIN_USAGE,
+	  NULL },
+	{ 0 },
+};
+
+#define PROUT_USAGE U(PERSISTENT_RESERVE_OUT, 0x1f, 0xff, 0, 0, FF4, 0)
+static const struct scsi_op persistent_reserve_out[] = {
+	{ scsi_prout, 10, 0, PROUT_REGISTER, PROUT_USAGE, NULL },
+	{ scsi_prout, 10, 0, PROUT_RESERVE, PROUT_USAGE, NULL },
+	{ scsi_prout, 10, 0, PROUT_RELEASE, PROUT_USAGE, NULL },
+	{ scsi_prout, 10, 0, PROUT_CLEAR, PROUT_USAGE, NULL },
+	{ scsi_prout, 10, 0, PROUT_PREEMPT, PROUT_USAGE, NULL },
+	{ scsi_prout, 10, 0, PROUT_PREEMPT_AND_ABORT, PROUT_USAGE, NULL },
+	{ scsi_prout, 10, 0, PROUT_REGISTER_AND_IGNORE_EXISTING_KEY, PROUT_USAGE, NULL },
+	{ 0 },
+};
+
+/* A service-action opcode: the CDB length its actions share, and the list. */
+#define ACTIONS(len, list) { NULL, len, OP_SERVICE_ACTION, 0, NULL, list }
+
 static const struct scsi_op scsi_ops[256] = {
 	[TEST_UNIT_READY] = { scsi_test_unit_ready, 6, 0, 0, U(TEST_UNIT_READY, 0, 0, 0, 0, 0) },
-	[REQUEST_SENSE] = { scsi_request_sense, 6, OP_UA_EXEMPT | OP_NO_LUN_OK, 0,
-			    U(REQUEST_SENSE, 0x01, 0, 0, 0xff, 0) },
-	[READ_6] = { scsi_read, 6, 0, 0, U(READ_6, 0x1f, 0xff, 0xff, 0xff, 0) },
-	[WRITE_6] = { scsi_write, 6, 0, 0, U(WRITE_6, 0x1f, 0xff, 0xff, 0xff, 0) },
-	[INQUIRY] = { scsi_inquiry, 6, OP_UA_EXEMPT | OP_NO_LUN_OK, 0,
+	[REQUEST_SENSE] = { scsi_request_sense, 6, OP_UA_EXEMPT | OP_NO_LUN_OK | OP_RESERVE6_OK,
+			    0, U(REQUEST_SENSE, 0x01, 0, 0, 0xff, 0) },
+	[READ_6] = { scsi_read, 6, R, 0, U(READ_6, 0x1f, 0xff, 0xff, 0xff, 0) },
+	[WRITE_6] = { scsi_write, 6, W, 0, U(WRITE_6, 0x1f, 0xff, 0xff, 0xff, 0) },
+	[INQUIRY] = { scsi_inquiry, 6, OP_UA_EXEMPT | OP_NO_LUN_OK | OP_RESERVE6_OK, 0,
 		      U(INQUIRY, 0x01, 0xff, 0xff, 0xff, 0) },
-	[MODE_SELECT_6] = { scsi_mode_select, 6, 0, 0, U(MODE_SELECT_6, 0x11, 0, 0, 0xff, 0) },
-	[MODE_SENSE_6] = { scsi_mode_sense, 6, 0, 0, U(MODE_SENSE_6, 0x08, 0xff, 0xff, 0xff, 0) },
-	[START_STOP_UNIT] = { scsi_start_stop_unit, 6, 0, 0,
+	[MODE_SELECT_6] = { scsi_mode_select, 6, W, 0, U(MODE_SELECT_6, 0x11, 0, 0, 0xff, 0) },
+	[RESERVE_6] = { scsi_reserve6, 6, 0, 0, U(RESERVE_6, 0, 0, 0, 0, 0) },
+	[RELEASE_6] = { scsi_release6, 6, OP_RESERVE6_OK, 0, U(RELEASE_6, 0, 0, 0, 0, 0) },
+	[MODE_SENSE_6] = { scsi_mode_sense, 6, R, 0, U(MODE_SENSE_6, 0x08, 0xff, 0xff, 0xff, 0) },
+	[START_STOP_UNIT] = { scsi_start_stop_unit, 6, W, 0,
 			      U(START_STOP_UNIT, 0x01, 0, 0x0f, 0xf7, 0) },
-	[PREVENT_ALLOW_MEDIUM_REMOVAL] = { scsi_prevent_allow, 6, 0, 0,
+	[PREVENT_ALLOW_MEDIUM_REMOVAL] = { scsi_prevent_allow, 6, R, 0,
 					   U(PREVENT_ALLOW_MEDIUM_REMOVAL, 0, 0, 0, 0x03, 0) },
 	[READ_CAPACITY_10] = { scsi_read_capacity_10, 10, 0, 0,
 			       U(READ_CAPACITY_10, 0, FF4, 0, 0, 0x01, 0) },
-	[READ_10] = { scsi_read, 10, 0, 0, U(READ_10, 0x1a, FF4, 0x1f, 0xff, 0xff, 0) },
-	[WRITE_10] = { scsi_write, 10, 0, 0, U(WRITE_10, 0x1a, FF4, 0x1f, 0xff, 0xff, 0) },
-	[WRITE_AND_VERIFY_10] = { scsi_write, 10, 0, 0,
+	[READ_10] = { scsi_read, 10, R, 0, U(READ_10, 0x1a, FF4, 0x1f, 0xff, 0xff, 0) },
+	[WRITE_10] = { scsi_write, 10, W, 0, U(WRITE_10, 0x1a, FF4, 0x1f, 0xff, 0xff, 0) },
+	[WRITE_AND_VERIFY_10] = { scsi_write, 10, W, 0,
 				  U(WRITE_AND_VERIFY_10, 0x12, FF4, 0x1f, 0xff, 0xff, 0) },
-	[VERIFY_10] = { scsi_verify, 10, 0, 0, U(VERIFY_10, 0x16, FF4, 0x1f, 0xff, 0xff, 0) },
-	[PRE_FETCH_10] = { scsi_prefetch, 10, 0, 0,
+	[VERIFY_10] = { scsi_verify, 10, R, 0, U(VERIFY_10, 0x16, FF4, 0x1f, 0xff, 0xff, 0) },
+	[PRE_FETCH_10] = { scsi_prefetch, 10, R, 0,
 			   U(PRE_FETCH_10, 0x02, FF4, 0x1f, 0xff, 0xff, 0) },
-	[SYNCHRONIZE_CACHE_10] = { scsi_synchronize_cache, 10, 0, 0,
+	[SYNCHRONIZE_CACHE_10] = { scsi_synchronize_cache, 10, W, 0,
 				   U(SYNCHRONIZE_CACHE_10, 0x06, FF4, 0x1f, 0xff, 0xff, 0) },
-	[WRITE_SAME_10] = { scsi_write_same, 10, 0, 0,
+	[WRITE_SAME_10] = { scsi_write_same, 10, W, 0,
 			    U(WRITE_SAME_10, 0x08, FF4, 0x1f, 0xff, 0xff, 0) },
-	[UNMAP] = { scsi_unmap, 10, 0, 0, U(UNMAP, 0, 0, 0, 0, 0, 0x1f, 0xff, 0xff, 0) },
-	[MODE_SELECT_10] = { scsi_mode_select, 10, 0, 0,
+	[UNMAP] = { scsi_unmap, 10, W, 0, U(UNMAP, 0, 0, 0, 0, 0, 0x1f, 0xff, 0xff, 0) },
+	[MODE_SELECT_10] = { scsi_mode_select, 10, W, 0,
 			     U(MODE_SELECT_10, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, 0) },
-	[MODE_SENSE_10] = { scsi_mode_sense, 10, 0, 0,
+	[MODE_SENSE_10] = { scsi_mode_sense, 10, R, 0,
 			    U(MODE_SENSE_10, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, 0) },
-	[READ_16] = { scsi_read, 16, 0, 0, U(READ_16, 0x1a, FF8, FF4, 0x1f, 0) },
-	[COMPARE_AND_WRITE] = { scsi_compare_and_write, 16, 0, 0,
+	[PERSISTENT_RESERVE_IN] = ACTIONS(10, persistent_reserve_in),
+	[PERSISTENT_RESERVE_OUT] = ACTIONS(10, persistent_reserve_out),
+	[READ_16] = { scsi_read, 16, R, 0, U(READ_16, 0x1a, FF8, FF4, 0x1f, 0) },
+	[COMPARE_AND_WRITE] = { scsi_compare_and_write, 16, W, 0,
 				U(COMPARE_AND_WRITE, 0x18, FF8, 0, 0, 0, 0xff, 0x1f, 0) },
-	[WRITE_16] = { scsi_write, 16, 0, 0, U(WRITE_16, 0x1a, FF8, FF4, 0x1f, 0) },
-	[WRITE_AND_VERIFY_16] = { scsi_write, 16, 0, 0,
+	[WRITE_16] = { scsi_write, 16, W, 0, U(WRITE_16, 0x1a, FF8, FF4, 0x1f, 0) },
+	[ORWRITE_16] = { scsi_orwrite, 16, W, 0, U(ORWRITE_16, 0x18, FF8, FF4, 0x1f, 0) },
+	[WRITE_AND_VERIFY_16] = { scsi_write, 16, W, 0,
 				  U(WRITE_AND_VERIFY_16, 0x12, FF8, FF4, 0x1f, 0) },
-	[VERIFY_16] = { scsi_verify, 16, 0, 0, U(VERIFY_16, 0x16, FF8, FF4, 0x1f, 0) },
-	[PRE_FETCH_16] = { scsi_prefetch, 16, 0, 0, U(PRE_FETCH_16, 0x02, FF8, FF4, 0x1f, 0) },
-	[SYNCHRONIZE_CACHE_16] = { scsi_synchronize_cache, 16, 0, 0,
+	[VERIFY_16] = { scsi_verify, 16, R, 0, U(VERIFY_16, 0x16, FF8, FF4, 0x1f, 0) },
+	[PRE_FETCH_16] = { scsi_prefetch, 16, R, 0, U(PRE_FETCH_16, 0x02, FF8, FF4, 0x1f, 0) },
+	[SYNCHRONIZE_CACHE_16] = { scsi_synchronize_cache, 16, W, 0,
 				   U(SYNCHRONIZE_CACHE_16, 0x06, FF8, FF4, 0x1f, 0) },
-	[WRITE_SAME_16] = { scsi_write_same, 16, 0, 0,
+	[WRITE_SAME_16] = { scsi_write_same, 16, W, 0,
 			    U(WRITE_SAME_16, 0x09, FF8, FF4, 0x1f, 0) },
-	[SERVICE_ACTION_IN_16] = { scsi_read_capacity_16, 16, OP_SERVICE_ACTION,
-				   SAI_READ_CAPACITY_16,
-				   U(SERVICE_ACTION_IN_16, 0x1f, FF8, FF4, 0, 0) },
-	[REPORT_LUNS] = { scsi_report_luns, 12, OP_UA_EXEMPT | OP_NO_LUN_OK, 0,
+	[SERVICE_ACTION_IN_16] = ACTIONS(16, service_action_in_16),
+	[REPORT_LUNS] = { scsi_report_luns, 12, OP_UA_EXEMPT | OP_NO_LUN_OK | OP_RESERVE6_OK, 0,
 			  U(REPORT_LUNS, 0, 0xff, 0, 0, 0, FF4, 0, 0) },
-	[MAINTENANCE_IN] = { scsi_report_supported_opcodes, 12, OP_SERVICE_ACTION,
-			     MI_REPORT_SUPPORTED_OPERATION_CODES,
-			     U(MAINTENANCE_IN, 0x1f, 0x87, 0xff, 0xff, 0xff, FF4, 0, 0) },
-	[READ_12] = { scsi_read, 12, 0, 0, U(READ_12, 0x1a, FF4, FF4, 0x1f, 0) },
-	[WRITE_12] = { scsi_write, 12, 0, 0, U(WRITE_12, 0x1a, FF4, FF4, 0x1f, 0) },
-	[WRITE_AND_VERIFY_12] = { scsi_write, 12, 0, 0,
+	[MAINTENANCE_IN] = ACTIONS(12, maintenance_in),
+	[READ_12] = { scsi_read, 12, R, 0, U(READ_12, 0x1a, FF4, FF4, 0x1f, 0) },
+	[WRITE_12] = { scsi_write, 12, W, 0, U(WRITE_12, 0x1a, FF4, FF4, 0x1f, 0) },
+	[WRITE_AND_VERIFY_12] = { scsi_write, 12, W, 0,
 				  U(WRITE_AND_VERIFY_12, 0x12, FF4, FF4, 0x1f, 0) },
-	[VERIFY_12] = { scsi_verify, 12, 0, 0, U(VERIFY_12, 0x16, FF4, FF4, 0x1f, 0) },
+	[VERIFY_12] = { scsi_verify, 12, R, 0, U(VERIFY_12, 0x16, FF4, FF4, 0x1f, 0) },
 };
 
 const struct scsi_op *scsi_op_lookup(uint8_t opcode)
 {
-	return scsi_ops[opcode].handler ? &scsi_ops[opcode] : NULL;
+	const struct scsi_op *op = &scsi_ops[opcode];
+	return op->handler || op->actions ? op : NULL;
+}
+
+const struct scsi_op *scsi_op_action(const struct scsi_op *op, unsigned sa)
+{
+	if (!op || !(op->flags & OP_SERVICE_ACTION))
+		return op;
+	for (const struct scsi_op *a = op->actions; a->handler; a++)
+		if (a->service_action == sa)
+			return a;
+	return NULL;
 }
 
 /* The first CDB bit set outside the usage data, bytes 1 .. length - 2 (the control byte
@@ -120,26 +176,36 @@ static uint32_t put_timeouts(uint8_t *p)
 	return RSOC_TIMEOUTS_LEN;
 }
 
+static uint32_t put_descriptor(uint8_t *buf, uint32_t n, unsigned code,
+			       const struct scsi_op *op, bool rctd)
+{
+	if (n + RSOC_DESCRIPTOR_LEN + RSOC_TIMEOUTS_LEN > RSOC_BUF_MAX)
+		return n;
+	uint8_t *d = buf + n;
+	memset(d, 0, RSOC_DESCRIPTOR_LEN);
+	d[0] = (uint8_t)code;
+	if (scsi_ops[code].flags & OP_SERVICE_ACTION) {
+		put_be16(d + 2, op->service_action);
+		d[5] = RSOC_SERVACTV;
+	}
+	if (rctd)
+		d[5] |= RSOC_CTDP_ALL;
+	put_be16(d + 6, op->cdb_len);
+	n += RSOC_DESCRIPTOR_LEN;
+	if (rctd)
+		n += put_timeouts(buf + n);
+	return n;
+}
+
 static uint32_t report_all(uint8_t *buf, bool rctd)
 {
 	uint32_t n = 4;
 	for (unsigned code = 0; code < 256; code++) {
 		const struct scsi_op *op = &scsi_ops[code];
-		if (!op->handler || n + RSOC_DESCRIPTOR_LEN + RSOC_TIMEOUTS_LEN > RSOC_BUF_MAX)
-			continue;
-		uint8_t *d = buf + n;
-		memset(d, 0, RSOC_DESCRIPTOR_LEN);
-		d[0] = (uint8_t)code;
-		if (op->flags & OP_SERVICE_ACTION) {
-			put_be16(d + 2, op->service_action);
-			d[5] = RSOC_SERVACTV;
-		}
-		if (rctd)
-			d[5] |= RSOC_CTDP_ALL;
-		put_be16(d + 6, op->cdb_len);
-		n += RSOC_DESCRIPTOR_LEN;
-		if (rctd)
-			n += put_timeouts(buf + n);
+		if (op->handler)
+			n = put_descriptor(buf, n, code, op, rctd);
+		for (const struct scsi_op *a = op->actions; a && a->handler; a++)
+			n = put_descriptor(buf, n, code, a, rctd);
 	}
 	put_be32(buf, n - 4);
 	return n;
@@ -187,8 +253,7 @@ void scsi_report_supported_opcodes(struct scsi_lun *lun, struct scsi_nexus *nexu
 			scsi_invalid_cdb_field(cmd, 2, 2);
 			return;
 		}
-		len = report_one(buf, op && get_be16(cdb + 4) == op->service_action ? op : NULL,
-				 rctd);
+		len = report_one(buf, op ? scsi_op_action(op, get_be16(cdb + 4)) : NULL, rctd);
 		break;
 	default:
 		scsi_invalid_cdb_field(cmd, 2, 2);

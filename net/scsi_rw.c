@@ -152,7 +152,10 @@ void scsi_read(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *
 }
 
 /* WRITE and WRITE AND VERIFY: the volume returns what it stored, so the verify step
- * of the latter would compare the buffer with itself; both only write. */
+ * of the latter would compare the buffer with itself; both only write. When the
+ * initiator sent less than the CDB asks for (an iSCSI overflow), the whole blocks that
+ * came are written and the command succeeds with the residual, as FCP-4 9.4.2 a) and
+ * tgt do (libiscsi's iSCSIResiduals expect it); a partial last block is dropped. */
 void scsi_write(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd)
 {
 	(void)nexus;
@@ -161,8 +164,9 @@ void scsi_write(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd 
 		return;
 	struct volume *vol = lun->vol;
 	uint32_t bytes = p.blocks * vol->block_size;
-	if (!scsi_data_out_complete(cmd, bytes))
-		return;
+	cmd->transfer_len = bytes;
+	if (cmd->data_len < bytes) /* overflow: write the whole blocks that came */
+		bytes = cmd->data_len / vol->block_size * vol->block_size;
 	if (bytes == 0) {
 		scsi_good(cmd);
 		return;

@@ -14,6 +14,8 @@
 #define WRITE_6                   0x0a
 #define INQUIRY                   0x12
 #define MODE_SELECT_6             0x15
+#define RESERVE_6                 0x16
+#define RELEASE_6                 0x17
 #define MODE_SENSE_6              0x1a
 #define START_STOP_UNIT           0x1b
 #define PREVENT_ALLOW_MEDIUM_REMOVAL 0x1e
@@ -27,10 +29,13 @@
 #define WRITE_SAME_10             0x41
 #define UNMAP                     0x42
 #define MODE_SELECT_10            0x55
+#define PERSISTENT_RESERVE_IN     0x5e
+#define PERSISTENT_RESERVE_OUT    0x5f
 #define MODE_SENSE_10             0x5a
 #define READ_16                   0x88
 #define COMPARE_AND_WRITE         0x89
 #define WRITE_16                  0x8a
+#define ORWRITE_16                0x8b
 #define WRITE_AND_VERIFY_16       0x8e
 #define VERIFY_16                 0x8f
 #define PRE_FETCH_16              0x90
@@ -46,6 +51,7 @@
 
 /* SERVICE ACTION IN (16) service actions */
 #define SAI_READ_CAPACITY_16      0x10
+#define SAI_GET_LBA_STATUS        0x12
 /* MAINTENANCE IN service actions */
 #define MI_REPORT_SUPPORTED_OPERATION_CODES 0x0c
 
@@ -53,6 +59,7 @@
 #define SAM_STAT_GOOD             0x00
 #define SAM_STAT_CHECK_CONDITION  0x02
 #define SAM_STAT_BUSY             0x08
+#define SAM_STAT_RESERVATION_CONFLICT 0x18
 
 /* ---- sense data (SPC-4 4.5.3, fixed format) --------------------------------------- */
 #define SENSE_RESPONSE_CURRENT_FIXED 0x70
@@ -87,11 +94,13 @@
 #define ASC_INVALID_FIELD_IN_CDB                0x2400
 #define ASC_LOGICAL_UNIT_NOT_SUPPORTED          0x2500
 #define ASC_INVALID_FIELD_IN_PARAMETER_LIST     0x2600
+#define ASC_INVALID_RELEASE_OF_PERSISTENT_RESERVATION 0x2604
 #define ASC_WRITE_PROTECTED                     0x2700
 #define ASC_SPACE_ALLOCATION_FAILED_WRITE_PROTECT 0x2707
 #define ASC_POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED 0x2900
 #define ASC_SAVING_PARAMETERS_NOT_SUPPORTED     0x3900
 #define ASC_INTERNAL_TARGET_FAILURE             0x4400
+#define ASC_INSUFFICIENT_REGISTRATION_RESOURCES 0x5504
 
 /* ---- INQUIRY (SPC-4 6.6) ------------------------------------------------------------- */
 #define INQUIRY_EVPD              0x01 /* byte 1 */
@@ -159,6 +168,56 @@
 #define UNMAP_BLOCK_DESCRIPTOR_LEN 16
 #define READ_CAPACITY_PMI         0x01
 #define REQUEST_SENSE_DESC        0x01
+
+/* GET LBA STATUS (SBC-3 5.6) */
+#define LBA_STATUS_HEADER_LEN     8
+#define LBA_STATUS_DESCRIPTOR_LEN 16
+#define PROVISIONING_STATUS_MAPPED      0x0
+#define PROVISIONING_STATUS_DEALLOCATED 0x1
+
+/* ---- persistent reservations (SPC-4 6.15, 6.16) --------------------------------------- */
+/* PERSISTENT RESERVE IN service actions */
+#define PRIN_READ_KEYS            0x00
+#define PRIN_READ_RESERVATION     0x01
+#define PRIN_REPORT_CAPABILITIES  0x02
+#define PRIN_READ_FULL_STATUS     0x03
+/* READ FULL STATUS descriptor (SPC-4 6.15.5) and iSCSI TransportID (SPC-4 7.6.4.6) */
+#define PR_FULL_STATUS_DESCRIPTOR_LEN 24
+#define PR_FULL_STATUS_R_HOLDER   0x01 /* byte 12 */
+#define TRANSPORT_ID_ISCSI_PORT   0x45 /* FORMAT CODE 01b (initiator port), protocol 5 */
+#define TRANSPORT_ID_MIN_LEN      24
+/* PERSISTENT RESERVE OUT service actions */
+#define PROUT_REGISTER            0x00
+#define PROUT_RESERVE             0x01
+#define PROUT_RELEASE             0x02
+#define PROUT_CLEAR               0x03
+#define PROUT_PREEMPT             0x04
+#define PROUT_PREEMPT_AND_ABORT   0x05
+#define PROUT_REGISTER_AND_IGNORE_EXISTING_KEY 0x06
+/* persistent reservation types (byte 2 bits 3-0 of PERSISTENT RESERVE OUT) */
+#define PR_TYPE_WRITE_EXCLUSIVE                   0x1
+#define PR_TYPE_EXCLUSIVE_ACCESS                  0x3
+#define PR_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY  0x5
+#define PR_TYPE_EXCLUSIVE_ACCESS_REGISTRANTS_ONLY 0x6
+#define PR_TYPE_WRITE_EXCLUSIVE_ALL_REGISTRANTS   0x7
+#define PR_TYPE_EXCLUSIVE_ACCESS_ALL_REGISTRANTS  0x8
+#define PR_TYPE_MASK              0x0f
+#define PR_SCOPE_MASK             0xf0
+#define PR_SCOPE_LU               0x00
+/* PERSISTENT RESERVE OUT parameter list */
+#define PROUT_PARAM_LEN           24
+#define PROUT_SPEC_I_PT           0x08 /* byte 20 */
+#define PROUT_ALL_TG_PT           0x04
+#define PROUT_APTPL               0x01
+/* REPORT CAPABILITIES parameter data */
+#define PR_CAPS_LEN               8
+#define PR_CAPS_TMV               0x80 /* byte 3: the type mask is valid */
+#define PR_CAPS_WR_EX_AR          0x80 /* byte 4 */
+#define PR_CAPS_EX_AC_RO          0x40
+#define PR_CAPS_WR_EX_RO          0x20
+#define PR_CAPS_EX_AC             0x08
+#define PR_CAPS_WR_EX             0x02
+#define PR_CAPS_EX_AC_AR          0x01 /* byte 5 */
 
 /* ---- mode pages (SPC-4 7.5, SBC-3 6.4) ----------------------------------------------- */
 #define MODE_PAGE_CACHING         0x08

@@ -3,10 +3,11 @@
  *
  * UNMAP validates the whole parameter list (lengths, descriptor count, every range)
  * before deallocating anything, so a bad list changes nothing. WRITE SAME deallocates
- * when the block to repeat is all zeros (or NDOB) and the volume is thin, since unmapped
- * blocks read back as zeros (LBPRZ); otherwise it writes the block over the range in
- * chunks. The UNMAP bit alone never discards non-zero data; on a volume that is not thin
- * it is refused (INVALID FIELD IN CDB), as LBPWS = 0 announces.
+ * on a thin volume when the UNMAP bit asks for it (whatever the block holds: the blocks
+ * then read back as zeros, LBPRZ, as Linux's target does and libiscsi's UnmapUntilEnd
+ * expects) or when the block to repeat is all zeros (or NDOB); otherwise it writes the
+ * block over the range in chunks. On a volume that is not thin the UNMAP bit is refused
+ * (INVALID FIELD IN CDB), as LBPWS = 0 announces.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -134,19 +135,25 @@ static int write_repeated(struct volume *vol, const uint8_t *block, uint64_t lba
 	return rc;
 }
 
-/* The length checks of WRITE SAME; false with sense set when the length is refused.
- * (WRPROTECT, ANCHOR, PBDATA and LBDATA are outside the usage data: scsi_exec() refused
- * them.) */
-static bool check_write_same_length(struct scsi_lun *lun, struct scsi_cmd *cmd, bool is16,
-				    uint32_t blocks)
+/* The block count of WRITE SAME: 0 means "up to the last LBA" (WSNZ is 0). False with
+ * sense set when the LBA lies outside the volume or the count exceeds MAXIMUM WRITE SAME
+ * LENGTH. (WRPROTECT, ANCHOR, PBDATA and LBDATA are outside the usage data: scsi_exec()
+ * refused them.) */
+static bool write_same_blocks(struct scsi_lun *lun, struct scsi_cmd *cmd, bool is16,
+			      uint64_t lba, uint64_t *blocks)
 {
-	/* WSNZ: 0 blocks ("up to the last LBA") is refused, as VPD B0h says. */
-	if (blocks == 0 ||
-	    (uint64_t)blocks * lun->vol->block_size > SCSI_MAX_WRITE_SAME_BYTES) {
+	if (*blocks == 0) {
+		if (lba >= lun_blocks(lun)) {
+			scsi_check(cmd, ILLEGAL_REQUEST, ASC_LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE);
+			return false;
+		}
+		*blocks = lun_blocks(lun) - lba;
+	}
+	if (*blocks * lun->vol->block_size > SCSI_MAX_WRITE_SAME_BYTES) {
 		scsi_invalid_cdb_field(cmd, is16 ? 10 : 7, -1);
 		return false;
 	}
-	return true;
+	return scsi_check_range(lun, cmd, lba, *blocks);
 }
 
 void scsi_write_same(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd)
@@ -155,11 +162,10 @@ void scsi_write_same(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi
 	const uint8_t *cdb = cmd->cdb;
 	bool is16 = cdb[0] == WRITE_SAME_16;
 	uint64_t lba = is16 ? get_be64(cdb + 2) : get_be32(cdb + 2);
-	uint32_t blocks = is16 ? get_be32(cdb + 10) : get_be16(cdb + 7);
+	uint64_t blocks = is16 ? get_be32(cdb + 10) : get_be16(cdb + 7);
 	bool ndob = is16 && (cdb[1] & WRITE_SAME_NDOB);
 	struct volume *vol = lun->vol;
-	if (!check_write_same_length(lun, cmd, is16, blocks) ||
-	    !scsi_check_range(lun, cmd, lba, blocks) || !scsi_check_writable(lun, cmd))
+	if (!write_same_blocks(lun, cmd, is16, lba, &blocks) || !scsi_check_writable(lun, cmd))
 		return;
 	if ((cdb[1] & WRITE_SAME_UNMAP) && !lun_is_thin(lun)) {
 		/* LBPME is 0: an UNMAP request is an invalid field (libiscsi checks that
@@ -171,8 +177,9 @@ void scsi_write_same(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi
 		return;
 	const uint8_t *block = ndob ? NULL : cmd->data;
 	bool zeros = !block || all_zero(block, vol->block_size);
+	bool unmap = (cdb[1] & WRITE_SAME_UNMAP) || zeros;
 	int rc;
-	if (zeros && lun_is_thin(lun)) {
+	if (unmap && lun_is_thin(lun)) {
 		rc = unmap_blocks(lun, lba, blocks);
 	} else {
 		struct scsi_range range;

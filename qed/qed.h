@@ -86,6 +86,9 @@ int qed_check(struct qed_image *img, bool repair, struct qed_check_result *resul
 
 /* Fills *v so that the SCSI layer serves img. */
 void qed_volume_init(struct qed_image *img, struct volume *v);
+/* The volume's block_status op (qed_volume_status.c). */
+int qed_volume_block_status(struct volume *v, uint64_t offset, uint64_t len, bool *mapped,
+			    uint64_t *bytes);
 
 /* Facts for tools and the console. */
 struct qed_info {

@@ -117,6 +117,7 @@ static const struct volume_ops qed_volume_ops = {
 	.write = vol_write,
 	.flush = vol_flush,
 	.unmap = vol_unmap,
+	.block_status = qed_volume_block_status,
 };
 
 void qed_volume_init(struct qed_image *img, struct volume *v)

@@ -218,6 +218,45 @@ static void test_write_immediate_yes_initial_r2t_yes_all_immediate(void)
 	fx_fini(&f);
 }
 
+/* EDTL short of what the CDB asks (libiscsi's iSCSIResiduals, FCP-4 9.4.2 a): the
+ * blocks that came are written, the response is GOOD with the overflow residual. */
+static void test_write_overflow_writes_what_came(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	uint8_t cdb[16], second[512];
+	make_pattern();
+	fx_init(&f);
+	fx_ready(&f, "ImmediateData=Yes\nInitialR2T=Yes");
+	memcpy(second, f.sf.rv.data + 11 * 512, 512);
+	fx_write10_cdb(cdb, 10, 2);
+	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_WRITE, 0x2e, 512, cdb, pattern, 512);
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(ISCSI_OP_SCSI_RSP, r.opcode);
+	CHECK_EQ(0, r.bhs[ISCSI_BHS_STATUS]);
+	CHECK(r.flags & ISCSI_FLAG_RSP_OVERFLOW);
+	CHECK_EQ(512, r.residual);
+	CHECK_MEM_EQ(pattern, f.sf.rv.data + 10 * 512, 512);
+	CHECK_MEM_EQ(second, f.sf.rv.data + 11 * 512, 512);
+	fx_fini(&f);
+}
+
+/* The I_T nexus ends with its connection: so does its RESERVE(6). */
+static void test_connection_end_releases_reserve6(void)
+{
+	struct iscsi_fixture f;
+	uint8_t cdb[16] = { RESERVE_6 };
+	fx_init(&f);
+	fx_ready(&f, NULL);
+	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL, 0x2f, 0, cdb, NULL, 0);
+	expect_good_response(&f, 0x2f);
+	CHECK(f.sf.lun.res.reserved6);
+	CHECK(strncmp(f.sf.lun.res.reserve6_nexus, FX_INITIATOR ",i,0x",
+		      strlen(FX_INITIATOR ",i,0x")) == 0);
+	fx_fini(&f); /* the transport goes away */
+	CHECK(!f.sf.lun.res.reserved6);
+}
+
 static void test_write_immediate_yes_initial_r2t_yes_rest_solicited(void)
 {
 	struct iscsi_fixture f;
@@ -449,6 +488,8 @@ int main(void)
 	RUN(test_read_single_data_in_with_status);
 	RUN(test_data_in_split_by_initiator_mrdsl);
 	RUN(test_data_in_sequences_bounded_by_max_burst);
+	RUN(test_write_overflow_writes_what_came);
+	RUN(test_connection_end_releases_reserve6);
 	RUN(test_read_underflow_residual);
 	RUN(test_read_overflow_residual);
 	RUN(test_check_condition_sends_response_with_sense);

@@ -201,7 +201,7 @@ static void test_control_byte_is_not_checked(void)
 static void test_bad_service_action(void)
 {
 	fixture_init(&f, 64, BS, true);
-	uint8_t cdb[16] = { SERVICE_ACTION_IN_16, 0x12 }; /* GET LBA STATUS: not served */
+	uint8_t cdb[16] = { SERVICE_ACTION_IN_16, 0x13 }; /* not served */
 	CHECK_EQ(SAM_STAT_CHECK_CONDITION, run_cdb(&f, cdb, 16, buf, sizeof(buf)));
 	CHECK_EQ(ILLEGAL_REQUEST, sense_key(&f.cmd));
 	CHECK_EQ(ASC_INVALID_FIELD_IN_CDB, sense_asc(&f.cmd));
@@ -241,7 +241,9 @@ static void test_rsoc_all_commands(void)
 		uint16_t cdb_len = be16(d + 6);
 		CHECK(cdb_len == 6 || cdb_len == 10 || cdb_len == 12 || cdb_len == 16);
 	}
-	CHECK_EQ(2, with_sa); /* READ CAPACITY (16) and REPORT SUPPORTED OPERATION CODES */
+	/* READ CAPACITY (16), GET LBA STATUS, REPORT SUPPORTED OPERATION CODES, four
+	 * PERSISTENT RESERVE IN and seven PERSISTENT RESERVE OUT service actions */
+	CHECK_EQ(14, with_sa);
 	fixture_fini(&f);
 }
 

@@ -58,12 +58,17 @@ static void random_cdb(uint8_t *cdb)
 	/* Mostly keep to the bits the command uses, so that it gets past the reserved-bit
 	 * check into the handler; sometimes leave reserved bits set. */
 	const struct scsi_op *op = scsi_op_lookup(cdb[0]);
-	if (op && rnd() % 4) {
-		for (unsigned i = 1; i < op->cdb_len; i++)
-			cdb[i] &= op->usage[i];
-		if (op->flags & OP_SERVICE_ACTION && rnd() % 4)
+	if (op && (op->flags & OP_SERVICE_ACTION)) { /* one of its actions, at random */
+		unsigned n = 0;
+		while (op->actions[n].handler)
+			n++;
+		op = &op->actions[rnd() % n];
+		if (rnd() % 4)
 			cdb[1] = op->service_action;
 	}
+	if (op && rnd() % 4)
+		for (unsigned i = 1; i < op->cdb_len; i++)
+			cdb[i] &= op->usage[i];
 }
 
 static void random_volume_state(struct scsi_fixture *f)

@@ -196,7 +196,7 @@ static void test_block_limits(void)
 	CHECK_EQ(SAM_STAT_GOOD, inquiry(true, 0xb0, 255, sizeof(buf)));
 	CHECK_EQ(0x3c, be16(buf + 2));
 	CHECK_EQ(64, f.cmd.data_produced);
-	CHECK_EQ(1, buf[4] & 1);                   /* WSNZ */
+	CHECK_EQ(0, buf[4] & 1);                   /* WSNZ: 0 blocks = to the end */
 	CHECK_EQ(1, buf[5]);                       /* COMPARE AND WRITE: one block */
 	CHECK_EQ(128, be16(buf + 6));              /* 64 KiB granularity */
 	CHECK_EQ(SCSI_MAX_TRANSFER_BYTES / BS, be32(buf + 8));

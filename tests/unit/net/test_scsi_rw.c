@@ -246,13 +246,36 @@ static void test_write16_one_past_the_end_writes_nothing(void)
 	fixture_fini(&f);
 }
 
-static void test_write10_short_data_writes_nothing(void)
+static void test_write10_short_data_writes_the_blocks_that_came(void)
 {
 	setup();
+	uint8_t second[BS];
+	memcpy(second, block(1), BS);
+	memset(buf, 0x5b, BS);
 	cdb10(cdb, WRITE_10, 0, 0, 2);
-	run_cdb(&f, cdb, 10, buf, BS);
-	check_sense(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT);
-	CHECK_EQ(2 * BS, f.cmd.transfer_len);
+	CHECK_EQ(SAM_STAT_GOOD, run_cdb(&f, cdb, 10, buf, BS));
+	CHECK_EQ(2 * BS, f.cmd.transfer_len); /* the iSCSI layer reports the overflow */
+	CHECK_MEM_EQ(buf, block(0), BS);
+	CHECK_MEM_EQ(second, block(1), BS);
+	fixture_fini(&f);
+}
+
+static void test_write10_partial_block_of_data_writes_nothing(void)
+{
+	setup();
+	cdb10(cdb, WRITE_10, 0, 0, 1);
+	CHECK_EQ(SAM_STAT_GOOD, run_cdb(&f, cdb, 10, buf, 200));
+	CHECK_EQ(BS, f.cmd.transfer_len);
+	CHECK_EQ(0, f.rv.writes);
+	fixture_fini(&f);
+}
+
+static void test_write10_no_data_writes_nothing(void)
+{
+	setup();
+	cdb10(cdb, WRITE_10, 0, 0, 1);
+	CHECK_EQ(SAM_STAT_GOOD, run_cdb(&f, cdb, 10, NULL, 0));
+	CHECK_EQ(BS, f.cmd.transfer_len);
 	CHECK_EQ(0, f.rv.writes);
 	fixture_fini(&f);
 }
@@ -485,6 +508,19 @@ static void test_caw_zero_blocks_is_good(void)
 	fixture_fini(&f);
 }
 
+/* libiscsi asks for 256 blocks, which the 8-bit field holds as 0, with 256 blocks of
+ * data: that is a count we refuse, not "nothing to do". */
+static void test_caw_zero_blocks_with_data_is_invalid(void)
+{
+	setup();
+	caw_cdb(0, 0);
+	run_cdb(&f, cdb, 16, buf, 2 * BS);
+	check_sense(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+	CHECK_EQ(13, sense_field_pointer(&f.cmd));
+	CHECK_EQ(0, f.rv.writes);
+	fixture_fini(&f);
+}
+
 static void test_caw_too_many_blocks(void)
 {
 	setup();
@@ -648,7 +684,9 @@ int main(void)
 	RUN(test_write10_then_read_back);
 	RUN(test_write16_last_block);
 	RUN(test_write16_one_past_the_end_writes_nothing);
-	RUN(test_write10_short_data_writes_nothing);
+	RUN(test_write10_short_data_writes_the_blocks_that_came);
+	RUN(test_write10_partial_block_of_data_writes_nothing);
+	RUN(test_write10_no_data_writes_nothing);
 	RUN(test_write10_extra_data_is_ignored);
 	RUN(test_write10_zero_blocks);
 	RUN(test_write10_fua_flushes);
@@ -670,6 +708,7 @@ int main(void)
 	RUN(test_caw_match_writes);
 	RUN(test_caw_miscompare_reports_offset);
 	RUN(test_caw_zero_blocks_is_good);
+	RUN(test_caw_zero_blocks_with_data_is_invalid);
 	RUN(test_caw_too_many_blocks);
 	RUN(test_caw_short_data);
 	RUN(test_caw_read_only);

@@ -242,7 +242,7 @@ static void test_read_capacity_16_allocation_lengths(void)
 static void test_service_action_in_unknown_action(void)
 {
 	fixture_init(&f, 100, BS, true);
-	CHECK_EQ(SAM_STAT_CHECK_CONDITION, read_capacity_16(0x12, 32));
+	CHECK_EQ(SAM_STAT_CHECK_CONDITION, read_capacity_16(0x13, 32));
 	CHECK_EQ(ASC_INVALID_FIELD_IN_CDB, sense_asc(&f.cmd));
 	CHECK_EQ(1, sense_field_pointer(&f.cmd));
 	fixture_fini(&f);

@@ -296,12 +296,12 @@ static void test_write_same16_zeros_unmap(void)
 	fixture_fini(&f);
 }
 
-static void test_write_same16_unmap_bit_with_data_writes(void)
+static void test_write_same16_unmap_bit_with_data_unmaps(void)
 {
 	setup(true);
 	CHECK_EQ(SAM_STAT_GOOD, write_same(true, WRITE_SAME_UNMAP, 50, 2, 0x99, BS));
-	CHECK_EQ(0, f.rv.unmaps);
-	CHECK(blocks_are(50, 2, 0x99));
+	CHECK_EQ(1, f.rv.unmaps);
+	CHECK(blocks_are(50, 2, 0));
 	fixture_fini(&f);
 }
 
@@ -360,13 +360,31 @@ static void test_write_same10_ndob_bit_is_invalid(void)
 	fixture_fini(&f);
 }
 
-static void test_write_same_zero_blocks_is_invalid(void)
+static void test_write_same_zero_blocks_writes_to_the_end(void)
 {
 	setup(true);
+	CHECK_EQ(SAM_STAT_GOOD, write_same(true, 0, BLOCKS - 3, 0, 0x42, BS));
+	for (uint32_t i = 0; i < 3 * BS; i++)
+		CHECK_EQ(0x42, f.rv.data[(BLOCKS - 3) * BS + i]);
+	fixture_fini(&f);
+}
+
+static void test_write_same_zero_blocks_past_the_end(void)
+{
+	setup(true);
+	write_same(true, 0, BLOCKS, 0, 0x42, BS);
+	check_sense(ILLEGAL_REQUEST, ASC_LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE);
+	CHECK_EQ(0, f.rv.writes);
+	fixture_fini(&f);
+}
+
+static void test_write_same_zero_blocks_over_max_length(void)
+{
+	fixture_init(&f, 1, BS, true);
+	f.rv.vol.size = 1ull << 40;
 	write_same(true, 0, 0, 0, 0x42, BS);
 	check_sense(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	CHECK_EQ(10, sense_field_pointer(&f.cmd));
-	CHECK_EQ(0, f.rv.writes);
 	fixture_fini(&f);
 }
 
@@ -450,14 +468,16 @@ int main(void)
 	RUN(test_write_same10_writes_the_block);
 	RUN(test_write_same16_many_blocks_in_chunks);
 	RUN(test_write_same16_zeros_unmap);
-	RUN(test_write_same16_unmap_bit_with_data_writes);
+	RUN(test_write_same16_unmap_bit_with_data_unmaps);
 	RUN(test_write_same16_unmap_to_last_block);
 	RUN(test_write_same16_ndob_unmaps_without_data);
 	RUN(test_write_same16_ndob_on_thick_writes_zeros);
 	RUN(test_write_same_unmap_bit_on_thick_is_invalid);
 	RUN(test_write_same_zeros_on_thick_writes);
 	RUN(test_write_same10_ndob_bit_is_invalid);
-	RUN(test_write_same_zero_blocks_is_invalid);
+	RUN(test_write_same_zero_blocks_writes_to_the_end);
+	RUN(test_write_same_zero_blocks_past_the_end);
+	RUN(test_write_same_zero_blocks_over_max_length);
 	RUN(test_write_same_over_max_length);
 	RUN(test_write_same_beyond_end);
 	RUN(test_write_same_short_data);

@@ -256,6 +256,32 @@ static void case_volume_and_info(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
+/* The volume's block_status op (qed_volume_status.c): data clusters are mapped,
+ * unallocated (no backing image) and zeroed clusters are not. */
+static void case_volume_block_status(void *arg)
+{
+	(void)arg;
+	struct qed_image *img = create_and_open(16 * MiB);
+	struct volume v;
+	qed_volume_init(img, &v);
+	static uint8_t data[2 * CS];
+	fill_pattern(data, sizeof(data), 3);
+	CHECK_EQ(0, v.ops->write(&v, CS, data, 2 * CS));
+	CHECK_EQ(0, v.ops->unmap(&v, 2 * CS, CS));
+	bool mapped = true;
+	uint64_t bytes = 0;
+	CHECK_EQ(0, v.ops->block_status(&v, 0, 16 * MiB, &mapped, &bytes));
+	CHECK(!mapped);
+	CHECK_EQ(CS, bytes);
+	CHECK_EQ(0, v.ops->block_status(&v, CS + 512, 16 * MiB - CS - 512, &mapped, &bytes));
+	CHECK(mapped);
+	CHECK_EQ(CS - 512, bytes);
+	CHECK_EQ(0, v.ops->block_status(&v, 2 * CS, CS, &mapped, &bytes));
+	CHECK(!mapped);
+	CHECK_EQ(-EINVAL, v.ops->block_status(&v, 16 * MiB, 512, &mapped, &bytes));
+	CHECK_EQ(0, qed_close(img));
+}
+
 static void case_image_without_extension_scanned_at_open(void *arg)
 {
 	(void)arg;
@@ -341,6 +367,7 @@ int main(void)
 	RUN_TASK(case_requests_outside_image_refused);
 	RUN_TASK(case_4k_sector_device);
 	RUN_TASK(case_volume_and_info);
+	RUN_TASK(case_volume_block_status);
 	RUN_TASK(case_image_without_extension_scanned_at_open);
 	RUN_TASK(case_no_room_for_extension_flushes_before_linking);
 	return check_report("test_qed_basic");

@@ -31,8 +31,8 @@ static int backing_write(struct volume *v, uint64_t off, const void *buf, size_t
 
 static int backing_flush(struct volume *v) { (void)v; return 0; }
 
-static const struct volume_ops backing_ops = { backing_read, backing_write, backing_flush,
-					       NULL };
+static const struct volume_ops backing_ops = { .read = backing_read, .write = backing_write,
+					       .flush = backing_flush };
 static struct volume backing_volume = { .ops = &backing_ops, .size = IMAGE_SIZE,
 					.block_size = 512, .read_only = true };
 
