@@ -18,7 +18,6 @@ $(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Inet -o $@ \
 		$< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
-SYSTEM_TESTS += tests/system/test_iscsi_conformance.sh
 # ---- end of the iSCSI block --------------------------------------------------------------
 
 # SCSI command emulation (portable: built for the firmware and the host).
