@@ -238,6 +238,31 @@ int qed_l2_write_entries(struct qed_image *img, struct qed_l2 *l2, uint64_t firs
 	return rc;
 }
 
+/* The entries become visible only once their sector write has succeeded: a lookup that
+ * finds them may act on them (an in-place write of the same cluster, acknowledged, then a
+ * flush) and must never have done so on an entry a failed write takes back, nor on one a
+ * flush sent meanwhile does not cover. The copy is made under write_lock, after the
+ * previous writer of the table has applied its entries, so it carries them. */
+int qed_l2_set_entries(struct qed_image *img, struct qed_l2 *l2, uint64_t first,
+		       uint64_t count, uint64_t value, uint64_t step)
+{
+	uint64_t start, len;
+	sectors_around(img, first * 8, (first + count) * 8, &start, &len);
+	uint8_t *buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	task_lock(&l2->write_lock);
+	memcpy(buf, l2->table + start, len);
+	for (uint64_t k = 0; k < count; k++)
+		qed_table_set(buf, first - start / 8 + k, value + k * step);
+	int rc = blkdev_write(img->dev, l2->offset + start, buf, len);
+	if (!rc)
+		memcpy(l2->table + first * 8, buf + (first * 8 - start), count * 8);
+	task_unlock(&l2->write_lock);
+	free(buf);
+	return rc;
+}
+
 int qed_l2_write_all(struct qed_image *img, struct qed_l2 *l2)
 {
 	return qed_l2_write_entries(img, l2, 0, img->table_entries);
