@@ -5,7 +5,7 @@
  * acknowledged, yet its data would be lost when the L2 write fails (the entry taken
  * back), or after a power cut when a flush sent meanwhile did not cover the L2 write.
  * The test disk holds the L2 sector write back (and fails it) while the second writer
- * and a flush run. */
+ * and a flush run. Also: concurrent entry updates of one table are written together. */
 #include "qedtest_util.h"
 
 #define MiB (1024ull * 1024)
@@ -163,6 +163,54 @@ static void case_flush_covers_entry_an_in_place_write_used(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
+/* Many allocating writes into one table at once: their entries are written together
+ * (one L2 write for those that waited behind the first), wherever they lie in the table,
+ * and all of them are there after a flush and a power cut. */
+static void case_concurrent_links_written_together(void *arg)
+{
+	(void)arg;
+	open_with_l2_table();
+	enum { NEAR = 16, FAR = 7 };
+	static uint8_t bufs[NEAR + FAR][CS], back[CS];
+	uint64_t cluster[NEAR + FAR];
+	struct job jobs[NEAR + FAR];
+	for (int i = 0; i < NEAR + FAR; i++) {
+		/* NEAR entries share the table's first sector; FAR ones lie in every
+		 * other sector (2, 4, ...), so one group writes separate runs. */
+		cluster[i] = i < NEAR ? 1u + (unsigned)i : 128u * (unsigned)(i - NEAR + 1) + 5;
+		fill_pattern(bufs[i], CS, (uint32_t)(i + 10));
+		jobs[i] = (struct job){ .off = cluster[i] * CS, .len = CS, .buf = bufs[i] };
+	}
+	unsigned writes = disk->count[BLKDEV_WRITE];
+	run_jobs(jobs, NEAR);
+	for (int i = 0; i < NEAR; i++)
+		CHECK_EQ(0, jobs[i].rc);
+	/* NEAR data writes, the need-check header, and the L2 writes: the first writer's,
+	 * then one for all the others (one each would be NEAR). */
+	unsigned l2_writes = disk->count[BLKDEV_WRITE] - writes - NEAR - 1;
+	if (l2_writes > 2)
+		fprintf(stderr, "  %u L2 writes for %d allocating writes, expected at most 2\n",
+			l2_writes, NEAR);
+	CHECK(l2_writes <= 2);
+	run_jobs(jobs + NEAR, FAR);
+	for (int i = NEAR; i < NEAR + FAR; i++)
+		CHECK_EQ(0, jobs[i].rc);
+	CHECK_EQ(0, qed_flush(img));
+
+	img = NULL; /* power cut after the flush */
+	CHECK_EQ(0, qed_open(&disk->dev, opts, &img));
+	for (int i = 0; i < NEAR + FAR; i++) {
+		CHECK_EQ(0, qed_read(img, cluster[i] * CS, back, CS));
+		CHECK_MEM_EQ(bufs[i], back, CS);
+	}
+	struct qed_check_result r;
+	CHECK_EQ(0, qed_check(img, false, &r));
+	CHECK_EQ(0, r.corruptions);
+	CHECK_EQ(0, r.leaks);
+	CHECK_EQ(1 + NEAR + FAR, r.allocated_clusters);
+	CHECK_EQ(0, qed_close(img));
+}
+
 #define RUN_TASK(fn) \
 	do { \
 		disk = testdisk_new(64 * MiB, 512); \
@@ -178,5 +226,6 @@ int main(void)
 {
 	RUN_TASK(case_failed_l2_write_loses_no_acknowledged_write);
 	RUN_TASK(case_flush_covers_entry_an_in_place_write_used);
+	RUN_TASK(case_concurrent_links_written_together);
 	return check_report("test_qed_link");
 }
