@@ -4,7 +4,8 @@
 # run, on files under build/bench (one filesystem for all), with the same access patterns:
 #   alloc-write  64 KiB sequential writes into a fresh 128 MiB image, depth 32 (every
 #                write allocates a cluster; the raw files are fresh sparse files)
-#   inplace      the same writes again (every cluster already allocated)
+#   inplace      64 KiB writes, depth 32, four passes over the written image (every
+#                cluster already allocated; four passes make the run long enough to time)
 #   read4k       4 KiB reads, depth 32, strided by 4 KiB x 4099 (a permutation of all
 #                blocks; qemu-img bench has no random mode, this defeats sequentiality)
 #
@@ -18,7 +19,7 @@
 #    task per request in flight, as the appliance does with iSCSI commands.
 #  - Only the I/O phase is timed on both sides (qemu-img bench's "Run completed in",
 #    bench_qed's clock around the workers; opening and closing excluded).
-#  - BENCH_REPS repetitions (default 7); in each, the four contenders run in a rotated
+#  - BENCH_REPS repetitions (default 9); in each, the four contenders run in a rotated
 #    order, each after a sync (no dirty pages left by the one before). Each figure is
 #    the median of its repetitions; ratios are ratios of medians (speed: >1 means the
 #    first named is faster).
@@ -32,11 +33,12 @@ BENCH=build/host/bench_qed
 command -v qemu-img >/dev/null || { echo "qemu-img not installed"; exit 77; }
 CACHE=${BENCH_CACHE:-none}
 case $CACHE in none|writeback) ;; *) echo "BENCH_CACHE: none or writeback"; exit 1 ;; esac
-REPS=${BENCH_REPS:-7}
+REPS=${BENCH_REPS:-9}
 mkdir -p $B
 trap 'rm -f $B/ours.qed $B/qemu.qed $B/ours.raw $B/qemu.raw' EXIT INT TERM
 SIZE=134217728
 N_WRITE=2048     # x 64 KiB = 128 MiB
+N_INPLACE=8192   # x 64 KiB = 4 x 128 MiB
 N_READ=32768     # x 4 KiB, each block once
 STEP_READ=$((4096 * 4099))
 
@@ -59,6 +61,8 @@ contender() {
 	case $2 in
 	read4k) rd="read $N_READ 4096 $STEP_READ 32"
 		qrd="-c $N_READ -s 4096 -S $STEP_READ -d 32" ;;
+	inplace) rd="write $N_INPLACE 65536 65536 32"
+		qrd="-w -c $N_INPLACE -s 65536 -d 32" ;;
 	*)      rd="write $N_WRITE 65536 65536 32"
 		qrd="-w -c $N_WRITE -s 65536 -d 32" ;;
 	esac
