@@ -20,9 +20,11 @@
 #  - Only the I/O phase is timed on both sides (qemu-img bench's "Run completed in",
 #    bench_qed's clock around the workers; opening and closing excluded).
 #  - BENCH_REPS repetitions (default 9); in each, the four contenders run in a rotated
-#    order, each after a sync (no dirty pages left by the one before). Each figure is
-#    the median of its repetitions; ratios are ratios of medians (speed: >1 means the
-#    first named is faster).
+#    order, each after a sync (no dirty pages left by the one before). Each time is the
+#    median of its repetitions. Each ratio is the median over the repetitions of the
+#    ratio within one repetition (the two contenders ran seconds apart, so the load of a
+#    shared host drifts less between them than across the whole run); speed ratios: >1
+#    means the first named is faster.
 #  - Before the measurements, every image of the inplace and read4k cases is fully
 #    written (the alloc-write case's repetitions do that).
 # The images qedbox wrote are checked with qemu-img check and map afterwards.
@@ -53,7 +55,14 @@ fresh() {
 	truncate -s $SIZE $B/ours.raw $B/qemu.raw
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# paired A B: median over i of B[i] / A[i] (speed of A relative to B), lists of seconds.
+paired() {
+	printf '%s\n%s\n' "$1" "$2" | awk 'NR == 1 { n = split($0, a, " ") }
+		NR == 2 { split($0, b, " "); for (i = 1; i <= n; i++) r[i] = (a[i] > 0 ? b[i] / a[i] : 0)
+			  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+				  if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+			  printf "%.2f", r[int((n + 1) / 2)] }'
+}
 
 # contender NAME CASE: one measurement, in seconds.
 contender() {
@@ -93,12 +102,12 @@ run_case() {
 	# shellcheck disable=SC2086
 	oq=$(median $o_qed) qq=$(median $q_qed) orw=$(median $o_raw) qrw=$(median $q_raw)
 	printf '# %-11s qedbox-qed %6.3fs  qemu-qed %6.3fs  qedbox-raw %6.3fs  qemu-raw %6.3fs | qedbox-qed/qemu-qed %sx  qedbox-qed/qedbox-raw %sx  qedbox-qed/qemu-raw %sx  qemu-qed/qemu-raw %sx\n' \
-		"$name" "$oq" "$qq" "$orw" "$qrw" "$(ratio "$qq" "$oq")" "$(ratio "$orw" "$oq")" \
-		"$(ratio "$qrw" "$oq")" "$(ratio "$qrw" "$qq")"
+		"$name" "$oq" "$qq" "$orw" "$qrw" "$(paired "$o_qed" "$q_qed")" \
+		"$(paired "$o_qed" "$o_raw")" "$(paired "$o_qed" "$q_raw")" "$(paired "$q_qed" "$q_raw")"
 	echo "#   runs (s): qedbox-qed$o_qed; qemu-qed$q_qed; qedbox-raw$o_raw; qemu-raw$q_raw"
 }
 
-echo "# bench-qed: cache=$CACHE, 128 MiB images, 64 KiB clusters, depth 32, median of $REPS; ratios are speed ratios (time of the second / time of the first)"
+echo "# bench-qed: cache=$CACHE, 128 MiB images, 64 KiB clusters, depth 32, median of $REPS; ratios are speed ratios (time of the second / time of the first), median of the per-repetition ratios"
 # alloc-write must run first (fresh images), then inplace and read4k reuse what it wrote.
 run_case alloc-write
 run_case inplace
