@@ -17,9 +17,10 @@
  * Entries change in memory only once the L2 sector carrying them is written (and the data
  * they point at before it), so nobody acts on an entry that a failed write takes back or
  * that a flush sent meanwhile does not cover: a read or an in-place write of the same
- * cluster finds it unallocated until then, and a writer waits for the claim. Many allocating writes run at once; only those of
- * the same guest clusters wait for each other (claims), and only those creating an L2
- * table take l1_lock.
+ * cluster finds it unallocated until then, and a writer waits for the claim. Many
+ * allocating writes run at once; only those of the same guest clusters wait for each
+ * other (claims), only those creating an L2 table take l1_lock, and the entry updates
+ * of one table are written together (qed_l2_set_entries).
  */
 #include <errno.h>
 #include <stdlib.h>
