@@ -5,9 +5,12 @@
  * Concurrency (cooperative tasks, so "atomic" means "no blocking call in between"):
  *  - l1 (in memory) changes only under l1_lock, and only after the L1 sector with the new
  *    entry was written; readers look at it without the lock.
- *  - an L2 table in the cache changes in memory only once the data an entry points at has
- *    been written; its sectors are written under the table's write_lock, so two writes of
- *    the same sector never race on the device.
+ *  - an entry of a reachable L2 table changes in memory only once the sector write that
+ *    carries it has succeeded (and the data it points at was written before): whoever
+ *    finds an entry may act on it as durable after the next flush. Its sectors are written
+ *    under the table's write_lock (updates waiting for it are written together), so two
+ *    writes of the same sector never race on the device and each carries the entries of
+ *    the one before.
  *  - every allocating change of guest clusters [first, first+count) holds a claim
  *    (struct qed_claim on img->claims) from before it looks at the entries until after
  *    its L2 entries are written: a second allocator of the same cluster waits on it.
@@ -22,6 +25,8 @@
 #include "qed_format.h"
 #include "task.h"
 
+struct qed_l2_update;
+
 /* A cached L2 table. */
 struct qed_l2 {
 	uint64_t offset;        /* on disk, bytes */
@@ -32,6 +37,7 @@ struct qed_l2 {
 	int load_err;
 	struct waitq loaded;
 	struct task_lock write_lock;
+	struct qed_l2_update *pending; /* entry updates waiting for write_lock (qed_table.c) */
 	struct qed_l2 *prev, *next; /* cache list, most recently used first */
 };
 
@@ -127,7 +133,13 @@ int qed_l2_get(struct qed_image *img, uint64_t offset, struct qed_l2 **out);
 struct qed_l2 *qed_l2_new(struct qed_image *img, uint64_t offset);
 void qed_l2_put(struct qed_image *img, struct qed_l2 *l2);
 void qed_l2_drop(struct qed_image *img, struct qed_l2 *l2);
-/* Writes entries [first, first+count) of l2 (whole sectors around them). */
+/* Sets entries [first, first+count) to value + k * step: on disk, then in memory once the
+ * write succeeded (unchanged when it failed). Concurrent updates of one table are written
+ * together. */
+int qed_l2_set_entries(struct qed_image *img, struct qed_l2 *l2, uint64_t first,
+		       uint64_t count, uint64_t value, uint64_t step);
+/* Writes entries [first, first+count) of l2 as they are in memory (whole sectors around
+ * them): for tables no lookup can reach yet, and for the check (no request in flight). */
 int qed_l2_write_entries(struct qed_image *img, struct qed_l2 *l2, uint64_t first,
 			 uint64_t count);
 int qed_l2_write_all(struct qed_image *img, struct qed_l2 *l2);

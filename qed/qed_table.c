@@ -238,6 +238,96 @@ int qed_l2_write_entries(struct qed_image *img, struct qed_l2 *l2, uint64_t firs
 	return rc;
 }
 
+/* ---- entry updates: visible once written, written in groups ----------------------------
+ * An update's entries become visible only once the sector write carrying them has
+ * succeeded: a lookup that finds them may act on them (an in-place write of the same
+ * cluster, acknowledged, then a flush) and must never have done so on an entry that a
+ * failed write takes back, nor on one that a flush sent meanwhile does not cover.
+ * Updates wait on the table's write_lock; the one that gets it writes every update
+ * pending by then (group commit: many allocating writes into one table cost one L2 write
+ * per round, not one each), from a copy of the table with all of them applied, and the
+ * table takes them once it is written. The others find theirs done. Pending updates
+ * touch different entries (each holds a claim on its guest clusters). */
+struct qed_l2_update {
+	uint64_t first, count, value, step;
+	int status;
+	bool done;
+	struct qed_l2_update *next;
+};
+
+/* Writes the sectors the group touches, from buf (table bytes [lo, lo + len)). */
+static int write_touched(struct qed_image *img, struct qed_l2 *l2,
+			 const struct qed_l2_update *group, const uint8_t *buf, uint64_t lo,
+			 uint64_t len)
+{
+	uint64_t ss = img->dev->sector_size, nsec = len / ss;
+	bool *touched = calloc(nsec, sizeof(*touched));
+	if (!touched)
+		return -ENOMEM;
+	for (const struct qed_l2_update *u = group; u; u = u->next) {
+		uint64_t start, n;
+		sectors_around(img, u->first * 8, (u->first + u->count) * 8, &start, &n);
+		for (uint64_t i = (start - lo) / ss; i < (start - lo + n) / ss; i++)
+			touched[i] = true;
+	}
+	struct qed_batch b;
+	qed_batch_init(&b);
+	for (uint64_t i = 0, j; i < nsec; i = j) {
+		for (j = i + 1; j < nsec && touched[j] == touched[i]; j++)
+			;
+		if (touched[i]) /* disjoint runs: they may be in flight at once */
+			qed_batch_add(img, &b, BLKDEV_WRITE, l2->offset + lo + i * ss,
+				      buf + i * ss, (j - i) * ss);
+	}
+	free(touched);
+	return qed_batch_wait(&b);
+}
+
+/* Caller holds write_lock. */
+static int write_group(struct qed_image *img, struct qed_l2 *l2,
+		       const struct qed_l2_update *group)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (const struct qed_l2_update *u = group; u; u = u->next) {
+		uint64_t start, len;
+		sectors_around(img, u->first * 8, (u->first + u->count) * 8, &start, &len);
+		lo = start < lo ? start : lo;
+		hi = start + len > hi ? start + len : hi;
+	}
+	uint8_t *buf = malloc(hi - lo);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, l2->table + lo, hi - lo);
+	for (const struct qed_l2_update *u = group; u; u = u->next)
+		for (uint64_t k = 0; k < u->count; k++)
+			qed_table_set(buf, u->first + k - lo / 8, u->value + k * u->step);
+	int rc = write_touched(img, l2, group, buf, lo, hi - lo);
+	if (!rc) /* the rest of [lo, hi) is what the table holds already */
+		memcpy(l2->table + lo, buf, hi - lo);
+	free(buf);
+	return rc;
+}
+
+int qed_l2_set_entries(struct qed_image *img, struct qed_l2 *l2, uint64_t first,
+		       uint64_t count, uint64_t value, uint64_t step)
+{
+	struct qed_l2_update u = { first, count, value, step, 0, false, l2->pending };
+	l2->pending = &u;
+	task_lock(&l2->write_lock);
+	if (!u.done) {
+		struct qed_l2_update *group = l2->pending;
+		l2->pending = NULL;
+		int rc = write_group(img, l2, group);
+		/* The others wait for write_lock, so their updates outlive this loop. */
+		for (struct qed_l2_update *g = group; g; g = g->next) {
+			g->status = rc;
+			g->done = true;
+		}
+	}
+	task_unlock(&l2->write_lock);
+	return u.status;
+}
+
 int qed_l2_write_all(struct qed_image *img, struct qed_l2 *l2)
 {
 	return qed_l2_write_entries(img, l2, 0, img->table_entries);

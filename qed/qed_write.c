@@ -14,10 +14,13 @@
  *    the new clusters (qed_flush) before they are linked: the check resets entries past
  *    the durable end to 0, which there would expose the backing file, not zeros.
  *
- * Entries change in memory only when the data they point at is on the device, so reads
- * never see a cluster before its data. Many allocating writes run at once; only those of
- * the same guest clusters wait for each other (claims), and only those creating an L2
- * table take l1_lock.
+ * Entries change in memory only once the L2 sector carrying them is written (and the data
+ * they point at before it), so nobody acts on an entry that a failed write takes back or
+ * that a flush sent meanwhile does not cover: a read or an in-place write of the same
+ * cluster finds it unallocated until then, and a writer waits for the claim. Many
+ * allocating writes run at once; only those of the same guest clusters wait for each
+ * other (claims), only those creating an L2 table take l1_lock, and the entry updates
+ * of one table are written together (qed_l2_set_entries).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -69,13 +72,12 @@ out:
 struct entry_run {
 	uint64_t l1_index, index, count; /* entries [index, index+count) of table l1_index */
 	uint64_t value, step;            /* entry k := value + k * step */
-	uint64_t old_value, old_step;    /* what they were, to undo */
 };
 
-static void set_run(uint8_t *table, const struct entry_run *r, uint64_t value, uint64_t step)
+static void set_run(uint8_t *table, const struct entry_run *r)
 {
 	for (uint64_t k = 0; k < r->count; k++)
-		qed_table_set(table, r->index + k, value + k * step);
+		qed_table_set(table, r->index + k, r->value + k * r->step);
 }
 
 static int link_into_table(struct qed_image *img, uint64_t l2_offset, const struct entry_run *r)
@@ -86,10 +88,10 @@ static int link_into_table(struct qed_image *img, uint64_t l2_offset, const stru
 	int rc = qed_l2_get(img, l2_offset, &l2);
 	if (rc)
 		return rc;
-	set_run(l2->table, r, r->value, r->step);
-	rc = qed_l2_write_entries(img, l2, r->index, r->count);
-	if (rc)
-		set_run(l2->table, r, r->old_value, r->old_step);
+	/* Visible only once written: a writer of another sector of the cluster must not
+	 * find it allocated (and be acknowledged) before then; until then it finds the
+	 * cluster unallocated and waits for our claim. */
+	rc = qed_l2_set_entries(img, l2, r->index, r->count, r->value, r->step);
 	qed_l2_put(img, l2);
 	return rc;
 }
@@ -107,7 +109,7 @@ static int link_into_new_table(struct qed_image *img, struct qed_claim *claim,
 	struct qed_l2 *l2 = qed_l2_new(img, table_off);
 	if (!l2)
 		return -ENOMEM;
-	set_run(l2->table, r, r->value, r->step);
+	set_run(l2->table, r); /* unreachable until L1 points at it */
 	rc = qed_l2_write_all(img, l2);
 	if (!rc)
 		qed_claim_written(img, claim);
@@ -179,8 +181,6 @@ static int64_t write_allocating(struct qed_image *img, uint64_t pos, const void 
 	run_of(img, run_pos, count, &r);
 	r.value = phys;
 	r.step = img->cluster_size;
-	r.old_value = ext->state == QED_EXTENT_ZERO ? QED_CLUSTER_ZERO : QED_CLUSTER_UNALLOCATED;
-	r.old_step = 0;
 	rc = link(img, &claim, &r);
 out:
 	qed_claim_release(img, &claim);
@@ -235,10 +235,6 @@ int64_t qed_write_entries(struct qed_image *img, uint64_t pos, const struct qed_
 		run_of(img, pos, count, &r);
 		r.value = value;
 		r.step = 0;
-		r.old_value = ext->state == QED_EXTENT_DATA ? ext->phys
-			    : ext->state == QED_EXTENT_ZERO ? QED_CLUSTER_ZERO
-			    : QED_CLUSTER_UNALLOCATED;
-		r.old_step = ext->state == QED_EXTENT_DATA ? img->cluster_size : 0;
 		rc = link(img, &claim, &r);
 	}
 	qed_claim_release(img, &claim);

@@ -24,7 +24,7 @@ BENCHES += tests/bench/bench_qed.sh
 $(HOST)/bench_qed: tests/bench/bench_qed.c $(HOST)/libqedbox.a
 	$(call quiet,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iqed -Iqed/tool -o $@ $< $(HOST)/libqedbox.a $(HOST_LDLIBS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iqed -Iqed/tool -o $@ $< $(HOST)/libqedbox.a $(HOST_LDLIBS) -pthread
 HOST_TOOLS += $(HOST)/bench_qed
 
 bench-qed: all

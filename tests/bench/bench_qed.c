@@ -2,15 +2,17 @@
  * bench_qed: qemu-img bench's access pattern through qedbox's own stack, so the two can be
  * run side by side on the same file (tests/bench/bench_qed.sh).
  *
- *   bench_qed FMT OP FILE COUNT BUFSIZE STEP DEPTH
+ *   bench_qed FMT OP FILE COUNT BUFSIZE STEP DEPTH [CACHE]
  *     FMT   qed (the QED core on a file blkdev) or raw (the file blkdev alone)
  *     OP    read or write
+ *     CACHE none (O_DIRECT, as qemu-img bench -t none) or writeback (the page cache, as
+ *           qemu-img bench's default); default writeback
  * COUNT requests of BUFSIZE bytes, DEPTH of them in flight (one task each); request i
  * goes to offset (i * STEP) mod the image size, as qemu-img bench does. Prints
  * "seconds requests" of the I/O phase (open and close excluded, as in qemu-img bench).
  *
- * The file blkdev carries requests out one after another with pread/pwrite from its poll
- * function: DEPTH tasks keep DEPTH requests submitted, but the host sees them serially.
+ * The file blkdev carries requests out on a pool of worker threads (as QEMU's aio=threads
+ * does), so DEPTH tasks keep up to DEPTH requests in flight at the host too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,7 +55,9 @@ static int do_io(struct bench *b, uint64_t off, void *buf)
 static void worker(void *arg)
 {
 	struct bench *b = arg;
-	void *buf = malloc(b->bufsize);
+	void *buf = NULL; /* aligned as QEMU's buffers are: no O_DIRECT bounce */
+	if (posix_memalign(&buf, 4096, b->bufsize))
+		buf = NULL;
 	if (!buf) {
 		b->rc = -ENOMEM;
 		return;
@@ -99,10 +103,12 @@ static void close_task(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc != 8) {
-		fprintf(stderr, "usage: bench_qed qed|raw read|write FILE COUNT BUFSIZE STEP DEPTH\n");
+	if (argc != 8 && argc != 9) {
+		fprintf(stderr, "usage: bench_qed qed|raw read|write FILE COUNT BUFSIZE STEP DEPTH"
+			" [none|writeback]\n");
 		return 1;
 	}
+	bool direct = argc == 9 && strcmp(argv[8], "none") == 0;
 	struct bench b = { .write = strcmp(argv[2], "write") == 0 };
 	bool qed = strcmp(argv[1], "qed") == 0;
 	b.count = strtoull(argv[4], NULL, 0);
@@ -110,7 +116,8 @@ int main(int argc, char **argv)
 	b.step = strtoull(argv[6], NULL, 0);
 	b.depth = atoi(argv[7]);
 	/* A QED file grows: give the disk room (the benchmark images are far smaller). */
-	int rc = file_blkdev_open(argv[3], 0, qed ? (4ull << 30) : 0, &b.fb);
+	int rc = file_blkdev_open(argv[3], direct ? FILE_BLKDEV_DIRECT : 0,
+				  qed ? (4ull << 30) : 0, &b.fb);
 	if (rc) {
 		fprintf(stderr, "bench_qed: %s: %s\n", argv[3], strerror(-rc));
 		return 1;

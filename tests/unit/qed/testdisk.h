@@ -7,7 +7,8 @@
  * Requests queue up and complete from testdisk_poll(), which task_run_all() calls, so
  * many requests are really in flight at once; with reverse set, a batch completes in the
  * reverse order of submission. fail_op/fail_nth make the nth request (counting from 1) of
- * one kind fail with -EIO. Counters let tests assert how many writes and flushes ran.
+ * one kind fail with -EIO. Held writes (hold_*) complete late, and with hold_fail the
+ * first of them fails. Counters let tests assert how many writes and flushes ran.
  *
  *     struct testdisk *d = testdisk_new(64 << 20, 512);
  *     run_in_task(fn, arg);    // spawns fn and drives every test disk until it returns
@@ -45,6 +46,9 @@ struct testdisk {
 	uint64_t hold_off, hold_len;
 	unsigned hold_polls;
 	struct completion *hold_seen; /* completed when a held write is submitted */
+	int hold_fail;          /* nonzero: the next held write submitted fails with it */
+	struct blkdev_req *hold_failing;
+	int hold_failing_status;
 };
 
 static struct testdisk *testdisks[TESTDISK_MAX];
@@ -65,6 +69,11 @@ static inline void testdisk_submit(struct blkdev *dev, struct blkdev_req *req)
 	if (d->hold_seen && testdisk_held(d, req)) {
 		completion_done(d->hold_seen, 0);
 		d->hold_seen = NULL;
+	}
+	if (d->hold_fail && testdisk_held(d, req)) {
+		d->hold_failing = req;
+		d->hold_failing_status = d->hold_fail;
+		d->hold_fail = 0;
 	}
 	if (d->queued > d->max_in_flight)
 		d->max_in_flight = d->queued;
@@ -165,6 +174,10 @@ static inline int testdisk_execute(struct testdisk *d, struct blkdev_req *req)
 	d->count[req->op]++;
 	if ((int)req->op == d->fail_op && d->count[req->op] == d->fail_nth)
 		return -EIO;
+	if (req == d->hold_failing) {
+		d->hold_failing = NULL;
+		return d->hold_failing_status;
+	}
 	switch (req->op) {
 	case BLKDEV_READ:
 		testdisk_copy(d, req->offset, req->buf, req->len, false);
