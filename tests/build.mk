@@ -8,8 +8,7 @@ HOST_TESTS += $(HOST)/tests/support/test_memdisk
 $(HOST)/tests/support/guest_model.c.o: HOST_CFLAGS_EXTRA += -Iqed
 
 # Crash enumeration of the QED core (tests/unit/qed/test_crash.c).
-HOST_TESTS += $(HOST)/tests/qed/test_crash
-# test_qed_faults: held out of main until the device-error race it found is fixed (qedfix)
+HOST_TESTS += $(HOST)/tests/qed/test_crash $(HOST)/tests/qed/test_qed_faults
 $(HOST)/tests/qed/test_crash $(HOST)/tests/qed/test_qed_faults: HOST_CFLAGS += -Iqed
 
 # qedtool and its host file disk live in qed/tool/ (kept out of qed/build.mk, which the
