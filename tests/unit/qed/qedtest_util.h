@@ -1,5 +1,5 @@
 /*
- * Shared helpers of the QED unit tests: make an image on a test disk, open it, look at
+ * Shared helpers of the QED unit tests: run a case on a fresh test disk, make an image, look at
  * the header as it is on the disk, fill and compare patterns.
  */
 #ifndef QEDBOX_QEDTEST_UTIL_H
@@ -83,5 +83,18 @@ static inline bool is_zero(const void *buf, size_t len)
 			return false;
 	return true;
 }
+
+/* Runs one case as a task on a fresh test disk of disk_size bytes (512-byte sectors),
+ * which the test file's `disk` points at meanwhile. setup is a statement run after the
+ * disk exists and before the case (what differs between files: disk order, open options). */
+#define RUN_DISK_CASE(disk_size, setup, fn) \
+	do { \
+		disk = testdisk_new(disk_size, 512); \
+		setup; \
+		check_case_name = #fn; \
+		check_cases++; \
+		CHECK(run_in_task(fn, NULL)); \
+		testdisk_free(disk); \
+	} while (0)
 
 #endif

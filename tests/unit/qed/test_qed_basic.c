@@ -346,14 +346,7 @@ static void case_no_room_for_extension_flushes_before_linking(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
-#define RUN_TASK(fn) \
-	do { \
-		disk = testdisk_new(256 * MiB, 512); \
-		check_case_name = #fn; \
-		check_cases++; \
-		CHECK(run_in_task(fn, NULL)); \
-		testdisk_free(disk); \
-	} while (0)
+#define RUN_TASK(fn) RUN_DISK_CASE(256 * MiB, (void)0, fn)
 
 int main(void)
 {

@@ -213,14 +213,7 @@ static void case_check_error_keeps_need_check(void *arg)
 	CHECK(disk_need_check(disk)); /* the check did not finish: keep it */
 }
 
-#define RUN_TASK(fn) \
-	do { \
-		disk = testdisk_new(256 * MiB, 512); \
-		check_case_name = #fn; \
-		check_cases++; \
-		CHECK(run_in_task(fn, NULL)); \
-		testdisk_free(disk); \
-	} while (0)
+#define RUN_TASK(fn) RUN_DISK_CASE(256 * MiB, (void)0, fn)
 
 int main(void)
 {

@@ -204,15 +204,7 @@ static void case_fragmented_read_and_write_overlap(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
-#define RUN_TASK(fn) \
-	do { \
-		disk = testdisk_new(256 * MiB, 512); \
-		disk->reverse = true; \
-		check_case_name = #fn; \
-		check_cases++; \
-		CHECK(run_in_task(fn, NULL)); \
-		testdisk_free(disk); \
-	} while (0)
+#define RUN_TASK(fn) RUN_DISK_CASE(256 * MiB, disk->reverse = true, fn)
 
 int main(void)
 {

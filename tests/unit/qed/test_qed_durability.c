@@ -163,15 +163,7 @@ static void case_allocation_during_need_check_clear(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
-#define RUN_TASK(fn) \
-	do { \
-		disk = testdisk_new(64 * MiB, 512); \
-		opts = test_opts(); \
-		check_case_name = #fn; \
-		check_cases++; \
-		CHECK(run_in_task(fn, NULL)); \
-		testdisk_free(disk); \
-	} while (0)
+#define RUN_TASK(fn) RUN_DISK_CASE(64 * MiB, opts = test_opts(), fn)
 
 int main(void)
 {

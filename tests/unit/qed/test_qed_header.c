@@ -219,14 +219,7 @@ static void case_unusable_sector_size(void *arg)
 	testdisk_free(odd);
 }
 
-#define RUN_TASK(fn) \
-	do { \
-		disk = testdisk_new(64 * MiB, 512); \
-		check_case_name = #fn; \
-		check_cases++; \
-		CHECK(run_in_task(fn, NULL)); \
-		testdisk_free(disk); \
-	} while (0)
+#define RUN_TASK(fn) RUN_DISK_CASE(64 * MiB, (void)0, fn)
 
 int main(void)
 {

@@ -293,14 +293,7 @@ static void case_l2_cache_bounded(void *arg)
 	CHECK_EQ(0, qed_close(cache_img));
 }
 
-#define RUN_TASK(fn) \
-	do { \
-		disk = testdisk_new(1 * GiB, 512); \
-		check_case_name = #fn; \
-		check_cases++; \
-		CHECK(run_in_task(fn, NULL)); \
-		testdisk_free(disk); \
-	} while (0)
+#define RUN_TASK(fn) RUN_DISK_CASE(1 * GiB, (void)0, fn)
 
 int main(void)
 {

@@ -211,16 +211,7 @@ static void case_concurrent_links_written_together(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
-#define RUN_TASK(fn) \
-	do { \
-		disk = testdisk_new(64 * MiB, 512); \
-		struct qed_open_opts o = test_opts(); \
-		opts = &o; \
-		check_case_name = #fn; \
-		check_cases++; \
-		CHECK(run_in_task(fn, NULL)); \
-		testdisk_free(disk); \
-	} while (0)
+#define RUN_TASK(fn) RUN_DISK_CASE(64 * MiB, struct qed_open_opts o = test_opts(); opts = &o, fn)
 
 int main(void)
 {
