@@ -51,6 +51,32 @@ void guest_backing_pattern(uint64_t sector, uint8_t *out)
 	fill_words(out, BACKING_VERSION, sector);
 }
 
+/* ---- the backing file: a read-only volume with the backing pattern ------------------- */
+static int backing_read(struct volume *v, uint64_t off, void *buf, size_t len)
+{
+	(void)v;
+	for (size_t s = 0; s < len / GUEST_SECTOR; s++)
+		guest_backing_pattern(off / GUEST_SECTOR + s, (uint8_t *)buf + s * GUEST_SECTOR);
+	return 0;
+}
+
+static int backing_write(struct volume *v, uint64_t off, const void *buf, size_t len)
+{
+	(void)v; (void)off; (void)buf; (void)len;
+	return -EROFS;
+}
+
+static int backing_flush(struct volume *v) { (void)v; return 0; }
+
+static const struct volume_ops backing_ops = { .read = backing_read, .write = backing_write,
+					       .flush = backing_flush };
+
+struct volume guest_backing_volume(uint64_t size)
+{
+	return (struct volume){ .ops = &backing_ops, .size = size, .block_size = 512,
+				.read_only = true };
+}
+
 void guest_pattern(const struct guest_model *g, uint32_t version, uint64_t sector,
 		   uint8_t *out)
 {

@@ -68,6 +68,9 @@ void guest_pattern(const struct guest_model *g, uint32_t version, uint64_t secto
 		   uint8_t *out);
 /* The backing image's content (also used by the backing volume of tests). */
 void guest_backing_pattern(uint64_t sector, uint8_t *out);
+/* The backing file of tests: a read-only volume of size bytes reading that content
+ * (writes fail with -EROFS). */
+struct volume guest_backing_volume(uint64_t size);
 
 /* Replay: forget everything, then follow trace events one by one. */
 void guest_model_reset(struct guest_model *g);

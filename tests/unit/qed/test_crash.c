@@ -40,33 +40,15 @@ struct crash_run {
 
 static bool use_qemu_img;
 
-/* ---- the backing file: a volume with the backing pattern ---------------------------- */
-static int backing_read(struct volume *v, uint64_t off, void *buf, size_t len)
-{
-	(void)v;
-	for (size_t s = 0; s < len / GUEST_SECTOR; s++)
-		guest_backing_pattern(off / GUEST_SECTOR + s, (uint8_t *)buf + s * GUEST_SECTOR);
-	return 0;
-}
-
-static int backing_write(struct volume *v, uint64_t off, const void *buf, size_t len)
-{
-	(void)v; (void)off; (void)buf; (void)len;
-	return -EROFS;
-}
-
-static int backing_flush(struct volume *v) { (void)v; return 0; }
-
-static const struct volume_ops backing_ops = { .read = backing_read, .write = backing_write,
-					       .flush = backing_flush };
-static struct volume backing_volume = { .ops = &backing_ops, .size = IMAGE_SIZE,
-					.block_size = 512, .read_only = true };
+/* ---- the backing file (guest_backing_volume) ------------------------------------------ */
+static struct volume backing_volume;
 
 static int open_backing(void *ctx, const char *name, const char *fmt, struct volume **out)
 {
 	(void)ctx; (void)fmt;
 	if (strcmp(name, "backing.img") != 0)
 		return -ENOENT;
+	backing_volume = guest_backing_volume(IMAGE_SIZE);
 	*out = &backing_volume;
 	return 0;
 }
