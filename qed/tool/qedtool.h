@@ -67,6 +67,9 @@ void tool_log(void *ctx, int level, const char *msg);
 void tool_progress(struct tool *t, const char *what, uint64_t done, uint64_t total);
 void tool_progress_end(struct tool *t);
 
+/* The one FILE argument left at argv[first]; NULL, with "usage: qedtool <usage>" printed,
+ * when there is not exactly one. */
+const char *tool_file_arg(int argc, char **argv, int first, const char *usage);
 /* "64K", "1M", "2G", "512" -> bytes; false on a malformed or overflowing number. */
 bool tool_parse_size(const char *s, uint64_t *out);
 

@@ -191,11 +191,9 @@ int cmd_info(struct tool *t, int argc, char **argv)
 		j.json = true;
 		i++;
 	}
-	if (argc - i != 1) {
-		fprintf(stderr, "usage: qedtool info [--json] FILE\n");
+	j.path = tool_file_arg(argc, argv, i, "info [--json] FILE");
+	if (!j.path)
 		return 1;
-	}
-	j.path = argv[i];
 	tool_run(t, info_task, &j);
 	return j.rc ? 1 : 0;
 }
@@ -309,11 +307,9 @@ int cmd_check(struct tool *t, int argc, char **argv)
 		else
 			break;
 	}
-	if (argc - i != 1) {
-		fprintf(stderr, "usage: qedtool check [-r] [--json] FILE\n");
+	j.path = tool_file_arg(argc, argv, i, "check [-r] [--json] FILE");
+	if (!j.path)
 		return 1;
-	}
-	j.path = argv[i];
 	tool_run(t, check_task, &j);
 	return j.status;
 }

@@ -65,6 +65,15 @@ void tool_progress_end(struct tool *t)
 	t->progress_shown = false;
 }
 
+const char *tool_file_arg(int argc, char **argv, int first, const char *usage)
+{
+	if (argc - first != 1) {
+		fprintf(stderr, "usage: qedtool %s\n", usage);
+		return NULL;
+	}
+	return argv[first];
+}
+
 bool tool_parse_size(const char *s, uint64_t *out)
 {
 	char *end;

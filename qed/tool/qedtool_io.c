@@ -136,11 +136,9 @@ int cmd_map(struct tool *t, int argc, char **argv)
 	if (i < argc && (strcmp(argv[i], "--json") == 0 ||
 			 strcmp(argv[i], "--output=json") == 0))
 		i++;
-	if (argc - i != 1) {
-		fprintf(stderr, "usage: qedtool map --json FILE\n");
+	j.path = tool_file_arg(argc, argv, i, "map --json FILE");
+	if (!j.path)
 		return 1;
-	}
-	j.path = argv[i];
 	tool_run(t, map_task, &j);
 	return j.rc ? 1 : 0;
 }
