@@ -49,3 +49,18 @@ bool lwip_host_run_until(bool (*done)(void *ctx), void *ctx, uint32_t max_ms)
 	}
 	return true;
 }
+
+err_t lwip_host_connect(struct tcp_pcb **pcb, uint16_t port, void *arg, tcp_recv_fn recv,
+			tcp_sent_fn sent, tcp_err_fn err, tcp_connected_fn connected)
+{
+	ip_addr_t loopback;
+	IP_ADDR4(&loopback, 127, 0, 0, 1);
+	*pcb = tcp_new();
+	if (!*pcb)
+		return ERR_MEM;
+	tcp_arg(*pcb, arg);
+	tcp_recv(*pcb, recv);
+	tcp_sent(*pcb, sent);
+	tcp_err(*pcb, err);
+	return tcp_connect(*pcb, &loopback, port, connected);
+}

@@ -136,14 +136,8 @@ static void client_connect(struct client *c)
 	free(c->in);
 	memset(c, 0, sizeof(*c));
 	iscsi_rx_init(&c->rx, 1u << 24);
-	ip_addr_t loopback;
-	IP_ADDR4(&loopback, 127, 0, 0, 1);
-	c->pcb = tcp_new();
-	tcp_arg(c->pcb, c);
-	tcp_recv(c->pcb, client_recv);
-	tcp_sent(c->pcb, client_sent);
-	tcp_err(c->pcb, client_error);
-	CHECK_EQ(ERR_OK, tcp_connect(c->pcb, &loopback, PORT, client_connected));
+	CHECK_EQ(ERR_OK, lwip_host_connect(&c->pcb, PORT, c, client_recv, client_sent,
+					   client_error, client_connected));
 }
 
 /* The next PDU the target sent, once it is complete; NULL otherwise. */

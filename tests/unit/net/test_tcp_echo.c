@@ -98,14 +98,8 @@ static void client_start(struct client *c, size_t len, unsigned seed)
 	c->echoed = calloc(1, len);
 	for (size_t i = 0; i < len; i++)
 		c->data[i] = pattern_byte(i, seed);
-	ip_addr_t loopback;
-	IP_ADDR4(&loopback, 127, 0, 0, 1);
-	c->pcb = tcp_new();
-	tcp_arg(c->pcb, c);
-	tcp_recv(c->pcb, client_recv);
-	tcp_sent(c->pcb, client_sent);
-	tcp_err(c->pcb, client_error);
-	CHECK_EQ(ERR_OK, tcp_connect(c->pcb, &loopback, ECHO_PORT, client_connected));
+	CHECK_EQ(ERR_OK, lwip_host_connect(&c->pcb, ECHO_PORT, c, client_recv, client_sent,
+					   client_error, client_connected));
 }
 
 static void client_free(struct client *c)
