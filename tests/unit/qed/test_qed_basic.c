@@ -307,16 +307,6 @@ static void case_image_without_extension_scanned_at_open(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
-static int no_backing_data(void *ctx, const char *name, const char *fmt, struct volume **out)
-{
-	static struct volume empty;
-	(void)ctx;
-	(void)name;
-	(void)fmt;
-	*out = &empty;
-	return 0;
-}
-
 static void case_no_room_for_extension_flushes_before_linking(void *arg)
 {
 	(void)arg;
@@ -325,7 +315,9 @@ static void case_no_room_for_extension_flushes_before_linking(void *arg)
 	struct qed_create_opts c = { .image_size = 64 * MiB, .backing_file = name };
 	CHECK_EQ(0, qed_create(&disk->dev, &c));
 	struct qed_open_opts o = test_opts();
-	o.open_backing = no_backing_data;
+	static struct volume empty; /* a backing file without data */
+	o.open_backing = open_ctx_volume;
+	o.backing_ctx = &empty;
 	struct qed_image *img;
 	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
 	static uint8_t data[4096], back[4096];

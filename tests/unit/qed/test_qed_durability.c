@@ -100,21 +100,13 @@ static void case_flush_covers_writes_acked_before_it(void *arg)
 static struct testdisk *base_disk;
 static struct volume base_vol;
 
-static int open_base(void *ctx, const char *name, const char *fmt, struct volume **out)
-{
-	(void)ctx;
-	(void)name;
-	(void)fmt;
-	*out = &base_vol;
-	return 0;
-}
-
 static void case_write_over_zero_cluster_of_backed_image(void *arg)
 {
 	(void)arg;
 	base_disk = testdisk_new(16 * MiB, 512); /* unwritten: reads 0xdb */
 	rawvol_init(&base_vol, base_disk, 16 * MiB);
-	opts.open_backing = open_base;
+	opts.open_backing = open_ctx_volume;
+	opts.backing_ctx = &base_vol;
 	open_clean_with_one_cluster(16 * MiB);
 	CHECK_EQ(0, qed_zero(img, 3 * CS, CS));
 	CHECK_EQ(0, qed_flush(img));

@@ -145,15 +145,6 @@ struct params {
 static struct testdisk *base_disk;
 static struct volume base_vol;
 
-static int open_base(void *ctx, const char *name, const char *fmt, struct volume **out)
-{
-	(void)ctx;
-	(void)name;
-	(void)fmt;
-	*out = &base_vol;
-	return 0;
-}
-
 static void case_random(void *arg)
 {
 	const struct params *p = arg;
@@ -172,7 +163,8 @@ static void case_random(void *arg)
 		testdisk_poke(base_disk, 0, model, bsize);
 		rawvol_init(&base_vol, base_disk, bsize);
 		c.backing_file = "base";
-		o.open_backing = open_base;
+		o.open_backing = open_ctx_volume;
+		o.backing_ctx = &base_vol;
 	}
 	CHECK_EQ(0, qed_create(&disk->dev, &c));
 	CHECK_EQ(0, qed_open(&disk->dev, &o, &img));
