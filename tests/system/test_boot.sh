@@ -79,24 +79,20 @@ expect_line "^qedbox: looptest: task ran 3 yields and ended"
 expect_line "^qedbox: looptest: 10 timer wakeups in [2-9][0-9]{2} ms, ([5-9]|[1-3][0-9]) halts"
 
 # Deliberate faults: the report names the vector and QEMU ends with the panic status.
-qemu_run "ud2" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=ud2"
-expect_status 5
-expect_line "^qedbox: fatal CPU exception: invalid opcode vector=0x0000000000000006 error=0x0000000000000000 rip=0x0000000000[0-9a-f]{6} cr2="
+# crash_boot KIND MACHINE REPORT: boots with crashtest=KIND, expects that report.
+crash_boot() {
+	qemu_run "$1" 60 -M "$2" -m 128M -kernel "$ELF" -append "exit=debug crashtest=$1"
+	expect_status 5
+	expect_line "^qedbox: fatal CPU exception: $3"
+}
+crash_boot ud2 q35 "invalid opcode vector=0x0000000000000006 error=0x0000000000000000 rip=0x0000000000[0-9a-f]{6} cr2="
 expect_line "^ rax=0x[0-9a-f]{16} rbx="
-qemu_run "pf" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=pf"
-expect_status 5
-expect_line "^qedbox: fatal CPU exception: page fault vector=0x000000000000000e .* cr2=0x00007ff000000000"
-qemu_run "de" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug crashtest=de"
-expect_status 5
-expect_line "^qedbox: fatal CPU exception: divide error vector=0x0000000000000000"
+crash_boot pf pc "page fault vector=0x000000000000000e .* cr2=0x00007ff000000000"
+crash_boot de pc "divide error vector=0x0000000000000000"
 # Page 0 is unmapped: a NULL read faults.
-qemu_run "null" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=null"
-expect_status 5
-expect_line "^qedbox: fatal CPU exception: page fault vector=0x000000000000000e .* cr2=0x0000000000000000"
+crash_boot null q35 "page fault vector=0x000000000000000e .* cr2=0x0000000000000000"
 # A boot-stack overflow hits the guard page; the double fault is reported on its own stack.
-qemu_run "stack" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug crashtest=stack"
-expect_status 5
-expect_line "^qedbox: fatal CPU exception: double fault vector=0x0000000000000008"
+crash_boot stack q35 "double fault vector=0x0000000000000008"
 
 # GRUB multiboot2 from an ISO; the command line comes from grub.cfg.
 if command -v grub-mkrescue >/dev/null; then
