@@ -3,6 +3,7 @@
  * acknowledged before it; a write over a zero cluster of a backed image must survive the
  * check; an allocating write must not ride on a need-check bit that a flush is clearing.
  * The test disk holds chosen writes back so that others overtake them. */
+#include "qed_jobs.h"
 #include "qedtest_util.h"
 
 #define MiB (1024ull * 1024)
@@ -10,41 +11,6 @@
 
 static struct testdisk *disk;
 static struct qed_image *img;
-
-struct job {
-	uint64_t off;
-	size_t len;
-	uint8_t *buf;
-	struct completion *after;  /* waited for before starting, or NULL */
-	struct completion done;
-	int rc;
-	bool flush;
-};
-
-static unsigned running;
-static struct completion all_done;
-
-static void job_task(void *arg)
-{
-	struct job *j = arg;
-	if (j->after)
-		completion_wait(j->after);
-	j->rc = j->flush ? qed_flush(img) : qed_write(img, j->off, j->buf, j->len);
-	completion_done(&j->done, 0);
-	if (--running == 0)
-		completion_done(&all_done, 0);
-}
-
-static void run_jobs(struct job *jobs, int n)
-{
-	running = (unsigned)n;
-	completion_init(&all_done);
-	for (int i = 0; i < n; i++) {
-		completion_init(&jobs[i].done);
-		task_spawn(job_task, &jobs[i]);
-	}
-	completion_wait(&all_done);
-}
 
 static struct qed_open_opts opts;
 
@@ -83,10 +49,10 @@ static void case_flush_covers_writes_acked_before_it(void *arg)
 	struct job jobs[3] = {
 		{ .off = CS, .len = 4096, .buf = a },
 		{ .off = 2 * CS, .len = 4096, .buf = b },
-		{ .flush = true },
+		{ .buf = NULL /* a flush */ },
 	};
 	jobs[2].after = &jobs[1].done;
-	run_jobs(jobs, 3);
+	run_jobs(img, jobs, 3);
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(0, jobs[i].rc);
 	/* The durable end covers B's cluster, though A's was still being written. */
@@ -142,10 +108,10 @@ static void case_allocation_during_need_check_clear(void *arg)
 	disk->hold_seen = &header_sent;
 	fill_pattern(a, sizeof(a), 4);
 	struct job jobs[2] = {
-		{ .flush = true },
+		{ .buf = NULL /* a flush */ },
 		{ .off = 20 * CS, .len = 4096, .buf = a, .after = &header_sent },
 	};
-	run_jobs(jobs, 2);
+	run_jobs(img, jobs, 2);
 	CHECK_EQ(0, jobs[0].rc);
 	CHECK_EQ(0, jobs[1].rc);
 	CHECK(disk_need_check(disk)); /* set again for the new allocation */

@@ -6,6 +6,7 @@
  * back), or after a power cut when a flush sent meanwhile did not cover the L2 write.
  * The test disk holds the L2 sector write back (and fails it) while the second writer
  * and a flush run. Also: concurrent entry updates of one table are written together. */
+#include "qed_jobs.h"
 #include "qedtest_util.h"
 
 #define MiB (1024ull * 1024)
@@ -15,43 +16,6 @@
 static struct testdisk *disk;
 static struct qed_image *img;
 static const struct qed_open_opts *opts;
-
-struct job {
-	uint64_t off;
-	size_t len;
-	const uint8_t *buf;        /* NULL: a flush */
-	struct completion *after;  /* waited for before starting, or NULL */
-	void (*then)(void);        /* called as soon as the request returned */
-	struct completion done;
-	int rc;
-};
-
-static unsigned running;
-static struct completion all_done;
-
-static void job_task(void *arg)
-{
-	struct job *j = arg;
-	if (j->after)
-		completion_wait(j->after);
-	j->rc = j->buf ? qed_write(img, j->off, j->buf, j->len) : qed_flush(img);
-	if (j->then)
-		j->then();
-	completion_done(&j->done, 0);
-	if (--running == 0)
-		completion_done(&all_done, 0);
-}
-
-static void run_jobs(struct job *jobs, int n)
-{
-	running = (unsigned)n;
-	completion_init(&all_done);
-	for (int i = 0; i < n; i++)
-		completion_init(&jobs[i].done);
-	for (int i = 0; i < n; i++)
-		task_spawn(job_task, &jobs[i]);
-	completion_wait(&all_done);
-}
 
 /* A clean image whose first L2 table exists (guest cluster 0 written and flushed). */
 static void open_with_l2_table(void)
@@ -97,7 +61,7 @@ static void race_two_writers(struct job jobs[3], const uint8_t *a, const uint8_t
 	jobs[0] = (struct job){ .off = base, .len = 4096, .buf = a };
 	jobs[1] = (struct job){ .off = base + 4096, .len = 4096, .buf = b, .after = &l2_sent };
 	jobs[2] = (struct job){ .after = &jobs[1].done, .then = after_flush };
-	run_jobs(jobs, 3);
+	run_jobs(img, jobs, 3);
 }
 
 static void case_failed_l2_write_loses_no_acknowledged_write(void *arg)
@@ -182,7 +146,7 @@ static void case_concurrent_links_written_together(void *arg)
 		jobs[i] = (struct job){ .off = cluster[i] * CS, .len = CS, .buf = bufs[i] };
 	}
 	unsigned writes = disk->count[BLKDEV_WRITE];
-	run_jobs(jobs, NEAR);
+	run_jobs(img, jobs, NEAR);
 	for (int i = 0; i < NEAR; i++)
 		CHECK_EQ(0, jobs[i].rc);
 	/* NEAR data writes, the need-check header, and the L2 writes: the first writer's,
@@ -192,7 +156,7 @@ static void case_concurrent_links_written_together(void *arg)
 		fprintf(stderr, "  %u L2 writes for %d allocating writes, expected at most 2\n",
 			l2_writes, NEAR);
 	CHECK(l2_writes <= 2);
-	run_jobs(jobs + NEAR, FAR);
+	run_jobs(img, jobs + NEAR, FAR);
 	for (int i = NEAR; i < NEAR + FAR; i++)
 		CHECK_EQ(0, jobs[i].rc);
 	CHECK_EQ(0, qed_flush(img));
