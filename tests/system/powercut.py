@@ -28,8 +28,10 @@ Commands:
                             with qedtool check -r (the firmware's QED core), verify what
                             it reads; keep BOOTS of them unrepaired as DIR/boot/N.img
                             with their cut in DIR/boot/list for booted recoveries
-  verify DIR LOG CUT RAW    verify a raw read of the volume (after a booted recovery)
-                            against what a cut before log entry CUT allows
+  verify DIR LOG CUT RAW [after]
+                            verify a raw read of the volume (after a booted recovery)
+                            against what a cut before log entry CUT allows; with
+                            "after", AFTER's range must hold AFTER's byte
 
 Verification, per guest sector: a write acknowledged before a SYNCHRONIZE CACHE (or a
 FUA write) that provably completed before the cut reads back exactly, or a later write
@@ -54,6 +56,7 @@ FLUSH, FUA, DISCARD, MARK = 1, 2, 4, 8
 TAG = b"PCUT"          # sector-tagged data: TAG, le32 write id, le64 guest sector
 STALE = b"STALE-DISK-DATA!"  # what the disk held before (must never be read back)
 VOLUME = 32 << 20      # guest bytes of the test volume
+AFTER = (30 << 20, 31 << 20, 0xEE)  # the write after a booted recovery: range, byte
 
 
 def fail(msg):
@@ -122,7 +125,7 @@ def plan_workload(seed):
             lba, n = rnd.choice(written)
             lba += rnd.randrange(n)
         else:
-            lba = rnd.randrange(VOLUME // SECTOR - 64)
+            lba = rnd.randrange(AFTER[0] // SECTOR - 64)  # AFTER stays for later
             if rnd.random() < 0.5:
                 lba -= lba % 8  # cluster aligned
         n = rnd.choice([1, 3, 8, 8, 16, 24, 40])
@@ -272,9 +275,15 @@ class Model:
             return kind[1]
         return None
 
-    def verify(self, raw, cut, what):
-        """Error strings (at most a few) for a raw read of the volume."""
+    def verify(self, raw, cut, what, after=False):
+        """Error strings (at most a few) for a raw read of the volume, and the number of
+        sectors that had to read back exactly."""
         errors, exact = [], 0
+        if after and len(raw) == VOLUME:
+            a, b, byte = AFTER
+            if raw[a:b] != bytes([byte]) * (b - a):
+                errors.append("%s: the write after the recovery does not read back" % what)
+            raw = raw[:a] + bytes(b - a) + raw[b:]
         if len(raw) != VOLUME:
             return ["%s: read %d bytes, expected %d" % (what, len(raw), VOLUME)], 0
         for lba in sorted(self.cover):
@@ -307,18 +316,21 @@ def describe(sector, kind):
 
 
 def plan_states(model, seed, count):
-    """(cut, policy) pairs: a cut before every flush entry (with all, none and random
-    subsets of the writes since the previous flush), plus random cuts in between."""
+    """(cut, policy) pairs, about half of them cuts just before a flush with a random
+    subset of the writes since the previous flush, a fifth with all of them (the disk
+    right after the previous flush is "all" before it), the rest random cuts with
+    random subsets; plus the end of the log, all lost and all kept."""
     rnd = random.Random(seed)
     n = len(model.entries)
     flushes = [i for i, e in enumerate(model.entries) if e["flags"] & FLUSH]
-    # ("all" before a flush is "none" before the next one: the same disk.)
-    states = [(n, "none"), (n, "all")] + [(f, "rnd%d" % rnd.randrange(1 << 30)) for f in flushes]
-    states += [(f, "all") for f in flushes]
-    states = states[:count]
+    states = {(n, "none"), (n, "all")}
+    for f in rnd.sample(flushes, min(len(flushes), count // 2)):
+        states.add((f, "rnd%d" % rnd.randrange(1 << 30)))
+    for f in rnd.sample(flushes, min(len(flushes), count // 5)):
+        states.add((f, "all"))
     while len(states) < count:
-        states.append((rnd.randrange(1, n + 1), "rnd%d" % rnd.randrange(1 << 30)))
-    return sorted(set(states)), len(flushes)
+        states.add((rnd.randrange(1, n + 1), "rnd%d" % rnd.randrange(1 << 30)))
+    return sorted(states), len(flushes)
 
 
 def build_image(model, init, cut, policy, path):
@@ -359,14 +371,11 @@ def check_state(model, d, init, qedtool, cut, policy):
     rc, out = run(["qemu-img", "check", "-f", "qed", img])
     if rc not in (0, 3):
         return ["%s: qemu-img check before recovery: status %d: %s" % (what, rc, out.decode()[-600:])], False
-    rc, found = run([qedtool, "check", img])
-    if rc not in (0, 2, 3):
-        return ["%s: qedtool check: status %d: %s" % (what, rc, found.decode()[-600:])], False
-    debris = rc == 2
+    rc, out = run([qedtool, "check", "-r", "--json", img])
+    if rc not in (0, 3):
+        return ["%s: qedtool check -r: status %d: %s" % (what, rc, out.decode()[-600:])], False
+    debris = b'"corruptions-fixed": 0,' not in out
     if debris:
-        rc, out = run([qedtool, "check", "-r", img])
-        if rc not in (0, 3):
-            return ["%s: qedtool check -r: status %d: %s" % (what, rc, out.decode()[-600:])], debris
         rc, out = run(["qemu-img", "check", "-f", "qed", img])
         if rc not in (0, 3):
             return ["%s: qemu-img check after the repair: status %d: %s" % (what, rc, out.decode()[-600:])], debris
@@ -393,7 +402,7 @@ def cmd_analyze(d, init, logpath, qedtool, seed, count, boots):
     lost = [w for w in model.writes if w not in model.first]
     print("# log: %d entries (%d writes, %d flushes), %d guest writes, %d of them never reached the disk"
           % (len(model.entries), writes, len(model.entries) - writes, len(model.writes), len(lost)))
-    states, nflush = plan_states(model, int(seed), int(count))
+    states, _ = plan_states(model, int(seed), int(count))
     errors, debris_states, started = [], [], time.time()
     for cut, policy in states:
         errs, debris = check_state(model, d, init, qedtool, cut, policy)
@@ -407,9 +416,10 @@ def cmd_analyze(d, init, logpath, qedtool, seed, count, boots):
     secs = time.time() - started
     for e in errors:
         print("FAIL: " + e)
+    at_flush = len(set(c for c, _ in states if c < len(model.entries) and model.entries[c]["flags"] & FLUSH))
     print("# power cuts: %d states checked on the host (%d cut points, %d of them at flushes), "
           "%d with crash debris repaired by the QED check; %.1f s" % (
-              len(states), len(set(s[0] for s in states)), nflush, len(debris_states), secs))
+              len(states), len(set(s[0] for s in states)), at_flush, len(debris_states), secs))
     # Booted recoveries: states with debris first, then the latest cuts.
     rnd = random.Random(int(seed) + 1)
     pick = rnd.sample(debris_states, min(len(debris_states), int(boots) - int(boots) // 3))
@@ -424,11 +434,12 @@ def cmd_analyze(d, init, logpath, qedtool, seed, count, boots):
     return 1 if errors else 0
 
 
-def cmd_verify(d, logpath, cut, rawpath):
+def cmd_verify(d, logpath, cut, rawpath, after=None):
     model = load(d, logpath)
     with open(rawpath, "rb") as f:
         raw = f.read(VOLUME + 1)
-    errors, exact = model.verify(raw, int(cut), "booted recovery, cut before entry %s" % cut)
+    errors, _ = model.verify(raw, int(cut), "%s, cut before entry %s" % (rawpath, cut),
+                             after == "after")
     for e in errors:
         print("FAIL: " + e)
     return 1 if errors else 0
@@ -436,7 +447,8 @@ def cmd_verify(d, logpath, cut, rawpath):
 
 def main(argv):
     cmds = {"workload": (cmd_workload, 3), "analyze": (cmd_analyze, 7), "verify": (cmd_verify, 4)}
-    if len(argv) < 2 or argv[1] not in cmds or len(argv) - 2 != cmds[argv[1]][1]:
+    if len(argv) < 2 or argv[1] not in cmds or len(argv) - 2 not in (
+            cmds[argv[1]][1], cmds[argv[1]][1] + (argv[1] == "verify")):
         print(__doc__.split("Commands:")[1].split("Verification")[0], file=sys.stderr)
         return 2
     return cmds[argv[1]][0](*argv[2:]) or 0

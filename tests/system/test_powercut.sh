@@ -9,7 +9,8 @@
 # sector) and checks each on the host: qemu-img check before and after the repair by
 # qedtool (the firmware's QED core), then every sector read back. A few of them are then
 # booted: the firmware's own boot-time check repairs them, the host reads the volume over
-# iSCSI, writes and syncs new data, and qemu-img check judges the disk after power-off.
+# iSCSI, writes and syncs new data; after power-off qemu-img check judges the disk and
+# QEMU's QED driver reads it all back.
 #   POWERCUT_SEED, POWERCUT_STATES (host-checked states), POWERCUT_BOOTS override;
 #   POWERCUT_KEEP=DIR keeps the initial disk, the log and the ops for
 #   `powercut.py analyze DIR DIR/init.qed DIR/disk.log build/host/qedtool SEED N 0`.
@@ -22,8 +23,8 @@ QEDTOOL=$ROOT/build/host/qedtool
 [ -x "$QEDTOOL" ] || { echo "$QEDTOOL not built"; exit 1; }
 PC="python3 $ROOT/tests/system/powercut.py"
 SEED=${POWERCUT_SEED:-$(date +%s)}
-STATES=${POWERCUT_STATES:-150}
-BOOTS=${POWERCUT_BOOTS:-10}
+STATES=${POWERCUT_STATES:-120}
+BOOTS=${POWERCUT_BOOTS:-8}
 PREFIX=iqn.2026-11.org.qedbox
 D=$TEST_TMP
 echo "# seed $SEED (POWERCUT_SEED=$SEED reproduces the workload and the states)"
@@ -70,7 +71,7 @@ $PC analyze "$D" "$D/init.qed" "$D/disk.log" "$QEDTOOL" "$SEED" "$STATES" "$BOOT
 	test_fail "power-cut states checked on the host"
 
 # ---- booted recoveries: the firmware's boot-time check, then reads over iSCSI
-booted=0
+booted=0 repaired=0
 while read -r n cut img <&3; do
 	PORT=$(free_port)
 	URL=iscsi://127.0.0.1:$PORT/$PREFIX:vol0/0
@@ -89,25 +90,22 @@ while read -r n cut img <&3; do
 	qemu-img convert -f raw -O raw "$URL" "$D/read.raw" 2>"$D/convert.err" ||
 		test_fail "recovery $n: qemu-img convert: $(tail -n 3 "$D/convert.err")"
 	$PC verify "$D" "$D/disk.log" "$cut" "$D/read.raw" || test_fail "recovery $n (cut $cut)"
-	# Life goes on after the repair: new allocations must not land on live clusters.
+	# Life goes on after the repair: new clusters must not land on live ones. The host
+	# then reads the disk with QEMU's own QED driver.
 	out=$(qemu-io -f raw -c 'write -P 0xee 30M 1M' -c flush -c 'read -P 0xee 30M 1M' "$URL" 2>&1)
 	printf '%s\n' "$out" | grep -Eq "failed|verification" && test_fail "recovery $n: new writes: $out"
-	qemu-img convert -f raw -O raw "$URL" "$D/read2.raw" 2>"$D/convert.err" ||
-		test_fail "recovery $n: qemu-img convert: $(tail -n 3 "$D/convert.err")"
 	kill "$QEMU_PID"
 	qemu_wait_exit 10
-	python3 - "$D/read.raw" "$D/read2.raw" <<'PY' || test_fail "recovery $n: data changed by new writes"
-import sys
-a, b = (open(p, "rb").read() for p in sys.argv[1:3])
-lo, hi = 30 << 20, 31 << 20
-assert a[:lo] == b[:lo] and a[hi:] == b[hi:], "outside the new write"
-assert b[lo:hi] == b"\xee" * (hi - lo), "the new write"
-PY
 	out=$(qemu-img check -f qed "$img" 2>&1)
 	rc=$?
 	[ $rc -eq 0 ] || [ $rc -eq 3 ] || test_fail "recovery $n: qemu-img check after the firmware: status $rc: $out"
+	qemu-img convert -f qed -O raw "$img" "$D/read.raw" ||
+		test_fail "recovery $n: qemu-img convert of the disk after the firmware"
+	$PC verify "$D" "$D/disk.log" "$cut" "$D/read.raw" after ||
+		test_fail "recovery $n (cut $cut): QEMU's read of the disk after the recovery"
+	grep -Eq "qed check: [1-9][0-9]* corruptions" "$TEST_TMP/recover$n.log" && repaired=$((repaired + 1))
 	rm -f "$img"
 	booted=$((booted + 1))
 done 3<"$D/boot/list"
-echo "# power cuts: $booted recovered by the firmware (booted, read over iSCSI, written again)"
+echo "# power cuts: $booted recovered by the firmware (booted, read over iSCSI, written again), $repaired of them repaired by its boot-time check"
 test_finish
