@@ -44,6 +44,7 @@ log before the cut.
 import json
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -72,7 +73,9 @@ def parse_log(path):
     if len(log) < SECTOR:
         fail("%s: no log super block" % path)
     magic, version, nr_flushed, ssize = struct.unpack_from("<QQQI", log, 0)
-    if magic != LOG_MAGIC or version != 1 or ssize != SECTOR:
+    if not magic and not version and not ssize:
+        ssize = SECTOR  # the super block is written at the first flush: none came
+    elif magic != LOG_MAGIC or version != 1 or ssize != SECTOR:
         fail("%s: bad super block (magic %#x version %d sector %d)" % (path, magic, version, ssize))
     entries, off = [], ssize
     while off + ssize <= len(log):
@@ -141,8 +144,11 @@ def plan_workload(seed):
                             "fua": rnd.random() < 0.25})
                 next_id += 1
         else:
+            # The second flush clears need-check (nothing allocated since the first):
+            # the batch's allocating writes then race to set it again.
+            ops += [{"op": "flush"}, {"op": "flush"}]
             batch, used = [], set()
-            for _ in range(rnd.randint(2, 6)):
+            for _ in range(rnd.randint(3, 6)):
                 lba, n = extent()
                 span = set(range(lba, lba + n))
                 if span & used:  # writes in flight together never overlap
@@ -315,22 +321,34 @@ def describe(sector, kind):
     return "stale disk content" if STALE in sector else "garbage %r" % sector[:16]
 
 
+def tail_of(model, cut):
+    """The last flush before the cut (-1: none) and the write entries after it."""
+    last = max([i for i in range(cut) if model.entries[i]["flags"] & FLUSH], default=-1)
+    return last, [i for i in range(last + 1, cut) if is_write(model.entries[i])]
+
+
 def plan_states(model, seed, count):
-    """(cut, policy) pairs, about half of them cuts just before a flush with a random
-    subset of the writes since the previous flush, a fifth with all of them (the disk
-    right after the previous flush is "all" before it), the rest random cuts with
-    random subsets; plus the end of the log, all lost and all kept."""
+    """(cut, policy) pairs. First, at every cut just before a flush whose unflushed tail
+    holds several writes, the first of them lost (what a rule may depend on: an L2 table
+    under its L1 entry, a need-check header under an L2 entry); then random subsets with
+    tearing at such cuts; then random cuts anywhere with random subsets; plus the end of
+    the log with all unflushed writes lost and all kept."""
     rnd = random.Random(seed)
     n = len(model.entries)
     flushes = [i for i, e in enumerate(model.entries) if e["flags"] & FLUSH]
-    states = {(n, "none"), (n, "all")}
-    for f in rnd.sample(flushes, min(len(flushes), count // 2)):
-        states.add((f, "rnd%d" % rnd.randrange(1 << 30)))
-    for f in rnd.sample(flushes, min(len(flushes), count // 5)):
-        states.add((f, "all"))
+    tails = {f: len(tail_of(model, f)[1]) for f in flushes}
+    rich = [f for f in flushes if tails[f] >= 2]
+    states = [(n, "none"), (n, "all")]
+    # The first unflushed write lost and the later ones kept is the order a missing
+    # flush between them would betray: at every such cut; then random subsets, then
+    # another single write lost.
+    states += [(f, "drop0") for f in rich]
+    states += [(f, "rnd%d" % rnd.randrange(1 << 30)) for f in rnd.sample(rich, len(rich))]
+    states += [(f, "drop%d" % rnd.randrange(1, tails[f])) for f in rnd.sample(rich, len(rich))]
+    states = list(dict.fromkeys(states))[:max(count * 2 // 3, 2)]
     while len(states) < count:
-        states.add((rnd.randrange(1, n + 1), "rnd%d" % rnd.randrange(1 << 30)))
-    return sorted(states), len(flushes)
+        states.append((rnd.randrange(1, n + 1), "rnd%d" % rnd.randrange(1 << 30)))
+    return sorted(set(states)), len(flushes)
 
 
 def build_image(model, init, cut, policy, path):
@@ -338,7 +356,8 @@ def build_image(model, init, cut, policy, path):
     kept, lost, or torn at sector granularity). Returns the number of tail writes lost
     or torn."""
     shutil.copyfile(init, path)
-    last_flush = max([i for i in range(cut) if model.entries[i]["flags"] & FLUSH], default=-1)
+    last_flush, tail = tail_of(model, cut)
+    drop = tail[int(policy[4:])] if policy.startswith("drop") else None
     rnd = random.Random(policy)
     changed = 0
     with open(path, "r+b") as f:
@@ -347,8 +366,8 @@ def build_image(model, init, cut, policy, path):
             if not is_write(e):
                 continue
             sectors = range(e["count"])
-            if idx > last_flush and policy != "all":
-                if policy == "none" or rnd.random() < 0.4:
+            if idx > last_flush and policy != "all" and not (drop is not None and idx != drop):
+                if policy == "none" or drop is not None or rnd.random() < 0.4:
                     sectors, changed = [], changed + 1
                 elif e["count"] > 1 and rnd.random() < 0.3:
                     sectors = [s for s in sectors if rnd.random() < 0.5]
@@ -364,21 +383,29 @@ def run(args):
 
 
 def check_state(model, d, init, qedtool, cut, policy):
-    """Errors of one state, and whether the QED check had debris to repair."""
+    """Errors of one state, and whether the open found crash debris to repair. The host
+    does what the firmware does at boot: open read-write (the QED check runs only when
+    need-check is set on the disk), then serve; after that open the image must be
+    consistent whatever a later check looks at."""
     img = os.path.join(d, "state.img")
     build_image(model, init, cut, policy, img)
     what = "cut before entry %d of %d (%s)" % (cut, len(model.entries), policy)
     rc, out = run(["qemu-img", "check", "-f", "qed", img])
     if rc not in (0, 3):
         return ["%s: qemu-img check before recovery: status %d: %s" % (what, rc, out.decode()[-600:])], False
-    rc, out = run([qedtool, "check", "-r", "--json", img])
+    with open(os.devnull, "rb") as nothing:  # open read-write, write nothing, close
+        r = subprocess.run([qedtool, "write", img, "0"], stdin=nothing, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+    m = re.search(rb"qed check: (\d+) corruptions", r.stdout)
+    debris = bool(m and int(m.group(1)))
+    if r.returncode:
+        return ["%s: open for recovery (qedtool write): status %d: %s" % (what, r.returncode, r.stdout.decode()[-600:])], debris
+    rc, out = run([qedtool, "check", "--json", img])
     if rc not in (0, 3):
-        return ["%s: qedtool check -r: status %d: %s" % (what, rc, out.decode()[-600:])], False
-    debris = b'"corruptions-fixed": 0,' not in out
-    if debris:
-        rc, out = run(["qemu-img", "check", "-f", "qed", img])
-        if rc not in (0, 3):
-            return ["%s: qemu-img check after the repair: status %d: %s" % (what, rc, out.decode()[-600:])], debris
+        return ["%s: qedtool check after the recovery open: status %d: %s" % (what, rc, out.decode()[-600:])], debris
+    rc, out = run(["qemu-img", "check", "-f", "qed", img])
+    if rc not in (0, 3):
+        return ["%s: qemu-img check after recovery: status %d: %s" % (what, rc, out.decode()[-600:])], debris
     with open(img + ".raw", "w+b") as f:  # a file: much faster than a pipe
         r = subprocess.run([qedtool, "read", img, "0", str(VOLUME)], stdout=f,
                            stderr=subprocess.PIPE, timeout=120)

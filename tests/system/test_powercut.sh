@@ -23,7 +23,7 @@ QEDTOOL=$ROOT/build/host/qedtool
 [ -x "$QEDTOOL" ] || { echo "$QEDTOOL not built"; exit 1; }
 PC="python3 $ROOT/tests/system/powercut.py"
 SEED=${POWERCUT_SEED:-$(date +%s)}
-STATES=${POWERCUT_STATES:-120}
+STATES=${POWERCUT_STATES:-150}
 BOOTS=${POWERCUT_BOOTS:-8}
 PREFIX=iqn.2026-11.org.qedbox
 D=$TEST_TMP
@@ -75,6 +75,7 @@ booted=0 repaired=0
 while read -r n cut img <&3; do
 	PORT=$(free_port)
 	URL=iscsi://127.0.0.1:$PORT/$PREFIX:vol0/0
+	[ -n "${POWERCUT_KEEP:-}" ] && cp "$img" "$POWERCUT_KEEP/boot$n-cut$cut.img"
 	qemu_start "recover$n" 120 -M q35 -m 256M -kernel "$ELF" \
 		-append "exit=debug portal=127.0.0.1:$PORT" \
 		-drive "if=none,id=d0,file=$img,format=raw,cache=writeback" \
