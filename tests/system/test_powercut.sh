@@ -27,7 +27,8 @@ STATES=${POWERCUT_STATES:-150}
 BOOTS=${POWERCUT_BOOTS:-8}
 PREFIX=iqn.2026-11.org.qedbox
 D=$TEST_TMP
-echo "# seed $SEED (POWERCUT_SEED=$SEED reproduces the workload and the states)"
+echo "# seed $SEED (POWERCUT_SEED=$SEED replays the workload and the choice of states;"
+echo "#   the log itself depends on timing: POWERCUT_KEEP=DIR keeps it)"
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -52,13 +53,13 @@ qemu_start workload 300 -M q35 -m 256M -kernel "$ELF" \
 	-blockdev "driver=blklogwrites,node-name=lw,file.driver=file,file.filename=$D/disk.qed,log.driver=file,log.filename=$D/disk.log,log-sector-size=512" \
 	-device virtio-blk-pci,drive=lw,serial=vol0 \
 	-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:3260" \
-	-device virtio-net-pci,netdev=n0
+	-device virtio-net-pci,netdev=n0 -pidfile "$D/qemu.pid"
 qemu_wait_line "^iscsi: listening on port 3260, 1 target" 120 || { test_fail "workload: no listener"; expect_line "^iscsi: listening"; test_finish; }
 expect_line "^disk 0: serial=vol0 .*wcache=on"
 $PC workload "$D" "iscsi://127.0.0.1:$PORT/$PREFIX:vol0/0" "$SEED" || test_fail "workload"
-kill -9 "$QEMU_PID"
-wait "$QEMU_PID" 2>/dev/null
-QEMU_PID=
+# The power cut: SIGKILL to QEMU itself (QEMU_PID is its `timeout`, which then ends).
+kill -9 "$(cat "$D/qemu.pid")" || test_fail "no QEMU to kill"
+qemu_wait_exit 10
 [ "$TEST_FAILURES" -eq 0 ] || test_finish
 
 # POWERCUT_KEEP=DIR keeps what reproduces the states: the initial disk, the log, the ops.
