@@ -228,10 +228,13 @@ int qed_need_check_set(struct qed_image *img)
 		uint64_t end = img->ext_valid ? img->durable_end : qed_durable_candidate(img);
 		rc = qed_header_write(img, img->hdr.features | QED_F_NEED_CHECK,
 				      img->ext_usable, end);
+		/* Not set in memory until durable: allocating writes read the bit without
+		 * hdr_lock and must not link anything while the header is only written. */
+		img->hdr.features &= ~QED_F_NEED_CHECK;
 		if (!rc)
 			rc = blkdev_flush(img->dev);
-		if (rc)
-			img->hdr.features &= ~QED_F_NEED_CHECK;
+		if (!rc)
+			img->hdr.features |= QED_F_NEED_CHECK;
 	}
 	task_unlock(&img->hdr_lock);
 	return rc;

@@ -17,6 +17,8 @@ include qed/tool/build.mk
 
 # qemu-img/qemu-io interoperability of images, both ways, through qedtool.
 SYSTEM_TESTS += tests/system/test_qed_interop.sh tests/system/test_qedtool_cli.sh
+# Power cuts of the whole VM, rebuilt from QEMU's blklogwrites log.
+SYSTEM_TESTS += tests/system/test_powercut.sh
 
 # The QED benchmark: qedbox's core against qemu-img bench and raw, side by side.
 BENCHES += tests/bench/bench_qed.sh
