@@ -112,6 +112,14 @@ static int open_backing(void *ctx, const char *name, const char *fmt, struct vol
 				.backing_ctx = d, .log = qed_console_log, .log_ctx = d,
 			};
 			int rc = qed_open(d->dev, &o, &d->img);
+			if (rc == -EUCLEAN) {
+				/* It lost power while it was written (served, before it
+				 * became a backing image): repair it first, as a served
+				 * image would be. Nothing writes it afterwards. */
+				o.read_only = false;
+				o.check_on_open = true;
+				rc = qed_open(d->dev, &o, &d->img);
+			}
 			if (rc < 0)
 				return rc;
 			qed_volume_init(d->img, &d->qed_vol);
