@@ -1,8 +1,9 @@
 /* Host tests of the durable end and need-check under concurrency (regressions found by
  * the crash enumeration): a flush must not stop the durable end below clusters of writes
  * acknowledged before it; a write over a zero cluster of a backed image must survive the
- * check; an allocating write must not ride on a need-check bit that a flush is clearing.
- * The test disk holds chosen writes back so that others overtake them. */
+ * check; an allocating write must not ride on a need-check bit that a flush is clearing,
+ * nor on one whose header is written but not yet flushed (found by the power-cut test).
+ * The test disk holds chosen writes (or flushes) back so that others overtake them. */
 #include "qed_jobs.h"
 #include "qedtest_util.h"
 
@@ -121,6 +122,43 @@ static void case_allocation_during_need_check_clear(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
+/* A sets need-check: its header write completes, its flush is held back. B allocates
+ * meanwhile. Until that flush has completed, the header saying "needs check" may still
+ * be lost in a power cut while B's data and L2 entry survive: entries past the durable
+ * end under a clear bit, no check at the next open, and their clusters handed out again.
+ * So nothing may be written (B must wait for the bit to be durable). */
+static void case_allocation_waits_for_durable_need_check(void *arg)
+{
+	(void)arg;
+	open_clean_with_one_cluster(64 * MiB);
+	static uint8_t a[4096], b[4096], back[4096];
+	fill_pattern(a, sizeof(a), 5);
+	fill_pattern(b, sizeof(b), 6);
+	struct completion flush_sent;
+	completion_init(&flush_sent);
+	disk->hold_len = 0; /* no write held: only flushes */
+	disk->hold_flushes = true;
+	disk->hold_polls = 20;
+	disk->hold_seen = &flush_sent;
+	disk->writes_under_held_flush = 0;
+	struct job jobs[2] = {
+		{ .off = CS, .len = 4096, .buf = a },
+		{ .off = 2 * CS, .len = 4096, .buf = b, .after = &flush_sent },
+	};
+	run_jobs(img, jobs, 2);
+	CHECK_EQ(0, jobs[0].rc);
+	CHECK_EQ(0, jobs[1].rc);
+	CHECK_EQ(0, disk->writes_under_held_flush);
+	CHECK(disk_need_check(disk));
+	disk->hold_flushes = false;
+	crash_and_reopen(); /* the check runs: both writes read back whole or not at all */
+	CHECK_EQ(0, qed_read(img, CS, back, sizeof(back)));
+	CHECK(is_zero(back, sizeof(back)) || memcmp(back, a, sizeof(a)) == 0);
+	CHECK_EQ(0, qed_read(img, 2 * CS, back, sizeof(back)));
+	CHECK(is_zero(back, sizeof(back)) || memcmp(back, b, sizeof(b)) == 0);
+	CHECK_EQ(0, qed_close(img));
+}
+
 #define RUN_TASK(fn) RUN_DISK_CASE(64 * MiB, opts = test_opts(), fn)
 
 int main(void)
@@ -128,5 +166,6 @@ int main(void)
 	RUN_TASK(case_flush_covers_writes_acked_before_it);
 	RUN_TASK(case_write_over_zero_cluster_of_backed_image);
 	RUN_TASK(case_allocation_during_need_check_clear);
+	RUN_TASK(case_allocation_waits_for_durable_need_check);
 	return check_report("test_qed_durability");
 }

@@ -8,7 +8,10 @@
  * many requests are really in flight at once; with reverse set, a batch completes in the
  * reverse order of submission. fail_op/fail_nth make the nth request (counting from 1) of
  * one kind fail with -EIO. Held writes (hold_*) complete late, and with hold_fail the
- * first of them fails. Counters let tests assert how many writes and flushes ran.
+ * first of them fails; with hold_flushes, flushes are held too, and writes_under_held_flush
+ * counts the writes sent while one waits (what a power cut then could keep while losing
+ * all the flush was to make durable). Counters let tests assert how many writes and
+ * flushes ran.
  *
  *     struct testdisk *d = testdisk_new(64 << 20, 512);
  *     run_in_task(fn, arg);    // spawns fn and drives every test disk until it returns
@@ -45,6 +48,8 @@ struct testdisk {
 	 * polled hold_polls more times: a slow request, so others overtake it. */
 	uint64_t hold_off, hold_len;
 	unsigned hold_polls;
+	bool hold_flushes;      /* flushes are held too (hold_polls) */
+	unsigned writes_under_held_flush;
 	struct completion *hold_seen; /* completed when a held write is submitted */
 	int hold_fail;          /* nonzero: the next held write submitted fails with it */
 	struct blkdev_req *hold_failing;
@@ -56,8 +61,20 @@ static uint8_t testdisk_zero_chunk[1]; /* marks a chunk of zeros */
 
 static inline bool testdisk_held(const struct testdisk *d, const struct blkdev_req *req)
 {
-	return d->hold_polls > 0 && req->op == BLKDEV_WRITE &&
+	if (d->hold_polls == 0)
+		return false;
+	if (req->op == BLKDEV_FLUSH)
+		return d->hold_flushes;
+	return req->op == BLKDEV_WRITE &&
 	       req->offset < d->hold_off + d->hold_len && d->hold_off < req->offset + req->len;
+}
+
+static inline bool testdisk_flush_held(const struct testdisk *d)
+{
+	for (unsigned i = 0; i < d->queued; i++)
+		if (d->queue[i]->op == BLKDEV_FLUSH && testdisk_held(d, d->queue[i]))
+			return true;
+	return false;
 }
 
 static inline void testdisk_submit(struct blkdev *dev, struct blkdev_req *req)
@@ -65,6 +82,8 @@ static inline void testdisk_submit(struct blkdev *dev, struct blkdev_req *req)
 	struct testdisk *d = dev->priv;
 	if (d->queued == TESTDISK_QUEUE)
 		abort();
+	if (req->op != BLKDEV_READ && req->op != BLKDEV_FLUSH && testdisk_flush_held(d))
+		d->writes_under_held_flush++;
 	d->queue[d->queued++] = req;
 	if (d->hold_seen && testdisk_held(d, req)) {
 		completion_done(d->hold_seen, 0);
