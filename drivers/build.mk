@@ -7,3 +7,5 @@ PORTABLE_SRCS += drivers/virtqueue.c drivers/virtio_blk_io.c
 HOST_TESTS += $(HOST)/tests/drivers/test_virtqueue $(HOST)/tests/drivers/test_virtio_blk_io
 SYSTEM_TESTS += tests/system/test_blk.sh
 FW_SRCS += drivers/virtio_net.c drivers/virtio_net_io.c
+# The disk table says whether sector 0 holds a QED header (qed_probe).
+$(FW)/drivers/virtio_blk.c.o: FW_CFLAGS_EXTRA += -Iqed

@@ -17,15 +17,13 @@
 #include <string.h>
 
 #include "platform.h"
+#include "qed.h"
 #include "task.h"
 #include "virtio_blk_priv.h"
 
 #define VBLK_QUEUE_SIZE 256
 #define GET_ID_TIMEOUT_NS 2000000000ull
 
-/* QED header magic, "QED\0" read as a little-endian 32-bit word (QED spec). The qed/
- * library's qed_probe() says the same; this copy keeps the driver free of qed/. */
-#define DISK_QED_MAGIC 0x00444551u
 
 #define WANTED_FEATURES \
 	((1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) | \
@@ -178,9 +176,7 @@ static bool sector0_has_qed(struct blkdev *b)
 	uint8_t *buf = malloc(b->sector_size);
 	if (!buf)
 		return false;
-	bool qed = blkdev_read(b, 0, buf, b->sector_size) == 0 &&
-		   (uint32_t)(buf[0] | buf[1] << 8 | buf[2] << 16 | (uint32_t)buf[3] << 24) ==
-			   DISK_QED_MAGIC;
+	bool qed = blkdev_read(b, 0, buf, b->sector_size) == 0 && qed_probe(buf, b->sector_size);
 	free(buf);
 	return qed;
 }

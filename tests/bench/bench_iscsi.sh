@@ -17,10 +17,6 @@ SIZE=$((256 << 20))
 D=$TEST_TMP
 trap 'tgt_stop; test_cleanup' EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # mibs URL ARGS...: MiB/s of one qemu-img bench run
 mibs() {
 	url=$1

@@ -7,6 +7,7 @@
 #   qemu_wait_line PATTERN [SECONDS]        wait until the log holds PATTERN (grep -E)
 #   qemu_wait_exit [SECONDS]                wait for QEMU's end; its status in QEMU_STATUS
 #   qemu_run NAME SECONDS [QEMU ARGS...]    start and wait for the end
+#   free_port                               a free TCP port on 127.0.0.1
 #   qemu_cpu_permille SECONDS               QEMU's CPU time over SECONDS, in 1/1000 of a core
 #   expect_line PATTERN / expect_status N    record a failure (test_fail) when not so
 #   test_finish                              exit 0, or 1 after failures
@@ -50,6 +51,11 @@ test_finish() {
 	[ "$TEST_FAILURES" -eq 0 ] && exit 0
 	echo "$TEST_FAILURES check(s) failed"
 	exit 1
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on now (for hostfwd and tgtd).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 qemu_start() {

@@ -15,10 +15,6 @@ command -v iscsi-ls >/dev/null || { echo "libiscsi-bin not installed"; exit 77; 
 CR=$(printf "\r")
 PREFIX=iqn.2026-11.org.qedbox
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 D=$TEST_TMP
 # The disk behind vol0 is the image file grown to 256 MiB: room to allocate in.
 qemu-img create -q -f qed "$D/vol0.qed" 128M && truncate -s 256M "$D/vol0.qed"

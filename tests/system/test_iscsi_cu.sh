@@ -20,10 +20,6 @@ EXCLUDED='^(MultipathIO|ExtendedCopy|ReceiveCopyResults|Sanitize)\.'
 SIZE=64M
 trap 'tgt_stop; test_cleanup' EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # Runs the suite against $1 into $2.results; the wall time in seconds goes to $2.secs.
 run_suite() {
 	start=$(date +%s)

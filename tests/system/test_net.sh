@@ -14,10 +14,6 @@
 . "$(dirname "$0")/lib.sh"
 CR=$(printf "\r") # console lines end in CR LF
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # echo_check NAME MIB: the echo client against the current VM; prints its figure line.
 echo_check() {
 	out=$(python3 "$ROOT/tests/system/tcp_client.py" 127.0.0.1 "$PORT" "$2" 120 2>&1)

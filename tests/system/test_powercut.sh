@@ -30,10 +30,6 @@ D=$TEST_TMP
 echo "# seed $SEED (POWERCUT_SEED=$SEED replays the workload and the choice of states;"
 echo "#   the log itself depends on timing: POWERCUT_KEEP=DIR keeps it)"
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # A 32 MiB volume on a 24 MiB disk; whatever the disk held before must never be served.
 qemu-img create -q -f qed -o cluster_size=4096,table_size=2 "$D/init.qed" 32M
 python3 - "$D/init.qed" <<'PY'
