@@ -3,6 +3,7 @@
 #   make            build/qedbox.elf (the firmware) and build/host/qedtool
 #   make run        boot the appliance under QEMU with a scratch volume in build/
 #   make test       host unit tests, then system tests under qemu-system
+#   make unit-test  the host unit tests alone
 #   make bench      benchmarks, printed as ratios against a baseline run side by side
 #   make iso        build/qedbox.iso, bootable with -cdrom through GRUB
 #
@@ -25,7 +26,7 @@ PACKAGES := gcc make binutils xz-utils dpkg-dev newlib-source qemu-system-x86 qe
 PACKAGES_STAMP := $(BUILD)/.packages
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual
-COMMON_CFLAGS := -std=c11 -g -O2 $(WARN) -MMD -MP -Ilib
+COMMON_CFLAGS := -std=c11 -g -O2 $(WARN) -MMD -MP
 
 # Host objects: the portable code (lib/, qed/, the protocol parts of net/) and host tools.
 HOST_CC := gcc
@@ -41,6 +42,28 @@ FW_CFLAGS := $(COMMON_CFLAGS) -ffreestanding -fno-pic -fno-pie -mno-red-zone \
 	-isystem $(NEWLIB)/include -isystem $(shell $(FW_CC) -print-file-name=include) \
 	-DQEDBOX_FIRMWARE
 FW_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -T linker.ld
+
+# ---- the layers ---------------------------------------------------------------------------
+# Dependencies point one way (docs/DESIGN.md, "Layers"):
+#
+#     app  ->  qed, net  ->  drivers  ->  boot (the platform)  ->  lib
+#
+# qed/ and the protocol code of net/ see only lib/ (they build on the host); the lwIP
+# port and the firmware bindings of net/ also see the platform; drivers/ see the
+# platform and lwIP's own headers (struct netif is where virtio-net meets the stack).
+# Each folder is compiled with only its own layer's include paths, so including a header
+# of a layer above is a build error; `make check-layers` proves it.
+LWIP_INCLUDES = -Inet/lwip_port/config -I$(LWIP)/src/include
+LIB_INCLUDES := -Ilib
+BOOT_INCLUDES := -Iboot $(LIB_INCLUDES)
+DRIVERS_INCLUDES = -Idrivers $(BOOT_INCLUDES) $(LWIP_INCLUDES)
+QED_INCLUDES := -Iqed $(LIB_INCLUDES)
+NET_INCLUDES := -Inet $(LIB_INCLUDES)
+NET_FW_INCLUDES = -Inet -Inet/lwip_port $(BOOT_INCLUDES) $(LWIP_INCLUDES)
+APP_INCLUDES = -Iapp -Iqed -Inet -Inet/lwip_port $(DRIVERS_INCLUDES)
+# On the host the appliance's portable files (configuration) see the same folders but
+# no lwIP (its port is firmware-only).
+APP_HOST_INCLUDES := -Iapp -Iqed -Inet -Idrivers $(BOOT_INCLUDES)
 
 # Filled in by the build.mk files.
 FW_SRCS :=        # firmware-only sources (boot/, drivers/, firmware glue of net/)
@@ -58,6 +81,7 @@ include boot/build.mk
 include drivers/build.mk
 include qed/build.mk
 include net/build.mk
+include app/build.mk
 include tests/build.mk
 
 # ---- third-party dependencies -------------------------------------------------------
@@ -84,22 +108,22 @@ HOST_LIB_OBJS := $(patsubst %,$(HOST)/%.o,$(PORTABLE_SRCS) $(HOST_SRCS))
 $(FW)/%.c.o: %.c | deps
 	$(call quiet,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(FW_CC) $(FW_CFLAGS) $(FW_CFLAGS_EXTRA) -c $< -o $@
+	$(Q)$(FW_CC) $(FW_CFLAGS) $(LAYER_INCLUDES) $(FW_CFLAGS_EXTRA) -c $< -o $@
 
 $(FW)/%.S.o: %.S | deps
 	$(call quiet,AS,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(FW_CC) $(FW_CFLAGS) -c $< -o $@
+	$(Q)$(FW_CC) $(FW_CFLAGS) $(LAYER_INCLUDES) -c $< -o $@
 
 $(HOST)/%.c.o: %.c | deps
 	$(call quiet,HOSTCC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_CFLAGS_EXTRA) -c $< -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(LAYER_INCLUDES) $(HOST_CFLAGS_EXTRA) -c $< -o $@
 
 $(HOST)/%.S.o: %.S | deps
 	$(call quiet,HOSTAS,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(LAYER_INCLUDES) -c $< -o $@
 
 $(HOST)/libqedbox.a: $(HOST_LIB_OBJS)
 	$(call quiet,AR,$@)
@@ -107,15 +131,27 @@ $(HOST)/libqedbox.a: $(HOST_LIB_OBJS)
 
 host-tools: $(HOST_TOOLS)
 
-# A host unit test is one C file, tests/unit/<name>.c, linked with libqedbox.a.
+# A host unit test is one C file, tests/unit/<dir>/<name>.c, linked with libqedbox.a; it
+# sees the headers of the layer it tests (TEST_INCLUDES, set per <dir> in build.mk).
 $(HOST)/tests/%: tests/unit/%.c $(HOST)/libqedbox.a
 	$(call quiet,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests -o $@ $< $(HOST)/libqedbox.a $(HOST_LDLIBS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests $(TEST_INCLUDES) -o $@ $< $(HOST)/libqedbox.a $(HOST_LDLIBS)
 
 # ---- entry points -------------------------------------------------------------------
-test: all $(HOST_TESTS)
+test: all $(HOST_TESTS) check-layers
 	$(Q)sh tests/run-tests.sh $(HOST_TESTS) $(SYSTEM_TESTS)
+
+# The host unit tests alone (seconds, no VM).
+unit-test: all $(HOST_TESTS) check-layers
+	$(Q)sh tests/run-tests.sh $(HOST_TESTS)
+
+# Each layer's include paths admit its own headers and refuse those of the layers above.
+check-layers: deps
+	$(Q)FW_CC="$(FW_CC)" FW_CFLAGS="$(FW_CFLAGS)" HOST_CC="$(HOST_CC)" \
+		HOST_CFLAGS="$(HOST_CFLAGS)" LIB="$(LIB_INCLUDES)" BOOT="$(BOOT_INCLUDES)" \
+		DRIVERS="$(DRIVERS_INCLUDES)" QED="$(QED_INCLUDES)" NET="$(NET_INCLUDES)" \
+		NET_FW="$(NET_FW_INCLUDES)" APP="$(APP_INCLUDES)" sh mk/check-layers.sh
 
 bench: all
 	$(Q)for b in $(BENCHES); do sh $$b || exit 1; done
@@ -126,7 +162,7 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all firmware deps host-tools test bench clean distclean run iso
+.PHONY: all firmware deps host-tools test bench clean distclean run iso check-layers unit-test
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

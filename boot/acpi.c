@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 
 #define BIOS_AREA_START 0xe0000
 #define BIOS_AREA_END	0x100000

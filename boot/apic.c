@@ -8,7 +8,7 @@
  * VECTOR_WAKEUP too. Their handler (vectors.S) only sends EOI: interrupts end a hlt, the
  * loop does the work.
  */
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 
 #define MSR_APIC_BASE	       0x1b

@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 
 #define HVM_START_MAGIC 0x336ec578
 /* Limits that only garbage exceeds: they keep a bad structure from sending the parser

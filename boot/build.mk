@@ -1,25 +1,21 @@
-# boot/: from the boot loader to main(): entry, long mode, page tables, interrupts,
-# clock, console, command line, newlib glue, the event loop. Also the firmware link,
-# the bootable ISO and `make run`.
+# boot/: the platform, from the boot loader to main(): entry, long mode, page tables,
+# interrupts, clock, console, newlib glue, the event loop, power-off, and the platform's
+# own tests. Everything above it includes boot/platform.h; boot.h is its private header.
+# Also the firmware link, the bootable ISO and `make run`.
 
-# start.S first: the link puts its object first (STYLE.md).
+# start.S first: the link puts its object first, so the PVH note and entry lead the image.
 FW_SRCS += boot/start.S boot/vectors.S boot/setup.c boot/console.c boot/cpu.c \
 	boot/paging.c boot/syscalls.c boot/clock.c boot/rtc.c boot/apic.c \
-	boot/acpi.c boot/ioapic.c boot/power.c boot/config_keys.c boot/loop.c boot/looptest.c boot/hooks.c boot/main.c
-# config.c, bootinfo.c and serve_keys.c also build on the host, for their unit tests.
-PORTABLE_SRCS += boot/config.c boot/bootinfo.c boot/serve_keys.c
-HOST_TESTS += $(HOST)/tests/boot/test_config $(HOST)/tests/boot/test_bootinfo \
-	$(HOST)/tests/boot/test_serve_keys
+	boot/acpi.c boot/ioapic.c boot/power.c boot/loop.c boot/report.c \
+	boot/platform_tests.c boot/looptest.c
+# bootinfo.c also builds on the host, for its unit test.
+PORTABLE_SRCS += boot/bootinfo.c
+HOST_TESTS += $(HOST)/tests/boot/test_bootinfo
 SYSTEM_TESTS += tests/system/test_boot.sh
 
-# Firmware code anywhere includes "platform.h" (the boot layer's API for drivers).
-# Host code never sees boot/, except the tests of its portable parts.
-FW_CFLAGS += -Iboot
-$(HOST)/tests/boot/%: HOST_CFLAGS += -Iboot
-
-# The volumes wiring meets every layer: disks, the QED core, SCSI and the iSCSI target.
-FW_SRCS += boot/volumes.c
-$(FW)/boot/volumes.c.o: FW_CFLAGS_EXTRA += -Idrivers -Inet -Iqed
+$(FW)/boot/%: private LAYER_INCLUDES = $(BOOT_INCLUDES)
+$(HOST)/boot/%: private LAYER_INCLUDES = $(BOOT_INCLUDES)
+$(HOST)/tests/boot/%: private TEST_INCLUDES = $(BOOT_INCLUDES)
 
 # ---- the firmware image ------------------------------------------------------------------
 FW_LIBS := $(NEWLIB)/lib/libc.a $(shell $(FW_CC) -print-libgcc-file-name)
@@ -51,8 +47,7 @@ RUN_CMDLINE ?= format=scratch0 portal=127.0.0.1:3260
 RUN_MACHINE ?= q35
 RUN_MEM ?= 512M
 RUN_TIMEOUT ?= 0
-RUN_ACCEL = $(if $(shell [ -w /dev/kvm ] && echo y),-accel kvm -cpu host$(comma)-arch-capabilities,-accel tcg)
-comma := ,
+RUN_ACCEL = $(shell sh mk/qemu-accel.sh $(BUILD)/qedbox.elf)
 
 $(BUILD)/scratch.img:
 	$(call quiet,QEMU-IMG,$@)

@@ -6,7 +6,7 @@
  * Otherwise (TCG, other hypervisors) the TSC, its rate measured once at boot against
  * PIT channel 2 over 10 ms.
  */
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 
 #define CPUID_HYPERVISOR_BASE	 0x40000000

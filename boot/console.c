@@ -3,7 +3,7 @@
  * -serial (stdio, a file, a socket). console_write() turns "\n" into "\r\n" and never
  * allocates, so exception reports and early boot can use it.
  */
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 
 #define COM1			  0x3f8

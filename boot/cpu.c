@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 
 #define IDT_ENTRIES	       256

@@ -27,7 +27,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 
 #define IOAPIC_MAX 4

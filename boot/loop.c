@@ -11,7 +11,7 @@
  */
 #include <stdio.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 #include "task.h"
 

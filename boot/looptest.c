@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 #include "task.h"
 
@@ -52,10 +52,10 @@ static bool looptest_poll(void *ctx)
 	return true;
 }
 
-void looptest_start(const char *count)
+void looptest_start(unsigned wakeups)
 {
 	looptest = (struct looptest){
-	    .left = (unsigned)strtoul(count, NULL, 10),
+	    .left = wakeups,
 	    .halts_at_start = loop_halt_count(),
 	    .start_ns = clock_ns(),
 	};

@@ -17,7 +17,7 @@
 #include <malloc.h>
 #include <string.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 
 #define PTE_PRESENT	  0x1ull

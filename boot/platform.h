@@ -1,6 +1,7 @@
 /*
- * What the boot layer gives the drivers and the wiring code (firmware only; qed/ and
- * net/ never include this). Memory is identity-mapped: a pointer is its physical
+ * The platform: what boot/ gives the layers above it (firmware only). drivers/, the
+ * lwIP port and the firmware bindings of net/, and the appliance (app/) include it;
+ * qed/ and the protocol code of net/ never do, so they build on the host. Memory is identity-mapped: a pointer is its physical
  * address, so buffers can be handed to devices as they are.
  */
 #ifndef QEDBOX_PLATFORM_H
@@ -55,18 +56,30 @@ void loop_wake_at(uint64_t ns);
  * (the poweroff=idle key; system tests whose work runs as tasks). */
 void loop_stop_when_idle(int status);
 
-/* ---- configuration (boot/config.c): the kernel command line -------------------------- */
-/* Value of key=value from the command line, or NULL. "key" alone gives "". */
-const char *config_get(const char *key);
+/* ---- start-up ---------------------------------------------------------------------- */
+/* The command line the boot loader gave (the appliance parses it). */
+const char *platform_cmdline(void);
+/* Prints what we booted on: loader, clock, memory map, power-off, I/O APICs, command line. */
+void platform_report(void);
+
+/* ---- tests of the platform (crashtest=, mmiotest, looptest=) ------------------------- */
+/* Raises the CPU fault named by kind (ud2, pf, null, stack, de): the exception report
+ * follows and the VM stops. Returns only for an unknown kind. */
+void platform_crash_test(const char *kind);
+/* Maps device memory at the top of the physical address space and reports it. */
+void platform_mmio_test(void);
+/* A task and a poller that wakes wakeups times on a 20 ms timer, then stops the loop. */
+void looptest_start(unsigned wakeups);
 
 /* ---- power --------------------------------------------------------------------------- */
-/* Stops the VM. With exit=debug (or exit=1) on the command line and an isa-debug-exit
- * device at 0xf4, QEMU exits with status (code << 1) | 1; otherwise ACPI power-off
+/* Stops the VM. After platform_set_debug_exit(true) (the exit=debug key), with an
+ * isa-debug-exit device at 0xf4, QEMU exits with status (code << 1) | 1; otherwise ACPI power-off
  * (QEMU exits 0). PLATFORM_EXIT_PANIC (fatal CPU exceptions) never powers off by ACPI:
  * without the debug exit the VM halts with its report on the console. */
 #define PLATFORM_EXIT_SUCCESS 0 /* QEMU status 1 with exit=debug */
 #define PLATFORM_EXIT_FAILURE 1 /* QEMU status 3 */
 #define PLATFORM_EXIT_PANIC 2   /* QEMU status 5 */
 _Noreturn void platform_poweroff(int code);
+void platform_set_debug_exit(bool on);
 
 #endif

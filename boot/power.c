@@ -3,14 +3,15 @@
  *
  * power_init() finds the PM1 control ports in the FADT and the S5 sleep type in the
  * DSDT's \_S5 package (QEMU's pc and q35 both put PM1a_CNT at 0x604 and S5 at 0: the
- * fallbacks when the tables cannot be read). With exit=debug on the command line,
- * platform_poweroff(code) first writes code to port 0xf4, so QEMU started with
+ * fallbacks when the tables cannot be read). Once the appliance asked for it
+ * (platform_set_debug_exit: the exit=debug key), platform_poweroff(code) first writes
+ * code to port 0xf4, so QEMU started with
  * -device isa-debug-exit,iobase=0xf4,iosize=0x04 exits with status (code << 1) | 1.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 
 #define DEBUG_EXIT_PORT	  0xf4
@@ -83,16 +84,17 @@ void power_print(void)
 	       power_source, s5_found ? " and \\_S5" : "");
 }
 
-static bool debug_exit_requested(void)
+static bool debug_exit;
+
+void platform_set_debug_exit(bool on)
 {
-	const char *e = config_get("exit");
-	return e && (strcmp(e, "debug") == 0 || strcmp(e, "1") == 0);
+	debug_exit = on;
 }
 
 _Noreturn void platform_poweroff(int code)
 {
 	__asm__ volatile("cli");
-	if (debug_exit_requested())
+	if (debug_exit)
 		outb(DEBUG_EXIT_PORT, (uint8_t)code);
 	if (code != PLATFORM_EXIT_PANIC) {
 		outw(pm1a_cnt, (uint16_t)(slp_typ_a << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));

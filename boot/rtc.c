@@ -3,7 +3,7 @@
  * afterwards wall time is this plus clock_ns(). The RTC holds UTC under QEMU's default
  * -rtc base=utc.
  */
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 
 #define CMOS_INDEX	 0x70

@@ -2,12 +2,12 @@
  * boot_main(): from start.S to main(), in the order each part needs the one before:
  * console (to report anything), CPU tables (to report faults), boot information,
  * ACPI power-off ports and I/O APICs (read while the early tables map the first 4 GiB),
- * final page tables, heap, command line, clock, interrupts. Then main(); exit() with its status
+ * final page tables, heap, clock, interrupts. Then main(); exit() with its status
  * flushes stdio and powers off.
  */
 #include <stdlib.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 
 int main(void);
@@ -26,7 +26,6 @@ void boot_main(uint32_t kind, uint32_t info)
 	ioapic_find(&boot_info);
 	paging_init(&boot_info);
 	heap_init(&boot_info);
-	config_init(boot_info.cmdline);
 	clock_init(entry_tsc);
 	apic_init();
 	ioapic_init();

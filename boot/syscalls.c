@@ -12,7 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 #include "platform.h"
 
 #define LOW_MEMORY_END (1ull << 20) /* BIOS data, option ROMs: never heap */

@@ -65,12 +65,6 @@ void pci_cfg_write16(const struct pci_dev *d, uint8_t off, uint16_t v)
 	outw(PCI_CONFIG_DATA + (off & 2), v);
 }
 
-void pci_cfg_write8(const struct pci_dev *d, uint8_t off, uint8_t v)
-{
-	outl(PCI_CONFIG_ADDRESS, config_address(d->bus, d->slot, d->func, off));
-	outb(PCI_CONFIG_DATA + (off & 3), v);
-}
-
 /* Sizes one BAR by writing all ones and reading back which bits stick; returns how
  * many BAR registers it used (2 for a 64-bit memory BAR). Decoding is off meanwhile. */
 static unsigned decode_bar(const struct pci_dev *d, unsigned i, struct pci_bar *bar)

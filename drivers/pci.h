@@ -107,7 +107,6 @@ struct pci_dev *pci_device(unsigned index);
 uint8_t pci_cfg_read8(const struct pci_dev *d, uint8_t off);
 uint16_t pci_cfg_read16(const struct pci_dev *d, uint8_t off);
 uint32_t pci_cfg_read32(const struct pci_dev *d, uint8_t off);
-void pci_cfg_write8(const struct pci_dev *d, uint8_t off, uint8_t v);
 void pci_cfg_write16(const struct pci_dev *d, uint8_t off, uint16_t v);
 void pci_cfg_write32(const struct pci_dev *d, uint8_t off, uint32_t v);
 

@@ -1,6 +1,6 @@
 /*
- * virtio-blk devices: setup, the list of disks, and the boot-time disk table (see
- * virtio_blk.h for use; the request engine is virtio_blk_io.c).
+ * virtio-blk devices: setup and the list of disks (see virtio_blk.h for use; the
+ * request engine is virtio_blk_io.c).
  *
  * Features taken when offered: FLUSH (then the write cache is volatile and FLUSH is
  * sent to the device), BLK_SIZE, RO, SEG_MAX/SIZE_MAX (limits for splitting), DISCARD
@@ -17,8 +17,6 @@
 #include <string.h>
 
 #include "platform.h"
-#include "qed.h"
-#include "task.h"
 #include "virtio_blk_priv.h"
 
 #define VBLK_QUEUE_SIZE 256
@@ -33,7 +31,6 @@
 
 static struct vblk *disks[VIRTIO_BLK_MAX_DISKS];
 static unsigned disk_count;
-static bool disk_has_qed[VIRTIO_BLK_MAX_DISKS];
 
 static const struct blkdev_ops vblk_ops = { .submit = vblk_submit };
 
@@ -156,60 +153,25 @@ static bool vblk_device_poll(void *ctx)
 	return vblk_poll(v);
 }
 
-static void print_disk(unsigned i)
+void virtio_blk_describe(const struct blkdev *b, char *buf, size_t len)
 {
-	const struct vblk *v = disks[i];
-	const struct blkdev *b = &v->blk;
-	printf("disk %u: serial=%s capacity=%llu block=%u wcache=%s qed=%s queue=%u%s%s%s%s%s\n",
-	       i, b->serial[0] ? b->serial : "-", (unsigned long long)b->capacity,
-	       b->sector_size, (b->flags & BLKDEV_F_VOLATILE_CACHE) ? "on" : "off",
-	       disk_has_qed[i] ? "yes" : "no", v->vq.size,
-	       v->vq.indirect_max ? " indirect" : "",
-	       (b->flags & BLKDEV_F_READ_ONLY) ? " ro" : "",
-	       (b->flags & BLKDEV_F_DISCARD) ? " discard" : "",
-	       (b->flags & BLKDEV_F_WRITE_ZEROES) ? " write-zeroes" : "",
-	       v->vdev.msix_entries ? "" : " intx");
+	const struct vblk *v = b->priv;
+	snprintf(buf, len, "queue=%u%s%s%s%s%s", v->vq.size, v->vq.indirect_max ? " indirect" : "",
+		 (b->flags & BLKDEV_F_READ_ONLY) ? " ro" : "",
+		 (b->flags & BLKDEV_F_DISCARD) ? " discard" : "",
+		 (b->flags & BLKDEV_F_WRITE_ZEROES) ? " write-zeroes" : "",
+		 v->vdev.msix_entries ? "" : " intx");
 }
 
-static bool sector0_has_qed(struct blkdev *b)
+void virtio_blk_get_stats(const struct blkdev *b, struct virtio_blk_stats *stats)
 {
-	uint8_t *buf = malloc(b->sector_size);
-	if (!buf)
-		return false;
-	bool qed = blkdev_read(b, 0, buf, b->sector_size) == 0 && qed_probe(buf, b->sector_size);
-	free(buf);
-	return qed;
-}
-
-static void run_selftest(const char *serial)
-{
-	struct blkdev *b = virtio_blk_find(serial);
-	int rc = b ? blk_selftest(b) : -ENODEV;
-	if (rc)
-		printf("selftest %s: FAIL (%s)\n", serial, b ? strerror(-rc) : "no disk with that serial");
-	else
-		printf("selftest %s: PASS\n", serial);
-	if (b) {
-		const struct vblk *v = b->priv;
-		printf("selftest %s: %llu device requests, %u at most in flight, %llu notifications\n",
-		       serial, (unsigned long long)v->completed_pieces, v->max_in_flight,
-		       (unsigned long long)v->vq.kicks);
-	}
-	loop_stop(rc ? PLATFORM_EXIT_FAILURE : PLATFORM_EXIT_SUCCESS);
-}
-
-/* Reads each disk's sector 0 (through the normal request path), prints the table,
- * then runs the self-test if the command line asks for one. */
-static void disk_table_task(void *arg)
-{
-	(void)arg;
-	for (unsigned i = 0; i < disk_count; i++) {
-		disk_has_qed[i] = sector0_has_qed(&disks[i]->blk);
-		print_disk(i);
-	}
-	const char *serial = config_get("selftest");
-	if (serial && *serial)
-		run_selftest(serial);
+	const struct vblk *v = b->priv;
+	*stats = (struct virtio_blk_stats){
+		.requests = v->completed_pieces,
+		.max_in_flight = v->max_in_flight,
+		.notifications = v->vq.kicks,
+		.errors = v->errors,
+	};
 }
 
 unsigned virtio_blk_probe_all(void)
@@ -238,8 +200,6 @@ unsigned virtio_blk_probe_all(void)
 		loop_add_poller(vblk_device_poll, v);
 	}
 	printf("disk: %u virtio-blk disk%s\n", disk_count, disk_count == 1 ? "" : "s");
-	if (!task_spawn(disk_table_task, NULL))
-		printf("disk: no memory for the disk table task\n");
 	return disk_count;
 }
 

@@ -1,23 +1,20 @@
 /*
  * virtio-blk: every virtio block device becomes a struct blkdev (lib/blkdev.h).
- * Firmware only.
+ * Firmware only. The driver knows no image format and no policy: what a disk holds
+ * and what to do with it is the appliance's business (app/disks.c).
  *
- * Use, from the boot code after pci_scan():
- *     unsigned n = virtio_blk_probe_all();  // init every disk, register the pollers,
- *                                           // spawn the task that prints the disk table
- *     struct blkdev *d = virtio_blk_find("serial");   // or virtio_blk_disk(i), i < n
+ * Use, after pci_scan():
+ *     unsigned n = virtio_blk_probe_all();  // init every disk, register the pollers
+ *     struct blkdev *d = virtio_blk_disk(i);         // i < n, PCI order
  *     blkdev_submit(d, &req) / blkdev_read(d, ...)   // see lib/blkdev.h
  * When it returns, each disk's capacity, sector size, flags and serial are filled and
  * the device is live; completions are delivered by the event loop (loop_run()).
- *
- * The disk table (one line per disk, printed from a task once sector 0 was read):
- *     disk 0: serial=scratch capacity=33554432 block=512 wcache=on qed=no queue=256
- * With selftest=<serial> on the command line, the same task then runs the write /
- * read-back self-test on that (scratch!) disk (blk_selftest.c) and stops the loop
- * (loop_stop) with PLATFORM_EXIT_SUCCESS or PLATFORM_EXIT_FAILURE: main powers off.
  */
 #ifndef QEDBOX_VIRTIO_BLK_H
 #define QEDBOX_VIRTIO_BLK_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "blkdev.h"
 
@@ -32,8 +29,15 @@ struct blkdev *virtio_blk_disk(unsigned i);
 /* The disk whose serial is `serial`, or NULL. */
 struct blkdev *virtio_blk_find(const char *serial);
 
-/* The self-test of blk_selftest.c: 0 when it passed, else a negative errno. Run in a
- * task; it overwrites the disk. */
-int blk_selftest(struct blkdev *dev);
+/* The driver's view of disk b for the disk table: "queue=256 indirect discard ...". */
+void virtio_blk_describe(const struct blkdev *b, char *buf, size_t len);
+
+struct virtio_blk_stats {
+	uint64_t requests;      /* device requests completed */
+	unsigned max_in_flight; /* the most requests on the ring at once */
+	uint64_t notifications; /* times the device was notified */
+	uint64_t errors;        /* requests the device failed */
+};
+void virtio_blk_get_stats(const struct blkdev *b, struct virtio_blk_stats *stats);
 
 #endif

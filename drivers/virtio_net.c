@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lwip/arch.h"
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
-#include "lwip_port.h"
 #include "platform.h"
 #include "virtio_pci.h"
 
@@ -92,7 +92,7 @@ err_t virtio_net_netif_init(struct netif *netif)
 	for (unsigned i = 0; i < ETH_HWADDR_LEN; i++)
 		netif->hwaddr[i] = virtio_has_feature(&vn->vdev, VIRTIO_NET_F_MAC)
 				       ? virtio_cfg_read8(&vn->vdev, VIRTIO_NET_CFG_MAC + i)
-				       : (uint8_t)(lwip_port_rand() >> 8);
+				       : (uint8_t)(LWIP_RAND() >> 8);
 	if (!virtio_has_feature(&vn->vdev, VIRTIO_NET_F_MAC))
 		netif->hwaddr[0] = (netif->hwaddr[0] & 0xfe) | 0x02; /* unicast, local */
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
@@ -114,7 +114,3 @@ err_t virtio_net_netif_init(struct netif *netif)
 	return ERR_OK;
 }
 
-void virtio_net_get_stats(const struct virtio_net *vn, struct virtio_net_stats *stats)
-{
-	*stats = vn->stats;
-}

@@ -5,7 +5,8 @@
  *     struct virtio_net *vn;
  *     for each PCI function d with virtio_pci_device_type(d) == VIRTIO_ID_NET:
  *         rc = virtio_net_attach(d, &vn);      // device live, rx buffers posted, poller on
- *     net_start(vn, virtio_net_netif_init);     // net/net_init.h: netif_add + addressing
+ *     then lwIP's netif_add(..., vn, virtio_net_netif_init, ...) (app/network.c does it
+ *     through net/net_init.h)
  *
  * Frames go straight between lwIP's pbufs and the rings: received frames land in
  * PBUF_POOL pbufs posted to the rx queue (refilled after every completion), and
@@ -31,11 +32,5 @@ int virtio_net_attach(struct pci_dev *pci, struct virtio_net **out);
 
 /* lwIP netif init callback: netif->state must be the struct virtio_net. */
 err_t virtio_net_netif_init(struct netif *netif);
-
-/* Counters for the console and tests. */
-struct virtio_net_stats {
-	uint64_t rx_packets, rx_dropped, tx_packets, tx_backlogged, tx_dropped;
-};
-void virtio_net_get_stats(const struct virtio_net *vn, struct virtio_net_stats *stats);
 
 #endif

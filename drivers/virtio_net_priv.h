@@ -31,6 +31,11 @@ struct vnet_tx_slot {
 	struct vnet_tx_slot *next_free;
 };
 
+/* Counters (read by the host tests today; the console and metrics later). */
+struct virtio_net_stats {
+	uint64_t rx_packets, rx_dropped, tx_packets, tx_backlogged, tx_dropped;
+};
+
 struct virtio_net {
 	struct virtio_dev vdev;
 	struct virtqueue rxq, txq;

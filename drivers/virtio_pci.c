@@ -230,11 +230,6 @@ void virtio_fail(struct virtio_dev *vdev)
 		set_status(vdev, VIRTIO_CONFIG_S_FAILED);
 }
 
-bool virtio_needs_reset(const struct virtio_dev *vdev)
-{
-	return rd8(vdev->common, COMMON_OFF(device_status)) & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET;
-}
-
 /* Reads size bytes at off until config_generation is the same before and after. */
 static uint64_t cfg_read(const struct virtio_dev *vdev, uint32_t off, unsigned size)
 {

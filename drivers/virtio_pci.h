@@ -85,8 +85,6 @@ int virtio_setup_queue(struct virtio_dev *vdev, uint16_t index, struct virtqueue
 
 void virtio_driver_ok(struct virtio_dev *vdev);
 void virtio_fail(struct virtio_dev *vdev);
-/* Whether the device has set DEVICE_NEEDS_RESET (it stopped processing). */
-bool virtio_needs_reset(const struct virtio_dev *vdev);
 
 /* Device configuration reads at byte offset off (the device type's layout, e.g.
  * VIRTIO_BLK_CFG_*); 0 past the structure. Reads are retried until config_generation

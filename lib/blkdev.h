@@ -1,5 +1,5 @@
 /*
- * blkdev: an asynchronous block device addressed in bytes (DESIGN.md, "Boundaries").
+ * blkdev: an asynchronous block device addressed in bytes (docs/DESIGN.md, "Layers").
  *
  * Implemented by the virtio-blk driver in the firmware, and on the host by image files
  * and by a crash-simulating memory disk. The QED core and the raw volume sit on top.

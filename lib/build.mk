@@ -1,7 +1,12 @@
-# lib/: the runtime every layer shares: cooperative tasks, and the blkdev and volume
-# interfaces that the drivers, the QED core and the SCSI layer meet through.
-PORTABLE_SRCS += lib/task.c lib/task_switch.S lib/blkdev.c
-HOST_TESTS += $(HOST)/tests/lib/test_task
+# lib/: the runtime every layer shares, at the bottom of the graph: cooperative tasks, the
+# blkdev and volume interfaces that the drivers, the QED core and the SCSI layer meet
+# through, and small helpers (size syntax). Sees only itself.
+PORTABLE_SRCS += lib/task.c lib/task_switch.S lib/blkdev.c lib/parse_size.c
+HOST_TESTS += $(HOST)/tests/lib/test_task $(HOST)/tests/lib/test_parse_size
 # The raw passthrough volume (a blkdev served as it is, for comparison and benchmarks).
 PORTABLE_SRCS += lib/raw_volume.c
 HOST_TESTS += $(HOST)/tests/lib/test_raw_volume
+
+$(FW)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)
+$(HOST)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)
+$(HOST)/tests/lib/%: private TEST_INCLUDES = $(LIB_INCLUDES) -Itests/support

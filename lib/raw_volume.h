@@ -1,6 +1,6 @@
 /*
  * raw_volume: a volume that is a blkdev as it is, block for block (no QED image), for
- * comparison and benchmarks (DESIGN.md, "Boundaries").
+ * comparison and benchmarks (docs/DESIGN.md, "Layers").
  *
  *     struct raw_volume rv;
  *     raw_volume_init(&rv, dev);

@@ -1,5 +1,5 @@
 /*
- * Cooperative tasks: the runtime model of qedbox (DESIGN.md, "Runtime model").
+ * Cooperative tasks: the runtime model of qedbox (docs/DESIGN.md, "Runtime model").
  *
  * One CPU, one event loop, no preemption. Each SCSI command and each internal job runs as
  * a task with its own stack, written as straight-line code: when it submits I/O it waits

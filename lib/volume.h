@@ -1,5 +1,5 @@
 /*
- * volume: what the SCSI layer serves (DESIGN.md, "Boundaries"). A QED image implements
+ * volume: what the SCSI layer serves (docs/DESIGN.md, "Layers"). A QED image implements
  * it (qed/), and so does a raw passthrough of a blkdev (lib/raw_volume.c), for
  * comparison and benchmarks. The SCSI layer never knows which is below.
  *
@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "blkdev.h" /* BLKDEV_SERIAL_MAX: a volume is named by its disk's serial */
 
 struct volume;
 
@@ -30,8 +32,6 @@ struct volume_ops {
 			    uint64_t *bytes);
 };
 
-#define VOLUME_SERIAL_MAX 20
-
 struct volume {
 	const struct volume_ops *ops;
 	uint64_t size;          /* bytes */
@@ -39,7 +39,7 @@ struct volume {
 	uint32_t unmap_granularity; /* bytes; the allocation unit (a QED cluster) */
 	bool write_cache;       /* writes are volatile until flush */
 	bool read_only;
-	char serial[VOLUME_SERIAL_MAX + 1];
+	char serial[BLKDEV_SERIAL_MAX + 1];
 	void *priv;
 };
 

@@ -1,9 +1,18 @@
-# net/: see DESIGN.md
+# net/: the iSCSI target and the SCSI commands it runs (portable protocol code: sees only
+# lib/, built and tested on the host), and the firmware's network: the lwIP port
+# (net/lwip_port/), the bring-up of the netif, the iSCSI and echo listeners on lwIP.
+# Those firmware parts also see the platform and lwIP.
+$(FW)/net/%: private LAYER_INCLUDES = $(NET_INCLUDES)
+$(HOST)/net/%: private LAYER_INCLUDES = $(NET_INCLUDES)
+NET_FW_OBJS := $(patsubst %,$(FW)/%.o,net/net_init.c net/tcp_echo.c net/iscsi_lwip.c)
+$(NET_FW_OBJS) $(FW)/net/lwip_port/%: private LAYER_INCLUDES = $(NET_FW_INCLUDES)
+$(HOST)/net/lwip_port/%: private LAYER_INCLUDES = -Inet/lwip_port/config
+$(HOST)/tests/net/%: private TEST_INCLUDES = $(NET_INCLUDES) -Inet/lwip_port/config
+# The test support files of net/ are built into libqedbox.a with the tests' view.
+$(HOST)/tests/unit/net/%: private LAYER_INCLUDES = $(NET_INCLUDES) -Itests
 
-# ---- iSCSI target (RFC 7143) and CRC32C: owned by the iscsi branch ---------------------
+# ---- iSCSI target (RFC 7143) and CRC32C ---------------------------------------------------
 PORTABLE_SRCS += $(filter-out net/iscsi_lwip.c,$(sort $(wildcard net/iscsi_*.c))) net/crc32c.c net/md5.c
-HOST_CFLAGS += -Inet
-FW_CFLAGS += -Inet
 HOST_SRCS += tests/unit/net/iscsi_test_support.c
 HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 	$(HOST)/tests/net/test_iscsi_rx $(HOST)/tests/net/test_iscsi_param \
@@ -15,8 +24,8 @@ $(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP
 		$(HOST)/liblwip.a $(HOST)/libqedbox.a
 	$(call quiet,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Inet -o $@ \
-		$< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests $(NET_INCLUDES) \
+		-o $@ $< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
 # ---- end of the iSCSI block --------------------------------------------------------------
 
@@ -24,8 +33,6 @@ HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
 PORTABLE_SRCS += net/scsi.c net/scsi_opcodes.c net/scsi_sense.c net/scsi_inquiry.c net/scsi_unit.c \
 	net/scsi_rw.c net/scsi_mode.c net/scsi_unmap.c net/scsi_caw.c net/scsi_lba_status.c \
 	net/scsi_reserve.c net/scsi_pr.c
-HOST_CFLAGS += -Inet
-FW_CFLAGS += -Inet
 HOST_SRCS += tests/unit/net/scsi_test_support.c
 HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw \
 	$(HOST)/tests/net/test_scsi_unit $(HOST)/tests/net/test_scsi_mode \

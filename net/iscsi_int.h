@@ -244,7 +244,6 @@ const struct iscsi_target_config *iscsi_target_find(const struct iscsi_config *c
 						    const char *name);
 
 /* ---- the session and the connection (iscsi_session.c, iscsi_conn.c) ------------------- */
-#define ISCSI_NAME_MAX 224
 
 struct iscsi_session {
 	bool logged_in;             /* full feature phase reached */

@@ -117,6 +117,7 @@
 #define ISCSI_BHS_VERSION_ACTIVE 3      /* response */
 #define ISCSI_BHS_ISID 8                /* 6 bytes */
 #define ISCSI_ISID_LEN 6
+#define ISCSI_NAME_MAX 224 /* an iSCSI name is at most 223 bytes (RFC 7143 4.2.7.1), and the NUL */
 #define ISCSI_BHS_TSIH 14               /* 2 bytes */
 #define ISCSI_BHS_CID 20                /* 2 bytes, login and logout requests */
 #define ISCSI_BHS_STATUS_CLASS 36

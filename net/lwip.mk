@@ -12,14 +12,9 @@ LWIPDIR := $(LWIP)/src
 LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c $(LWIPERFFILES)
 LWIP_FW_OBJS := $(patsubst $(LWIP)/%.c,$(FW)/deps/lwip/%.c.o,$(LWIP_SRCS))
 
-# Every firmware file that includes lwIP headers sees the same configuration. (Not
-# -isystem: the dependency files would then miss lwipopts.h.)
-LWIP_INCLUDES := -Inet/lwip_port -I$(LWIPDIR)/include
-FW_CFLAGS_EXTRA += $(LWIP_INCLUDES) -Iboot
-
-# The wiring that joins the virtio-net driver, the netif and the services (in boot/, which
-# wires everything) needs the driver and net headers.
-$(FW)/boot/net_wiring.c.o: FW_CFLAGS_EXTRA += -Idrivers -Inet
+# Every file that includes lwIP headers sees the same configuration, LWIP_INCLUDES
+# (the top Makefile: net/lwip_port/config/ holds lwipopts.h and arch/cc.h). Not
+# -isystem: the dependency files would then miss lwipopts.h.
 
 # lwIP itself is third-party code: same target flags, its own warning level.
 LWIP_CFLAGS := $(filter-out -Werror -Wshadow -Wcast-qual -Wextra,$(FW_CFLAGS)) \
@@ -30,7 +25,7 @@ $(FW)/deps/lwip/%.c.o: $(LWIP)/%.c | deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FW_CC) $(LWIP_CFLAGS) -c $< -o $@
 
-FW_SRCS += net/lwip_port/sys_arch.c net/net_init.c net/tcp_echo.c boot/net_wiring.c
+FW_SRCS += net/lwip_port/sys_arch.c net/net_init.c net/tcp_echo.c
 
 # The firmware links lwIP as an archive inside its library group (boot/build.mk).
 $(FW)/deps/liblwip.a: $(LWIP_FW_OBJS)
@@ -69,8 +64,8 @@ $(HOST)/tests/net/test_tcp_echo: tests/unit/net/test_tcp_echo.c $(LWIP_HOST_TEST
 		$(HOST)/liblwip.a $(HOST)/libqedbox.a
 	$(call quiet,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Inet -o $@ \
-		$< $(LWIP_HOST_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests $(NET_INCLUDES) \
+		-o $@ $< $(LWIP_HOST_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_tcp_echo
 SYSTEM_TESTS += tests/system/test_net.sh
 
@@ -81,5 +76,6 @@ $(HOST)/tests/drivers/test_virtio_net_io: tests/unit/drivers/test_virtio_net_io.
 	$(call quiet,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests -Itests/unit/net \
-		-Idrivers -o $@ $< $(VNET_HOST_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+		-Idrivers $(BOOT_INCLUDES) -o $@ $< $(VNET_HOST_TEST_SRCS) $(HOST)/liblwip.a \
+		$(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/drivers/test_virtio_net_io

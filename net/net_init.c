@@ -8,17 +8,14 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "lwip/dhcp.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "net_config.h"
-#include "platform.h"
 
 #define MAX_BOUND_CALLBACKS 4
-#define DEFAULT_ISCSI_PORT  3260
 #define DHCP_WARN_MS        10000 /* tell the console when DHCP has no answer by then */
 
 struct bound_callback {
@@ -30,25 +27,14 @@ static struct {
 	struct netif netif;
 	bool started;
 	bool bound;
+	uint16_t service_port;
 	struct bound_callback callbacks[MAX_BOUND_CALLBACKS];
 	unsigned n_callbacks;
 } net;
 
-struct netif *net_netif(void)
-{
-	return net.started ? &net.netif : NULL;
-}
-
 static uint32_t bound_address(void)
 {
 	return lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&net.netif)));
-}
-
-static unsigned service_port(void)
-{
-	const char *port = config_get("iscsi_port");
-	long v = port ? strtol(port, NULL, 10) : 0;
-	return v > 0 && v < 65536 ? (unsigned)v : DEFAULT_ISCSI_PORT;
 }
 
 static void status_changed(struct netif *netif)
@@ -57,7 +43,7 @@ static void status_changed(struct netif *netif)
 		return;
 	net.bound = true;
 	char ip[16];
-	printf("net: %s:%u\n", net_format_ipv4(bound_address(), ip), service_port());
+	printf("net: %s:%u\n", net_format_ipv4(bound_address(), ip), net.service_port);
 	for (unsigned i = 0; i < net.n_callbacks; i++)
 		net.callbacks[i].fn(net.callbacks[i].ctx, bound_address());
 }
@@ -89,16 +75,12 @@ static void dhcp_warn(void *arg)
 		printf("net: no DHCP answer yet (still asking; ip= sets a static address)\n");
 }
 
-int net_start(void *driver_state, netif_init_fn init)
+int net_start(void *driver_state, netif_init_fn init, const struct net_config *cfg,
+	      uint16_t service_port)
 {
-	struct net_config cfg;
-	char err[96];
 	if (net.started)
 		return -EBUSY;
-	if (net_config_parse(config_get("ip"), config_get("gw"), &cfg, err, sizeof err) != 0) {
-		printf("net: %s\n", err);
-		return -EINVAL;
-	}
+	net.service_port = service_port;
 	if (netif_add(&net.netif, NULL, NULL, NULL, driver_state, init, netif_input) == NULL) {
 		printf("net: the network device did not initialise\n");
 		return -ENODEV;
@@ -108,14 +90,14 @@ int net_start(void *driver_state, netif_init_fn init)
 	netif_set_hostname(&net.netif, "qedbox");
 	netif_set_status_callback(&net.netif, status_changed);
 	netif_set_default(&net.netif);
-	if (!cfg.dhcp)
-		set_static(&cfg);
+	if (!cfg->dhcp)
+		set_static(cfg);
 	netif_set_up(&net.netif);
-	if (cfg.dhcp && dhcp_start(&net.netif) != ERR_OK) {
+	if (cfg->dhcp && dhcp_start(&net.netif) != ERR_OK) {
 		printf("net: DHCP did not start\n");
 		return -ENOMEM;
 	}
-	if (cfg.dhcp)
+	if (cfg->dhcp)
 		sys_timeout(DHCP_WARN_MS, dhcp_warn, NULL);
 	return 0;
 }

@@ -46,7 +46,7 @@ struct scsi_lun {
 	struct volume *vol;
 	uint8_t naa_id[16];        /* NAA IEEE Registered Extended designator: unique, stable */
 	char product[17];
-	char unit_serial[VOLUME_SERIAL_MAX + 1];
+	char unit_serial[BLKDEV_SERIAL_MAX + 1];
 	/* Writes in progress, so that COMPARE AND WRITE is atomic against overlapping
 	 * writes: a write-type command waits while its range overlaps one in this list. */
 	struct scsi_range *busy_ranges;

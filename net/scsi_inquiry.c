@@ -72,7 +72,7 @@ static uint32_t put_designator(uint8_t *d, uint8_t code_set, uint8_t type,
 
 static uint32_t vpd_device_identification(const struct scsi_lun *lun, uint8_t *b)
 {
-	uint8_t t10[8 + VOLUME_SERIAL_MAX + 1];
+	uint8_t t10[8 + BLKDEV_SERIAL_MAX + 1];
 	size_t serial_len = strlen(lun->unit_serial);
 	uint32_t n = put_designator(b + 4, DESIG_CODE_SET_BINARY, DESIG_TYPE_NAA,
 				    lun->naa_id, sizeof(lun->naa_id));

@@ -84,11 +84,8 @@ int qed_flush(struct qed_image *img);
  * Only with no request in flight. Need-check is cleared only when everything was fixed. */
 int qed_check(struct qed_image *img, bool repair, struct qed_check_result *result);
 
-/* Fills *v so that the SCSI layer serves img. */
+/* Fills *v so that the SCSI layer serves img (qed_volume.c). */
 void qed_volume_init(struct qed_image *img, struct volume *v);
-/* The volume's block_status op (qed_volume_status.c). */
-int qed_volume_block_status(struct volume *v, uint64_t offset, uint64_t len, bool *mapped,
-			    uint64_t *bytes);
 
 /* Facts for tools and the console. */
 struct qed_info {

@@ -1,5 +1,5 @@
 /*
- * Check and repair (DESIGN.md, "Boot-time check").
+ * Check and repair (docs/DESIGN.md, "Crash safety": the boot-time check).
  *
  * The check's end is img->alloc_end. At open (qed_open.c) that is the durable end when
  * our extension is valid (clusters past it may never have been written: a crash between
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qed_internal.h"
+#include "qed_priv.h"
 
 struct check {
 	struct qed_image *img;

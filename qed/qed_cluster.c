@@ -9,7 +9,7 @@
  *
  * Allocation hands out clusters at img->alloc_end, which only grows; QED has no free
  * space map, so clusters that become unused are leaks that the check counts.
- * Claims serialize allocating changes of the same guest clusters (see qed_internal.h);
+ * Claims serialize allocating changes of the same guest clusters (see qed_priv.h);
  * they also tell the flush how far the device holds completed first writes: a flush
  * first waits for the claims made before it to finish writing their new clusters (an
  * acknowledged write may own clusters above theirs), then its durable end stops at the
@@ -17,7 +17,7 @@
  */
 #include <errno.h>
 
-#include "qed_internal.h"
+#include "qed_priv.h"
 
 static int corrupt(struct qed_image *img, const char *what, uint64_t where, uint64_t value)
 {

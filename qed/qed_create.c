@@ -1,5 +1,5 @@
 /*
- * Creating an image, and serving one as a volume.
+ * Creating an image.
  *
  * qed_create lays the image out as `qemu-img create -f qed` does: one header cluster
  * (header, then the backing file name at byte 64), the L1 table right after it, features
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qed_internal.h"
+#include "qed_priv.h"
 
 #define ZERO_CHUNK (1024u * 1024)
 
@@ -92,44 +92,3 @@ int qed_create(struct blkdev *dev, const struct qed_create_opts *opts)
 }
 
 /* ---- the volume the SCSI layer serves ------------------------------------------------- */
-static int vol_read(struct volume *v, uint64_t offset, void *buf, size_t len)
-{
-	return qed_read(v->priv, offset, buf, len);
-}
-
-static int vol_write(struct volume *v, uint64_t offset, const void *buf, size_t len)
-{
-	return qed_write(v->priv, offset, buf, len);
-}
-
-static int vol_flush(struct volume *v)
-{
-	return qed_flush(v->priv);
-}
-
-static int vol_unmap(struct volume *v, uint64_t offset, uint64_t len)
-{
-	return qed_zero(v->priv, offset, len);
-}
-
-static const struct volume_ops qed_volume_ops = {
-	.read = vol_read,
-	.write = vol_write,
-	.flush = vol_flush,
-	.unmap = vol_unmap,
-	.block_status = qed_volume_block_status,
-};
-
-void qed_volume_init(struct qed_image *img, struct volume *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->ops = &qed_volume_ops;
-	v->block_size = img->block_size;
-	v->size = img->hdr.image_size / img->block_size * img->block_size;
-	v->unmap_granularity = img->cluster_size;
-	v->write_cache = (img->dev->flags & BLKDEV_F_VOLATILE_CACHE) != 0;
-	v->read_only = img->read_only;
-	memcpy(v->serial, img->dev->serial, VOLUME_SERIAL_MAX);
-	v->serial[VOLUME_SERIAL_MAX] = 0;
-	v->priv = img;
-}

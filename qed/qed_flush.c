@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "qed_internal.h"
+#include "qed_priv.h"
 
 static int flush(struct qed_image *img, bool closing)
 {

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "qed_internal.h"
+#include "qed_priv.h"
 
 void qed_logf(const struct qed_image *img, int level, const char *fmt, ...)
 {
@@ -59,7 +59,7 @@ void qed_header_encode(const struct qed_header *h, void *buf)
 	qed_le32_store(b + 60, h->backing_filename_size);
 }
 
-/* ---- validation: each check says what is wrong ------------------------------------- */
+/* ---- validation: each check returns 0, or a negative errno after saying what is wrong */
 static int refuse(const struct qed_image *img, int err, const char *what, uint64_t value)
 {
 	qed_logf(img, 0, "qed: refusing image: %s (%" PRIu64 ")", what, value);
@@ -72,18 +72,18 @@ static int refuse_hex(const struct qed_image *img, int err, const char *what, ui
 	return err;
 }
 
-static int is_magic_valid(const struct qed_image *img, const struct qed_header *h)
+static int check_magic(const struct qed_image *img, const struct qed_header *h)
 {
 	return h->magic == QED_MAGIC ? 0 : refuse_hex(img, -EINVAL, "not a QED image, magic", h->magic);
 }
 
-static int are_features_known(const struct qed_image *img, const struct qed_header *h)
+static int check_features(const struct qed_image *img, const struct qed_header *h)
 {
 	uint64_t unknown = h->features & ~QED_FEATURE_MASK;
 	return unknown ? refuse_hex(img, -ENOTSUP, "unknown feature bits", unknown) : 0;
 }
 
-static int is_geometry_valid(const struct qed_image *img, const struct qed_header *h)
+static int check_geometry(const struct qed_image *img, const struct qed_header *h)
 {
 	if (!qed_is_cluster_size_valid(h->cluster_size))
 		return refuse(img, -EINVAL, "cluster size not a power of two in 4 KiB..64 MiB",
@@ -100,7 +100,7 @@ static int is_geometry_valid(const struct qed_image *img, const struct qed_heade
 	return 0;
 }
 
-static int is_placement_valid(const struct qed_image *img, const struct qed_header *h)
+static int check_placement(const struct qed_image *img, const struct qed_header *h)
 {
 	uint64_t header_end = (uint64_t)h->header_size * h->cluster_size;
 	uint64_t dev_end = qed_start_of_cluster(img->dev->capacity, h->cluster_size);
@@ -115,7 +115,7 @@ static int is_placement_valid(const struct qed_image *img, const struct qed_head
 	return 0;
 }
 
-static int is_backing_valid(const struct qed_image *img, const struct qed_header *h)
+static int check_backing(const struct qed_image *img, const struct qed_header *h)
 {
 	if (!(h->features & QED_F_BACKING_FILE))
 		return 0;
@@ -133,8 +133,8 @@ static int is_backing_valid(const struct qed_image *img, const struct qed_header
 int qed_header_validate(const struct qed_image *img, const struct qed_header *h)
 {
 	int (*const checks[])(const struct qed_image *, const struct qed_header *) = {
-		is_magic_valid, are_features_known, is_geometry_valid, is_placement_valid,
-		is_backing_valid,
+		check_magic, check_features, check_geometry, check_placement,
+		check_backing,
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		int rc = checks[i](img, h);

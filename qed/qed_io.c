@@ -13,7 +13,7 @@
  * The batch lives on the caller's stack: always wait before returning, even after an
  * error, since the device still holds the requests.
  */
-#include "qed_internal.h"
+#include "qed_priv.h"
 
 void qed_batch_init(struct qed_batch *b)
 {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qed_internal.h"
+#include "qed_priv.h"
 
 bool qed_probe(const void *sector0, size_t len)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qed_internal.h"
+#include "qed_priv.h"
 
 int qed_check_request(const struct qed_image *img, uint64_t offset, uint64_t len)
 {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qed_internal.h"
+#include "qed_priv.h"
 
 /* Cache budget: tables in the cache never use more than this, but at least 4 tables. */
 #define QED_L2_CACHE_BYTES (64u * 1024 * 1024)

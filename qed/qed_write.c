@@ -1,5 +1,5 @@
 /*
- * Writes (DESIGN.md, "QED on a raw disk").
+ * Writes (docs/DESIGN.md, "Crash safety").
  *
  *  - In-place write (cluster allocated): the data, nothing else.
  *  - Allocating write: claim the guest clusters, set need-check, take new clusters at the
@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qed_internal.h"
+#include "qed_priv.h"
 
 /* Fills the bytes of a new cluster run that the write does not cover. */
 static int fill(struct qed_image *img, uint64_t pos, uint8_t *buf, size_t len, bool backing)

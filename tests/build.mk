@@ -5,11 +5,11 @@
 HOST_SRCS += tests/support/memdisk.c tests/support/memdisk_replay.c \
 	tests/support/guest_model.c
 HOST_TESTS += $(HOST)/tests/support/test_memdisk
-$(HOST)/tests/support/guest_model.c.o: HOST_CFLAGS_EXTRA += -Iqed
+$(HOST)/tests/support/%: private LAYER_INCLUDES = $(QED_INCLUDES)
+$(HOST)/tests/support/%: private TEST_INCLUDES = $(QED_INCLUDES) -Itests/support
 
 # Crash enumeration of the QED core (tests/unit/qed/test_crash.c).
 HOST_TESTS += $(HOST)/tests/qed/test_crash $(HOST)/tests/qed/test_qed_faults
-$(HOST)/tests/qed/test_crash $(HOST)/tests/qed/test_qed_faults: HOST_CFLAGS += -Iqed
 
 # qedtool and its host file disk live in qed/tool/ (kept out of qed/build.mk, which the
 # QED core owns).
@@ -25,7 +25,7 @@ BENCHES += tests/bench/bench_qed.sh
 $(HOST)/bench_qed: tests/bench/bench_qed.c $(HOST)/libqedbox.a
 	$(call quiet,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iqed -Iqed/tool -o $@ $< $(HOST)/libqedbox.a $(HOST_LDLIBS) -pthread
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(QED_INCLUDES) -Iqed/tool -o $@ $< $(HOST)/libqedbox.a $(HOST_LDLIBS) -pthread
 HOST_TOOLS += $(HOST)/bench_qed
 
 bench-qed: all

@@ -5,7 +5,7 @@
  * sum of 16-bit words. Loads are unaligned (fine on x86) so the pairing stays relative
  * to the start of the data, as lwIP expects.
  */
-#include "chksum.h"
+#include "arch/chksum.h"
 
 #include <string.h>
 

@@ -3,7 +3,6 @@ HOST_SRCS += qed/tool/file_blkdev.c
 # The file blkdev carries requests out on worker threads: its users link with -pthread.
 $(HOST)/qed/tool/file_blkdev.c.o: HOST_CFLAGS_EXTRA += -pthread
 HOST_TESTS += $(HOST)/tests/qed/test_file_blkdev
-$(HOST)/tests/qed/test_file_blkdev: HOST_CFLAGS += -Iqed/tool
 $(HOST)/tests/qed/test_file_blkdev: HOST_LDLIBS += -pthread
 HOST_TOOLS += $(HOST)/qedtool
 
@@ -11,4 +10,4 @@ QEDTOOL_SRCS := qed/tool/qedtool.c qed/tool/qedtool_cmds.c qed/tool/qedtool_imag
 $(HOST)/qedtool: $(QEDTOOL_SRCS) $(HOST)/libqedbox.a
 	$(call quiet,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iqed -Iqed/tool -o $@ $(QEDTOOL_SRCS) $(HOST)/libqedbox.a $(HOST_LDLIBS) -pthread
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(QED_INCLUDES) -Iqed/tool -o $@ $(QEDTOOL_SRCS) $(HOST)/libqedbox.a $(HOST_LDLIBS) -pthread

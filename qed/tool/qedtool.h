@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "file_blkdev.h"
+#include "parse_size.h"
 #include "qed.h"
 #include "volume.h"
 
@@ -70,8 +71,6 @@ void tool_progress_end(struct tool *t);
 /* The one FILE argument left at argv[first]; NULL, with "usage: qedtool <usage>" printed,
  * when there is not exactly one. */
 const char *tool_file_arg(int argc, char **argv, int first, const char *usage);
-/* "64K", "1M", "2G", "512" -> bytes; false on a malformed or overflowing number. */
-bool tool_parse_size(const char *s, uint64_t *out);
 
 int cmd_create(struct tool *t, int argc, char **argv);
 int cmd_info(struct tool *t, int argc, char **argv);

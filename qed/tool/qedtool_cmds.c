@@ -87,7 +87,7 @@ int cmd_create(struct tool *t, int argc, char **argv)
 		case 'F': j.opts.backing_fmt = optarg; break;
 		case 'c':
 		case 't':
-			if (!tool_parse_size(optarg, &v) || v > UINT32_MAX) {
+			if (parse_size(optarg, &v) || v > UINT32_MAX) {
 				fprintf(stderr, "qedtool: bad %s '%s'\n",
 					opt == 'c' ? "cluster size" : "table size", optarg);
 				return 1;
@@ -114,7 +114,7 @@ int cmd_create(struct tool *t, int argc, char **argv)
 	}
 	j.path = argv[optind];
 	j.size_given = argc - optind == 2;
-	if (j.size_given && !tool_parse_size(argv[optind + 1], &j.opts.image_size)) {
+	if (j.size_given && parse_size(argv[optind + 1], &j.opts.image_size)) {
 		fprintf(stderr, "qedtool: bad size '%s'\n", argv[optind + 1]);
 		return 1;
 	}

@@ -259,8 +259,8 @@ static int io_command(struct tool *t, int argc, char **argv, bool is_read)
 		return 1;
 	}
 	j.path = argv[1];
-	if (!tool_parse_size(argv[2], &j.offset) ||
-	    (is_read && !tool_parse_size(argv[3], &j.len))) {
+	if (parse_size(argv[2], &j.offset) ||
+	    (is_read && parse_size(argv[3], &j.len))) {
 		fprintf(stderr, "qedtool: bad offset or length\n");
 		return 1;
 	}

@@ -4,9 +4,9 @@
 #   rand4k-read/-write   4 KiB requests at depth 32, strided by 4 KiB x 4099 (a scattered
 #                        permutation of the blocks: qemu-img bench has no random mode)
 #   seq1m-read/-write    1 MiB requests at depth 8, sequential
-# qedbox runs under QEMU (KVM when /dev/kvm is writable, TCG otherwise) on a QED volume
-# whose clusters are all allocated by a first pass (the writes measured are in place);
-# tgt runs natively on the host. Under TCG the ratio mostly measures the emulation.
+# qedbox runs under QEMU (KVM when it boots the firmware here, TCG otherwise:
+# mk/qemu-accel.sh) on a QED volume whose clusters are all allocated by a first pass
+# (the writes measured are in place); tgt runs natively on the host. Under TCG the ratio mostly measures the emulation.
 # Prints MiB/s per case and the ratio qedbox / tgt.
 set -u
 . "$(dirname "$0")/../system/lib.sh"
@@ -56,7 +56,7 @@ tgt_start "$D/tgt.img" "$TPORT" iqn.2026-11.org.qedbox.bench:tgt || { echo "tgtd
 theirs=$(run_cases "iscsi://127.0.0.1:$TPORT/iqn.2026-11.org.qedbox.bench:tgt/1")
 tgt_stop
 
-accel=tcg; [ -w /dev/kvm ] && accel=kvm
+case $QEMU_ACCEL in *kvm*) accel=kvm ;; *) accel=tcg ;; esac
 echo "# iSCSI throughput, qemu-img bench over iscsi://127.0.0.1 (qedbox under $accel, tgt native)"
 printf '# %-13s %10s %10s %8s\n' case "qedbox" "tgt" "ratio"
 printf '%s\n' "$ours" | while read -r name q; do

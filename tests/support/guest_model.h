@@ -1,6 +1,6 @@
 /*
- * guest_model: what a guest may read back after a power cut (DESIGN.md's invariants),
- * for crash enumeration over a memdisk trace.
+ * guest_model: what a guest may read back after a power cut (the invariants of
+ * docs/DESIGN.md, "Crash safety"), for crash enumeration over a memdisk trace.
  *
  * The workload writes through guest_write()/guest_zero()/guest_flush(), which stamp
  * every 512-byte sector with a pattern naming the write and the sector, and leave

@@ -2,7 +2,7 @@
  * memdisk device: submission, out-of-order completion from memdisk_poll(), the volatile
  * write cache and its flushes, fault injection and the trace. See memdisk.h.
  */
-#include "memdisk_internal.h"
+#include "memdisk_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * memdisk: a crash-simulating memory blkdev for host tests (DESIGN.md, "Testing layers").
+ * memdisk: a crash-simulating memory blkdev for host tests (docs/DESIGN.md, "Testing layers").
  *
  * It behaves like a disk with a volatile write cache: a write completes into the cache,
  * and only a FLUSH makes the writes that completed before the flush was submitted

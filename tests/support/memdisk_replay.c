@@ -3,7 +3,7 @@
  * and the set of writes still in doubt, and builds the image a power cut leaves behind.
  * See memdisk.h.
  */
-#include "memdisk_internal.h"
+#include "memdisk_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -26,11 +26,7 @@ TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/qedbox-$TEST_NAME.XXXXXX")
 QEMU_PID= QEMU_LOG= QEMU_STATUS= TEST_FAILURES=0
 
-if [ -w /dev/kvm ]; then
-	QEMU_ACCEL="-accel kvm -cpu host,-arch-capabilities"
-else
-	QEMU_ACCEL="-accel tcg"
-fi
+QEMU_ACCEL=$(sh "$ROOT/mk/qemu-accel.sh" "$ELF") # KVM when it boots the firmware, else TCG
 
 test_cleanup() {
 	if [ -n "$QEMU_PID" ]; then

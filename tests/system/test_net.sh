@@ -85,7 +85,7 @@ fi
 qemu_run badip 60 -M q35 -m 256M -kernel "$ELF" -append "exit=debug poweroff=ready ip=10.0.2.300" \
 	-nic user,model=virtio-net-pci,restrict=on
 expect_status 1
-expect_line "^net: ip=10\.0\.2\.300: expected a\.b\.c\.d or a\.b\.c\.d/len${CR}?$"
+expect_line "^qedbox: command line: ip=10\.0\.2\.300: expected a\.b\.c\.d or a\.b\.c\.d/len \(networking off\)${CR}?$"
 if grep -q "^net: [0-9]" "$QEMU_LOG"; then
 	test_fail "badip: an address was bound despite the malformed key"
 fi

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Power cuts of the whole appliance (DESIGN.md, testing layer 4). qedbox serves a QED
+# Power cuts of the whole appliance (docs/DESIGN.md, testing layer 4). qedbox serves a QED
 # volume (4 KiB clusters, 4 MiB per L2 table, the disk past the image pre-filled with a
 # STALE pattern) through QEMU's blklogwrites driver, which logs every write and flush of
 # the firmware's virtio-blk driver; the disk has a volatile write cache (wcache=on).

@@ -6,7 +6,7 @@
 #    info/map agree with qemu-img info/map;
 #  - images made and written by qedtool (unaligned writes included) pass `qemu-img check`
 #    (exit 3 counts as clean past cluster_size-1 clusters, QEMU's leak-count bug, see
-#    DESIGN.md) and convert to the expected bytes; then qemu writes into them and
+#    qed/README.md) and convert to the expected bytes; then qemu writes into them and
 #    qedtool reads and checks the result.
 # Prints the matrix as "# " lines. Skips (77) without qemu-img and qemu-io.
 set -u

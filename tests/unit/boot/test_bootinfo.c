@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "boot.h"
+#include "boot_priv.h"
 #include "check.h"
 
 static struct boot_info bi; /* large: not on the stack */

@@ -11,7 +11,7 @@
 
 #include "check.h"
 #include "task.h"
-#include "../../../drivers/virtio_blk_priv.h"
+#include "virtio_blk_priv.h"
 
 #define DISK_BYTES (1024 * 1024)
 

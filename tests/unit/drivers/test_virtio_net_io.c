@@ -9,7 +9,7 @@
  */
 #include <stdlib.h>
 
-#include "../../../drivers/virtio_net_priv.h"
+#include "virtio_net_priv.h"
 #include "check.h"
 #include "lwip_host.h"
 

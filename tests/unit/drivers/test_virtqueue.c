@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "../../../drivers/virtqueue.h"
+#include "virtqueue.h"
 
 /* ---- the fake device ------------------------------------------------------------------ */
 struct seen_buf {

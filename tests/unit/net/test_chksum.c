@@ -1,5 +1,5 @@
 /* Host tests of net/lwip_port/chksum.c against a 16-bit-word reference. */
-#include "../../../net/lwip_port/chksum.h"
+#include "arch/chksum.h"
 
 #include <stdlib.h>
 

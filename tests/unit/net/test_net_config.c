@@ -1,5 +1,5 @@
 /* Host tests of net/net_config.c: the ip= and gw= command-line keys. */
-#include "../../../net/net_config.h"
+#include "net_config.h"
 
 #include <errno.h>
 

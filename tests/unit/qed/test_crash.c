@@ -1,5 +1,5 @@
 /*
- * Crash enumeration (DESIGN.md, "QED on a raw disk"): each workload runs once on a
+ * Crash enumeration (docs/DESIGN.md, "Crash safety"): each workload runs once on a
  * memdisk with a volatile cache; then power is cut after every event of its trace, and
  * at each cut the image is rebuilt with every subset of the writes still in doubt (a
  * sample when there are many) and with torn writes. Each recovered image must: open

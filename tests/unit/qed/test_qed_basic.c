@@ -256,7 +256,7 @@ static void case_volume_and_info(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
-/* The volume's block_status op (qed_volume_status.c): data clusters are mapped,
+/* The volume's block_status op (qed_volume.c): data clusters are mapped,
  * unallocated (no backing image) and zeroed clusters are not. */
 static void case_volume_block_status(void *arg)
 {

@@ -1,7 +1,7 @@
 /* Host tests of the QED I/O paths: images at the format's limits, backing images
  * (read-through, copy-on-write), zero clusters, and -ENOSPC on a full device. */
 #include "qedtest_util.h"
-#include "qed_internal.h" /* the L2 cache's size */
+#include "qed_priv.h" /* the L2 cache's size */
 
 #define MiB (1024ull * 1024)
 #define GiB (1024ull * MiB)

@@ -1,6 +1,6 @@
 /* memdisk's state, shared by the device (memdisk.c) and the replay (memdisk_replay.c). */
-#ifndef QEDBOX_MEMDISK_INTERNAL_H
-#define QEDBOX_MEMDISK_INTERNAL_H
+#ifndef QEDBOX_MEMDISK_PRIV_H
+#define QEDBOX_MEMDISK_PRIV_H
 
 #include "memdisk.h"
 

@@ -16,8 +16,8 @@
  *    its L2 entries are written: a second allocator of the same cluster waits on it.
  *  - the header sector is written under hdr_lock.
  */
-#ifndef QEDBOX_QED_INTERNAL_H
-#define QEDBOX_QED_INTERNAL_H
+#ifndef QEDBOX_QED_PRIV_H
+#define QEDBOX_QED_PRIV_H
 
 #include <stdarg.h>
 

@@ -1,6 +1,6 @@
 /*
- * The boot self-test of a block device (command line selftest=<serial>; see
- * virtio_blk.h). It OVERWRITES the disk. Run inside a task.
+ * The self-test of a block device (the selftest=SERIAL key; app/disks.h). It OVERWRITES
+ * the disk. Run inside a task.
  *
  * Layout on the disk (bytes; the system test checks the same regions on the host):
  *   [0, 256 KiB)            64 concurrent 4 KiB writes        pattern
@@ -26,7 +26,7 @@
 
 #include "platform.h"
 #include "task.h"
-#include "virtio_blk.h"
+#include "disks.h"
 
 #define KiB 1024ull
 #define MiB (1024ull * KiB)

@@ -1,5 +1,5 @@
 /*
- * Opening the disks as volumes and serving them (volumes.h).
+ * Opening the disks as volumes (volumes.h).
  *
  * Each disk ends up in one role, decided in PCI order:
  *   served   a QED image (or a blank disk that format= names, formatted first);
@@ -19,36 +19,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iscsi.h"
-#include "iscsi_lwip.h"
 #include "platform.h"
 #include "qed.h"
 #include "raw_volume.h"
 #include "scsi.h"
-#include "serve_keys.h"
 #include "task.h"
-#include "virtio_blk.h"
 
 enum disk_role { ROLE_NONE, ROLE_SERVED, ROLE_BACKING };
 
 struct disk {
 	struct blkdev *dev;
+	enum disk_content content;  /* what sector 0 held at start-up */
 	enum disk_role role;
 	struct qed_image *img;      /* QED image (served or backing) */
 	struct raw_volume raw;      /* raw backing disk */
 	struct volume qed_vol;      /* the image as a volume */
 	struct volume *vol;         /* what is served or read through: qed_vol or raw.vol */
 	struct scsi_lun lun;
-	char target_name[SERVE_NAME_MAX + 24];
-	const char *initiators[SERVE_MAX_LIST + 1];
+	char target_name[ISCSI_NAME_MAX];
+	const char *initiators[CONFIG_MAX_LIST + 1];
 };
 
 static struct {
-	struct serve_keys keys;
-	struct disk disks[VIRTIO_BLK_MAX_DISKS];
+	const struct qedbox_config *cfg;
+	struct disk disks[DISKS_MAX];
 	unsigned n_disks;
-	struct iscsi_target_config targets[VIRTIO_BLK_MAX_DISKS];
-	struct iscsi_config iscsi;
+	struct iscsi_target_config targets[DISKS_MAX];
 	uint64_t next_idle_flush;   /* clock_ns() of the next idle flush */
 	bool flush_running;
 } vols;
@@ -75,21 +71,6 @@ static struct disk *disk_by_serial(const char *name)
 	return NULL;
 }
 
-static bool sector_is_qed(struct blkdev *dev, bool *blank)
-{
-	uint8_t *sector = malloc(dev->sector_size);
-	bool qed = false;
-	*blank = false;
-	if (sector && blkdev_read(dev, 0, sector, dev->sector_size) == 0) {
-		qed = qed_probe(sector, dev->sector_size);
-		*blank = true;
-		for (uint32_t i = 0; i < dev->sector_size; i++)
-			*blank &= sector[i] == 0;
-	}
-	free(sector);
-	return qed;
-}
-
 static int open_backing(void *ctx, const char *name, const char *fmt, struct volume **out)
 {
 	struct disk *child = ctx;
@@ -105,8 +86,7 @@ static int open_backing(void *ctx, const char *name, const char *fmt, struct vol
 		return -EBUSY;
 	}
 	if (d->role == ROLE_NONE) {
-		bool blank, qed = sector_is_qed(d->dev, &blank);
-		if (qed && !(fmt && strcmp(fmt, "raw") == 0)) {
+		if (d->content == DISK_QED && !(fmt && strcmp(fmt, "raw") == 0)) {
 			struct qed_open_opts o = {
 				.read_only = true, .open_backing = open_backing,
 				.backing_ctx = d, .log = qed_console_log, .log_ctx = d,
@@ -156,7 +136,7 @@ static uint64_t format_image_size(uint64_t capacity, uint32_t cluster, uint32_t 
 static int format_disk(struct disk *d)
 {
 	struct qed_create_opts o = {
-		.cluster_size = vols.keys.cluster_size,
+		.cluster_size = vols.cfg->cluster_size,
 		.table_size = 4,
 	};
 	o.image_size = format_image_size(d->dev->capacity, o.cluster_size, o.table_size);
@@ -172,9 +152,9 @@ static int format_disk(struct disk *d)
 
 static int open_served(struct disk *d)
 {
-	bool blank, qed = sector_is_qed(d->dev, &blank);
-	if (!qed) {
-		if (!blank || !serve_keys_formats(&vols.keys, d->dev->serial)) {
+	if (d->content != DISK_QED) {
+		bool blank = d->content == DISK_BLANK;
+		if (!blank || !config_formats(vols.cfg, d->dev->serial)) {
 			printf("volume %s: not served: %s\n", d->dev->serial,
 			       blank ? "blank disk (format=SERIAL formats it as QED)"
 				     : "holds no QED image");
@@ -200,26 +180,26 @@ static int open_served(struct disk *d)
 	return 0;
 }
 
-static void add_target(struct disk *d)
+static void add_target(struct disk *d, struct iscsi_target_config *t)
 {
-	struct iscsi_target_config *t = &vols.targets[vols.iscsi.n_targets++];
-	snprintf(d->target_name, sizeof(d->target_name), "%s:%s", vols.keys.iqn_prefix,
+	const struct qedbox_config *cfg = vols.cfg;
+	snprintf(d->target_name, sizeof(d->target_name), "%s:%s", cfg->iqn_prefix,
 		 d->dev->serial);
 	scsi_lun_init(&d->lun, d->vol, d->target_name);
 	unsigned n = 0;
-	for (unsigned i = 0; i < vols.keys.n_acl; i++)
-		if (strcmp(vols.keys.acl[i].serial, d->dev->serial) == 0)
-			d->initiators[n++] = vols.keys.acl[i].initiator;
+	for (unsigned i = 0; i < cfg->n_acl; i++)
+		if (strcmp(cfg->acl[i].serial, d->dev->serial) == 0)
+			d->initiators[n++] = cfg->acl[i].initiator;
 	d->initiators[n] = NULL;
 	*t = (struct iscsi_target_config){
 		.name = d->target_name,
 		.alias = d->dev->serial,
 		.lun = &d->lun,
 		.initiators = n ? d->initiators : NULL,
-		.chap_user = vols.keys.chap_secret[0] ? vols.keys.chap_user : NULL,
-		.chap_secret = vols.keys.chap_secret[0] ? vols.keys.chap_secret : NULL,
-		.mutual_user = vols.keys.mutual_secret[0] ? vols.keys.mutual_user : NULL,
-		.mutual_secret = vols.keys.mutual_secret[0] ? vols.keys.mutual_secret : NULL,
+		.chap_user = cfg->chap.secret[0] ? cfg->chap.user : NULL,
+		.chap_secret = cfg->chap.secret[0] ? cfg->chap.secret : NULL,
+		.mutual_user = cfg->mutual_chap.secret[0] ? cfg->mutual_chap.user : NULL,
+		.mutual_secret = cfg->mutual_chap.secret[0] ? cfg->mutual_chap.secret : NULL,
 	};
 	struct qed_info info;
 	qed_get_info(d->img, &info);
@@ -263,35 +243,25 @@ static bool idle_flush_poll(void *ctx)
 	return vols.flush_running;
 }
 
-static void open_volumes_task(void *arg)
+void volumes_open(const struct qedbox_config *cfg, const struct disk_probe *probes,
+		  unsigned n_disks, struct iscsi_config *iscsi)
 {
-	(void)arg;
-	char err[128];
-	if (serve_keys_parse(&vols.keys, config_get, err, sizeof(err)) < 0)
-		printf("qedbox: command line: %s (ignored)\n", err);
-
-	vols.n_disks = virtio_blk_count();
-	for (unsigned i = 0; i < vols.n_disks; i++)
-		vols.disks[i].dev = virtio_blk_disk(i);
-	for (unsigned i = 0; i < vols.n_disks; i++) {
+	vols.cfg = cfg;
+	vols.n_disks = n_disks;
+	for (unsigned i = 0; i < n_disks; i++)
+		vols.disks[i] = (struct disk){ .dev = probes[i].dev, .content = probes[i].content };
+	for (unsigned i = 0; i < n_disks; i++) {
 		struct disk *d = &vols.disks[i];
 		if (d->role == ROLE_NONE)
 			open_served(d);
 	}
-	vols.iscsi.targets = vols.targets;
-	for (unsigned i = 0; i < vols.n_disks; i++)
+	iscsi->targets = vols.targets;
+	iscsi->n_targets = 0;
+	for (unsigned i = 0; i < n_disks; i++)
 		if (vols.disks[i].role == ROLE_SERVED)
-			add_target(&vols.disks[i]);
-	if (vols.iscsi.n_targets == 0)
+			add_target(&vols.disks[i], &vols.targets[iscsi->n_targets++]);
+	if (iscsi->n_targets == 0)
 		printf("qedbox: no volume to serve\n");
-	vols.iscsi.portal = vols.keys.portal[0] ? vols.keys.portal : NULL;
-	iscsi_lwip_start(&vols.iscsi, vols.keys.port);
 	vols.next_idle_flush = clock_ns() + IDLE_FLUSH_NS;
 	loop_add_poller(idle_flush_poll, NULL);
-}
-
-void volumes_start(void)
-{
-	if (!task_spawn(open_volumes_task, NULL))
-		printf("qedbox: out of memory starting the volumes\n");
 }

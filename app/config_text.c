@@ -1,8 +1,8 @@
 /*
- * Command-line parser: see config.h for the syntax. Keys and values are copied into
+ * Configuration text parser: see config_text.h for the syntax. Keys and values are copied into
  * the config's own text buffer, so the caller's string need not outlive the parse.
  */
-#include "config.h"
+#include "config_text.h"
 
 #include <errno.h>
 #include <string.h>
@@ -20,7 +20,7 @@ static bool is_key_char(char ch)
 
 /* Copies one word starting at *in into the text buffer as "key\0value\0", the quotes
  * removed. Returns 0, -EINVAL (malformed word: skipped) or -E2BIG (no room). */
-static int parse_word(struct config *c, size_t *used, const char **in, struct config_setting *out)
+static int parse_word(struct config_text *c, size_t *used, const char **in, struct config_setting *out)
 {
 	const char *p = *in;
 	char *start = c->text + *used, *end = c->text + sizeof(c->text);
@@ -56,7 +56,7 @@ static int parse_word(struct config *c, size_t *used, const char **in, struct co
 	return 0;
 }
 
-int config_parse(struct config *c, const char *cmdline)
+int config_text_parse(struct config_text *c, const char *cmdline)
 {
 	memset(c, 0, sizeof(*c));
 	const char *p = cmdline ? cmdline : "";
@@ -87,7 +87,7 @@ int config_parse(struct config *c, const char *cmdline)
 	return result;
 }
 
-const char *config_lookup(const struct config *c, const char *key)
+const char *config_text_lookup(const struct config_text *c, const char *key)
 {
 	for (unsigned i = c->count; i-- > 0;)
 		if (strcmp(c->settings[i].key, key) == 0)
@@ -95,10 +95,3 @@ const char *config_lookup(const struct config *c, const char *key)
 	return NULL;
 }
 
-bool config_key_known(const struct config_key *keys, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(keys[i].key, key) == 0)
-			return true;
-	return false;
-}

@@ -3,10 +3,10 @@
  * rest of the firmware use boot/platform.h instead.
  *
  * Start-up order (boot/setup.c): console, CPU tables, boot information, paging, heap,
- * command line, clock, interrupts, then main().
+ * clock, interrupts, then main().
  */
-#ifndef QEDBOX_BOOT_H
-#define QEDBOX_BOOT_H
+#ifndef QEDBOX_BOOT_PRIV_H
+#define QEDBOX_BOOT_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -115,7 +115,6 @@ uint8_t apic_local_id(void); /* this CPU's local APIC ID: where interrupts are s
 
 /* ---- loop.c, looptest.c ----------------------------------------------------------------- */
 unsigned loop_halt_count(void); /* times the loop halted the CPU since boot */
-void looptest_start(const char *count);
 
 /* ---- acpi.c: tables, read where they lie (early page tables: the first 4 GiB) ---------- */
 #define ACPI_SDT_LENGTH	     4 /* u32 in every table's header */
@@ -136,10 +135,5 @@ void ioapic_print(void); /* what ioapic_find() found, on the console */
 /* ---- power.c ------------------------------------------------------------------------------- */
 void power_init(const struct boot_info *bi);
 void power_print(void); /* the ports and sleep type found, on the console */
-
-/* ---- config_keys.c: the command line of this boot ----------------------------------------- */
-void config_init(const char *cmdline);
-/* Prints each setting that no table entry knows; returns how many. */
-unsigned config_report_unknown(void);
 
 #endif

@@ -11,7 +11,8 @@
  * Memory (static pools measured in the linked image; RAM is 128 MiB+):
  *   PBUF_POOL  2048 x 1560 B  =  3.05 MiB  receive buffers (256 posted + ~7 windows)
  *   TCP_SEG    8192 x   32 B  =  0.25 MiB  segments queued, unacked or out of order
- *   PBUF       4096 x   24 B  =  0.09 MiB  PBUF_REF/ROM: tcp_write() without copying
+ *   PBUF       4096 x   24 B  =  0.09 MiB  PBUF_REF/ROM: lwIP's own references (IP
+ *                                          fragments, queued ARP); our senders copy
  *   TCP_PCB      64 x  280 B  =  0.02 MiB
  *   PBUF_RAM   from malloc (MEM_LIBC_MALLOC): copied send data, at most TCP_SND_BUF
  *              (256 KiB) per connection while unacknowledged.
@@ -39,7 +40,10 @@
  * TCP queued for the application: 256 KiB windows for about 6 busy connections. */
 #define PBUF_POOL_SIZE 2048
 #define PBUF_POOL_BUFSIZE 1536
-#define MEMP_NUM_PBUF 4096 /* PBUF_ROM/REF: tcp_write() without TCP_WRITE_FLAG_COPY */
+/* PBUF_ROM/REF. The iSCSI target and the echo service call tcp_write() with
+ * TCP_WRITE_FLAG_COPY (their buffers do not outlive the call), so these serve lwIP's
+ * own references only. */
+#define MEMP_NUM_PBUF 4096
 
 #define MEMP_NUM_TCP_PCB 64 /* iSCSI sessions (several connections each) + spare */
 #define MEMP_NUM_TCP_PCB_LISTEN 8
@@ -88,7 +92,9 @@
 #define LWIP_TCP_SACK_OUT 1              /* tell the peer which segments we hold */
 #define LWIP_TCP_TIMESTAMPS 0
 #define TCP_LISTEN_BACKLOG 1
-#define LWIP_TCP_KEEPALIVE 1             /* iSCSI drops dead initiators via keepalive */
+/* No TCP keepalive: the iSCSI target finds dead initiators itself, with NOP-In pings
+ * (iscsi_server_tick), which also catch a peer whose TCP still answers. */
+#define LWIP_TCP_KEEPALIVE 0
 #define LWIP_CALLBACK_API 1
 
 /* ---- checksums: per netif, so the driver turns them off for what the device offloads */

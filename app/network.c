@@ -1,23 +1,17 @@
 /*
- * Network wiring: the first virtio-net device becomes lwIP's netif, addressed by DHCP
- * or ip=/gw= (net/net_init.h), with the optional test services of the command line:
+ * The network of the appliance (network.h): the first virtio-net device becomes lwIP's
+ * netif, addressed by DHCP or ip=/gw= (net/net_init.h), with the optional test services:
  *   tcp_echo=PORT   TCP echo service (net/tcp_echo.h)
  *   iperf           lwIP's iperf2 server on port 5001 (lwiperf)
- * This is the net layer's start-up hook (boot/hooks.h: main() calls net_init() after
- * drivers_init(), which scanned PCI). The iSCSI target plugs in at the end of
- * net_init(): open its listener (lwIP raw API) there; net_on_bound() tells it the
- * address once DHCP has one.
  */
-#include "hooks.h"
+#include "network.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "lwip/apps/lwiperf.h"
 #include "lwip_port.h"
 #include "net_init.h"
 #include "pci.h"
-#include "platform.h"
 #include "tcp_echo.h"
 #include "virtio_net.h"
 #include "virtio_pci.h"
@@ -48,28 +42,27 @@ static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr
 	       (unsigned long)ms, (unsigned long)kbit_per_s);
 }
 
-static void start_services(void)
+static void start_services(const struct qedbox_config *cfg)
 {
-	const char *echo = config_get("tcp_echo");
-	if (echo != NULL) {
-		long port = strtol(echo, NULL, 10);
-		if (port <= 0 || port > 65535 || tcp_echo_start((uint16_t)port) != 0)
-			printf("net: tcp_echo=%s: cannot listen there\n", echo);
-	}
-	if (config_get("iperf") != NULL &&
-	    lwiperf_start_tcp_server_default(iperf_report, NULL) != NULL)
+	if (cfg->tcp_echo_port && tcp_echo_start(cfg->tcp_echo_port) != 0)
+		printf("net: tcp_echo=%u: cannot listen there\n", cfg->tcp_echo_port);
+	if (cfg->iperf && lwiperf_start_tcp_server_default(iperf_report, NULL) != NULL)
 		printf("net: iperf server on port %u\n", LWIPERF_TCP_PORT_DEFAULT);
 }
 
-void net_init(void)
+void network_start(const struct qedbox_config *cfg)
 {
 	lwip_port_init();
+	if (!cfg->net_ok) {
+		printf("net: networking off (see the command line above)\n");
+		return;
+	}
 	struct virtio_net *vn = find_virtio_net();
 	if (vn == NULL) {
 		printf("net: no virtio-net device, networking off\n");
 		return;
 	}
-	if (net_start(vn, virtio_net_netif_init) != 0)
+	if (net_start(vn, virtio_net_netif_init, &cfg->net, cfg->iscsi_port) != 0)
 		return;
-	start_services();
+	start_services(cfg);
 }
