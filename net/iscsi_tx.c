@@ -19,12 +19,6 @@ void iscsi_bhs_init(uint8_t bhs[ISCSI_BHS_LEN], uint8_t opcode, uint8_t flags, u
 	put_be32(bhs + ISCSI_BHS_INITIATOR_TASK_TAG, itt);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static int send_bytes(struct iscsi_conn *c, const void *buf, size_t len)
 {
 	if (c->closing)
