@@ -9,7 +9,7 @@
  * Binary values travel as "0x" hex (we send hex) or "0b" base64 (accepted). A challenge
  * that repeats ours is refused (a reflection attack, RFC 7143 12.1.3).
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 #include "md5.h"
 
 #include <errno.h>

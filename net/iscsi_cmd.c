@@ -13,7 +13,7 @@
  * connection: at ERL 0 there is no recovery within it. Data-Out for a task that no longer
  * exists (aborted) is dropped silently.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>

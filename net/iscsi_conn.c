@@ -13,7 +13,7 @@
  * answers with iscsi_conn_closed(), which drops its reference. The worker then aborts what
  * is left; the connection is freed by whoever drops the last reference.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
  *
  * An aborted command sends nothing: the TMF that aborted it answers for it.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <string.h>
 

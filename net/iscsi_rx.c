@@ -9,7 +9,7 @@
  * A header digest error is fatal: the lengths in a damaged header cannot be trusted, so
  * the connection must end (RFC 7143 7.8, ERL 0). A data digest error only rejects.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 #include "crc32c.h"
 
 #include <errno.h>

@@ -10,7 +10,7 @@
  * MaxCmdSN shrinks with the commands in flight and closes (MaxCmdSN = ExpCmdSN - 1) while
  * the session's command buffers exceed their budget: that bounds each session's memory.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,7 +13,7 @@
  *                      (POWER ON, RESET) for every session's next command
  *   others             Function Not Supported (Task Reassign: not supported at ERL 0)
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * the pieces of one PDU together when several tasks send on one connection; StatSN is
  * taken under the lock so that it increases in the order the PDUs leave.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 #include "crc32c.h"
 
 #include <errno.h>

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 #define REPORT_LUNS_HEADER_LEN 8
 #define READ_CAPACITY_10_LEN 8

@@ -1,7 +1,7 @@
 /* Host tests of the iSCSI receive state machine (net/iscsi_rx.c). */
 #include "check.h"
 #include "crc32c.h"
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>

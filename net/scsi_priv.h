@@ -5,8 +5,8 @@
  * grouped under the file that owns it. The dispatch table in scsi.c calls the handlers
  * after checking the CDB length and the unit attention. Byte order: lib/byteorder.h.
  */
-#ifndef QEDBOX_SCSI_INTERNAL_H
-#define QEDBOX_SCSI_INTERNAL_H
+#ifndef QEDBOX_SCSI_PRIV_H
+#define QEDBOX_SCSI_PRIV_H
 
 #include <stdbool.h>
 #include <stdint.h>

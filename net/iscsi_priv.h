@@ -11,8 +11,8 @@
  *   iscsi_pdu      one received PDU, queued from the loop to the connection's worker.
  *   iscsi_task     one SCSI command, from its SCSI Command PDU to its last response.
  */
-#ifndef QEDBOX_ISCSI_INT_H
-#define QEDBOX_ISCSI_INT_H
+#ifndef QEDBOX_ISCSI_PRIV_H
+#define QEDBOX_ISCSI_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>
