@@ -21,29 +21,29 @@
 
 #include "scsi_spec.h"
 
-struct iscsi_task *iscsi_task_find(struct iscsi_conn *c, uint32_t itt)
+struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt)
 {
-	for (struct iscsi_task *t = c->tasks; t; t = t->next)
+	for (struct iscsi_cmd *t = c->cmds; t; t = t->next)
 		if (t->itt == itt)
 			return t;
 	return NULL;
 }
 
-void iscsi_task_release(struct iscsi_task *t)
+void iscsi_cmd_release(struct iscsi_cmd *t)
 {
 	struct iscsi_session *s = &t->conn->sess;
 	if (t->released)
 		return;
 	t->released = true;
-	s->tasks_in_flight--;
+	s->cmds_in_flight--;
 	s->buffer_bytes -= t->edtl;
 }
 
-void iscsi_task_free(struct iscsi_task *t)
+void iscsi_cmd_free(struct iscsi_cmd *t)
 {
 	struct iscsi_conn *c = t->conn;
-	iscsi_task_release(t);
-	for (struct iscsi_task **link = &c->tasks; *link; link = &(*link)->next) {
+	iscsi_cmd_release(t);
+	for (struct iscsi_cmd **link = &c->cmds; *link; link = &(*link)->next) {
 		if (*link == t) {
 			*link = t->next;
 			break;
@@ -51,35 +51,35 @@ void iscsi_task_free(struct iscsi_task *t)
 	}
 	free(t->buf);
 	free(t);
-	waitq_wake_all(&c->tasks_done);
+	waitq_wake_all(&c->cmds_done);
 }
 
-void iscsi_task_abort(struct iscsi_task *t)
+void iscsi_cmd_abort(struct iscsi_cmd *t)
 {
 	if (t->executing)
 		t->aborted = true; /* its command task frees it when scsi_exec returns */
 	else
-		iscsi_task_free(t);
+		iscsi_cmd_free(t);
 }
 
-void iscsi_tasks_abort_all(struct iscsi_conn *c)
+void iscsi_cmds_abort_all(struct iscsi_conn *c)
 {
-	struct iscsi_task *t = c->tasks, *next;
+	struct iscsi_cmd *t = c->cmds, *next;
 	for (; t; t = next) {
 		next = t->next;
-		iscsi_task_abort(t);
+		iscsi_cmd_abort(t);
 	}
 }
 
-bool iscsi_tasks_aborting(const struct iscsi_conn *c)
+bool iscsi_cmds_aborting(const struct iscsi_conn *c)
 {
-	for (const struct iscsi_task *t = c->tasks; t; t = t->next)
+	for (const struct iscsi_cmd *t = c->cmds; t; t = t->next)
 		if (t->aborted)
 			return true;
 	return false;
 }
 
-static unsigned r2ts_active(const struct iscsi_task *t)
+static unsigned r2ts_active(const struct iscsi_cmd *t)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < ISCSI_MAX_R2T; i++)
@@ -88,7 +88,7 @@ static unsigned r2ts_active(const struct iscsi_task *t)
 }
 
 /* Asks for the data not yet solicited, as far as MaxOutstandingR2T allows. */
-static void send_r2ts(struct iscsi_task *t)
+static void send_r2ts(struct iscsi_cmd *t)
 {
 	struct iscsi_conn *c = t->conn;
 	uint8_t bhs[ISCSI_BHS_LEN];
@@ -118,7 +118,7 @@ static void send_r2ts(struct iscsi_task *t)
 	}
 }
 
-static void data_complete_or_solicit(struct iscsi_task *t)
+static void data_complete_or_solicit(struct iscsi_cmd *t)
 {
 	if (t->received == t->edtl)
 		iscsi_cmd_execute(t);
@@ -141,15 +141,15 @@ static uint8_t check_command(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 		return ISCSI_REASON_PROTOCOL_ERROR;
 	if (pdu->data_len > edtl || pdu->data_len > c->params.first_burst_length)
 		return ISCSI_REASON_PROTOCOL_ERROR;
-	if (iscsi_task_find(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG)))
+	if (iscsi_cmd_find(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG)))
 		return ISCSI_REASON_TASK_IN_PROGRESS;
 	return 0;
 }
 
-static struct iscsi_task *task_new(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
+static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 {
 	uint8_t flags = pdu->bhs[ISCSI_BHS_FLAGS];
-	struct iscsi_task *t = calloc(1, sizeof(*t));
+	struct iscsi_cmd *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
 	t->conn = c;
@@ -167,10 +167,10 @@ static struct iscsi_task *task_new(struct iscsi_conn *c, const struct iscsi_pdu 
 			return NULL;
 		}
 	}
-	c->sess.tasks_in_flight++;
+	c->sess.cmds_in_flight++;
 	c->sess.buffer_bytes += t->edtl;
-	t->next = c->tasks;
-	c->tasks = t;
+	t->next = c->cmds;
+	c->cmds = t;
 	return t;
 }
 
@@ -189,7 +189,7 @@ void iscsi_cmd_start(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 		iscsi_send_check_condition(c, itt, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 		return;
 	}
-	struct iscsi_task *t = task_new(c, pdu);
+	struct iscsi_cmd *t = cmd_new(c, pdu);
 	if (!t) {
 		iscsi_send_status(c, itt, SAM_STAT_BUSY); /* out of memory: retry later */
 		return;
@@ -213,7 +213,7 @@ void iscsi_cmd_start(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 	data_complete_or_solicit(t);
 }
 
-static int take_unsolicited(struct iscsi_task *t, uint32_t offset, uint32_t datasn, uint32_t len,
+static int take_unsolicited(struct iscsi_cmd *t, uint32_t offset, uint32_t datasn, uint32_t len,
 			    bool final)
 {
 	if (offset != t->unsolicited_next || datasn != t->unsolicited_datasn ||
@@ -230,7 +230,7 @@ static int take_unsolicited(struct iscsi_task *t, uint32_t offset, uint32_t data
 	return 0;
 }
 
-static int take_solicited(struct iscsi_task *t, uint32_t ttt, uint32_t offset, uint32_t datasn,
+static int take_solicited(struct iscsi_cmd *t, uint32_t ttt, uint32_t offset, uint32_t datasn,
 			  uint32_t len, bool final)
 {
 	struct iscsi_r2t *r = NULL;
@@ -252,7 +252,7 @@ static int take_solicited(struct iscsi_task *t, uint32_t ttt, uint32_t offset, u
 
 int iscsi_cmd_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 {
-	struct iscsi_task *t = iscsi_task_find(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG));
+	struct iscsi_cmd *t = iscsi_cmd_find(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG));
 	uint32_t ttt = pdu_be32(pdu, ISCSI_BHS_TARGET_TRANSFER_TAG);
 	uint32_t offset = pdu_be32(pdu, ISCSI_BHS_BUFFER_OFFSET);
 	uint32_t datasn = pdu_be32(pdu, ISCSI_BHS_DATASN);

@@ -178,7 +178,7 @@ static void handle_logout(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 	bhs[ISCSI_BHS_RESPONSE] = response;
 	if (response == ISCSI_LOGOUT_RSP_SUCCESS) {
 		/* Commands still running end without responses (RFC 7143 11.14). */
-		iscsi_tasks_abort_all(c);
+		iscsi_cmds_abort_all(c);
 		c->phase = ISCSI_PHASE_LOGGED_OUT;
 	}
 	iscsi_send_pdu(c, bhs, NULL, 0, ISCSI_STATSN_ADVANCE);
@@ -293,7 +293,7 @@ static void worker_teardown(struct iscsi_conn *c)
 	while ((pdu = input_pop(c)) != NULL)
 		iscsi_pdu_free(pdu);
 	iscsi_session_free_pending(c);
-	iscsi_tasks_abort_all(c);
+	iscsi_cmds_abort_all(c);
 	iscsi_login_free(c->login);
 	c->login = NULL;
 	if (c->sess.logged_in) {

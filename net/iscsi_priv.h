@@ -9,7 +9,7 @@
  *                  Reference counted: the transport, the worker task and each command
  *                  task hold one; freed when the last goes.
  *   iscsi_pdu      one received PDU, queued from the loop to the connection's worker.
- *   iscsi_task     one SCSI command, from its SCSI Command PDU to its last response.
+ *   iscsi_cmd      one SCSI command, from its SCSI Command PDU to its last response.
  */
 #ifndef QEDBOX_ISCSI_PRIV_H
 #define QEDBOX_ISCSI_PRIV_H
@@ -140,7 +140,7 @@ int iscsi_chap_decode(const char *value, uint8_t *out, size_t max);
 void iscsi_chap_md5(uint8_t id, const char *secret, const uint8_t *challenge, size_t len,
 		    uint8_t digest[ISCSI_CHAP_MD5_LEN]);
 
-/* ---- tasks (iscsi_cmd.c) --------------------------------------------------------------- */
+/* ---- SCSI commands (iscsi_cmd.c) ------------------------------------------------------ */
 #define ISCSI_MAX_R2T 16
 
 struct iscsi_r2t {
@@ -150,8 +150,8 @@ struct iscsi_r2t {
 	uint32_t next_datasn;
 };
 
-struct iscsi_task {
-	struct iscsi_task *next;    /* the connection's task list */
+struct iscsi_cmd {
+	struct iscsi_cmd *next;     /* the connection's commands */
 	struct iscsi_conn *conn;
 	uint32_t itt, cmdsn;
 	uint8_t lun_field[8];
@@ -177,26 +177,27 @@ struct iscsi_task {
 void iscsi_cmd_start(struct iscsi_conn *c, struct iscsi_pdu *pdu);
 /* A Data-Out PDU. Returns 0, or -EPROTO when the connection must end (ERL 0). */
 int iscsi_cmd_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu);
-struct iscsi_task *iscsi_task_find(struct iscsi_conn *c, uint32_t itt);
-/* Aborts every task not yet executing and marks executing ones aborted (connection end). */
-void iscsi_tasks_abort_all(struct iscsi_conn *c);
-/* Aborts one task: frees it if it waits for data, else marks it so that it sends nothing. */
-void iscsi_task_abort(struct iscsi_task *t);
-/* Whether any task of c is marked aborted and still executing. */
-bool iscsi_tasks_aborting(const struct iscsi_conn *c);
+struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt);
+/* Aborts every command of c: frees those waiting for data, marks executing ones aborted. */
+void iscsi_cmds_abort_all(struct iscsi_conn *c);
+/* Aborts one command: frees it if it waits for data, else marks it so that it sends
+ * nothing. */
+void iscsi_cmd_abort(struct iscsi_cmd *t);
+/* Whether any command of c is marked aborted and still executing. */
+bool iscsi_cmds_aborting(const struct iscsi_conn *c);
 
 /* iscsi_response.c: runs a command whose data is in, then sends its Data-In and status. */
-void iscsi_cmd_execute(struct iscsi_task *t);
-/* Sends a SCSI Response with CHECK CONDITION and fixed-format sense (no task needed);
+void iscsi_cmd_execute(struct iscsi_cmd *t);
+/* Sends a SCSI Response with CHECK CONDITION and fixed-format sense (no command needed);
  * asc is ASC << 8 | ASCQ as in scsi_spec.h. */
 void iscsi_send_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t sense_key,
 				uint16_t asc);
 /* Sends a SCSI Response with a status and no sense: BUSY when out of memory. */
 void iscsi_send_status(struct iscsi_conn *c, uint32_t itt, uint8_t status);
 /* Removes t from its connection and frees it (the numbering already accounts for it). */
-void iscsi_task_free(struct iscsi_task *t);
+void iscsi_cmd_free(struct iscsi_cmd *t);
 /* Gives back t's share of the session's window and buffer budget. */
-void iscsi_task_release(struct iscsi_task *t);
+void iscsi_cmd_release(struct iscsi_cmd *t);
 
 /* ---- iscsi_tmf.c ----------------------------------------------------------------------- */
 void iscsi_tmf_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu);
@@ -228,7 +229,7 @@ struct iscsi_session {
 	uint32_t exp_cmdsn;
 	struct iscsi_pdu *pending;  /* commands received ahead of ExpCmdSN, by CmdSN */
 	unsigned pending_count;
-	unsigned tasks_in_flight;
+	unsigned cmds_in_flight;
 	uint64_t buffer_bytes;      /* bytes of command buffers allocated */
 	struct scsi_nexus nexus;
 };
@@ -263,8 +264,8 @@ struct iscsi_conn {
 	uint32_t next_ttt;
 	/* phases */
 	struct iscsi_login *login;
-	struct iscsi_task *tasks;
-	struct waitq tasks_done;    /* woken whenever a task ends (TMFs wait here) */
+	struct iscsi_cmd *cmds;
+	struct waitq cmds_done;     /* woken whenever a command ends (TMFs wait here) */
 	struct iscsi_text_buf text_in;      /* a Text request continued with the C bit */
 	uint32_t text_in_ttt;               /* the tag its next part carries */
 	struct iscsi_text_buf text_out;     /* a Text response sent in pieces */

@@ -25,7 +25,7 @@ struct residual {
 	uint32_t count;
 };
 
-static struct residual residual_of(const struct iscsi_task *t)
+static struct residual residual_of(const struct iscsi_cmd *t)
 {
 	struct residual r = { 0, 0 };
 	uint32_t wanted = t->scmd.transfer_len;
@@ -81,7 +81,7 @@ void iscsi_send_status(struct iscsi_conn *c, uint32_t itt, uint8_t status)
 }
 
 /* Sends the Data-In; folds the status into the last PDU when fold. Returns DataSNs used. */
-static uint32_t send_data_in(struct iscsi_task *t, uint32_t len, bool fold, struct residual res)
+static uint32_t send_data_in(struct iscsi_cmd *t, uint32_t len, bool fold, struct residual res)
 {
 	struct iscsi_conn *c = t->conn;
 	uint32_t offset = 0, datasn = 0, burst_left = c->params.max_burst_length;
@@ -116,7 +116,7 @@ static uint32_t send_data_in(struct iscsi_task *t, uint32_t len, bool fold, stru
 	return datasn;
 }
 
-static void respond(struct iscsi_task *t)
+static void respond(struct iscsi_cmd *t)
 {
 	struct iscsi_conn *c = t->conn;
 	struct residual res = residual_of(t);
@@ -126,7 +126,7 @@ static void respond(struct iscsi_task *t)
 	bool fold = t->scmd.sense_len == 0;
 
 	/* The window reopens before the last PDU leaves, so it carries the new MaxCmdSN. */
-	iscsi_task_release(t);
+	iscsi_cmd_release(t);
 	if (len > 0) {
 		uint32_t datasn = send_data_in(t, len, fold, res);
 		if (!fold)
@@ -147,7 +147,7 @@ static bool lun_is_zero(const uint8_t *lun)
 
 static void command_main(void *arg)
 {
-	struct iscsi_task *t = arg;
+	struct iscsi_cmd *t = arg;
 	struct iscsi_conn *c = t->conn;
 	struct scsi_cmd *cmd = &t->scmd;
 
@@ -160,11 +160,11 @@ static void command_main(void *arg)
 	scsi_exec(lun_is_zero(t->lun_field) ? c->sess.target->lun : NULL, &c->sess.nexus, cmd);
 	if (!t->aborted && !c->closing)
 		respond(t);
-	iscsi_task_free(t);
+	iscsi_cmd_free(t);
 	iscsi_conn_put(c);
 }
 
-void iscsi_cmd_execute(struct iscsi_task *t)
+void iscsi_cmd_execute(struct iscsi_cmd *t)
 {
 	struct iscsi_conn *c = t->conn;
 	t->executing = true;
@@ -172,7 +172,7 @@ void iscsi_cmd_execute(struct iscsi_task *t)
 	if (!task_spawn(command_main, t)) {
 		iscsi_conn_put(c);
 		uint32_t itt = t->itt;
-		iscsi_task_free(t);
+		iscsi_cmd_free(t);
 		iscsi_send_status(c, itt, SAM_STAT_BUSY); /* out of memory: retry later */
 	}
 }

@@ -69,7 +69,7 @@ void iscsi_session_reinstate(struct iscsi_conn *c)
 		    o->sess.target != c->sess.target)
 			continue;
 		/* The old session's commands end without responses (RFC 7143 6.3.5). */
-		iscsi_tasks_abort_all(o);
+		iscsi_cmds_abort_all(o);
 		iscsi_conn_close(o);
 	}
 }
@@ -89,9 +89,9 @@ uint32_t iscsi_session_max_cmdsn(const struct iscsi_conn *c)
 
 	if (!s->logged_in)
 		return s->exp_cmdsn; /* during login: one command, the login itself */
-	if (s->buffer_bytes >= budget || s->tasks_in_flight + s->pending_count >= window)
+	if (s->buffer_bytes >= budget || s->cmds_in_flight + s->pending_count >= window)
 		return s->exp_cmdsn - 1;
-	return s->exp_cmdsn + window - 1 - s->tasks_in_flight - s->pending_count;
+	return s->exp_cmdsn + window - 1 - s->cmds_in_flight - s->pending_count;
 }
 
 static void pending_insert(struct iscsi_session *s, struct iscsi_pdu *pdu)

@@ -36,9 +36,9 @@ static bool lun_exists(const uint8_t *lun)
 
 static uint8_t abort_task(struct tmf *m)
 {
-	struct iscsi_task *t = iscsi_task_find(m->c, m->rtt);
-	if (t) {
-		iscsi_task_abort(t);
+	struct iscsi_cmd *cmd = iscsi_cmd_find(m->c, m->rtt);
+	if (cmd) {
+		iscsi_cmd_abort(cmd);
 		return ISCSI_TM_RSP_FUNCTION_COMPLETE;
 	}
 	/* Not received yet but due before this request: complete (RFC 7143 11.5.1). A
@@ -51,7 +51,7 @@ static uint8_t abort_task(struct tmf *m)
 
 static uint8_t abort_task_set(struct tmf *m)
 {
-	iscsi_tasks_abort_all(m->c);
+	iscsi_cmds_abort_all(m->c);
 	return ISCSI_TM_RSP_FUNCTION_COMPLETE;
 }
 
@@ -62,7 +62,7 @@ static uint8_t lun_reset(struct tmf *m)
 	for (struct iscsi_conn *o = m->c->srv->conns; o; o = o->next) {
 		if (!o->sess.logged_in || o->sess.target != target)
 			continue;
-		iscsi_tasks_abort_all(o);
+		iscsi_cmds_abort_all(o);
 		o->sess.nexus.unit_attention_reset = true;
 	}
 	return ISCSI_TM_RSP_FUNCTION_COMPLETE;
@@ -96,8 +96,8 @@ static void tmf_main(void *arg)
 	uint8_t bhs[ISCSI_BHS_LEN];
 
 	/* The response follows the end of every command it aborted (RFC 7143 4.2.3.4). */
-	while (iscsi_tasks_aborting(c) && !c->closing)
-		waitq_sleep(&c->tasks_done);
+	while (iscsi_cmds_aborting(c) && !c->closing)
+		waitq_sleep(&c->cmds_done);
 	iscsi_bhs_init(bhs, ISCSI_OP_SCSI_TASK_MGMT_RSP, ISCSI_FLAG_FINAL, m->itt);
 	bhs[ISCSI_BHS_RESPONSE] = m->response;
 	iscsi_send_pdu(c, bhs, NULL, 0, ISCSI_STATSN_ADVANCE);

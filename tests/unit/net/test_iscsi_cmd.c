@@ -466,7 +466,7 @@ static void test_commands_run_concurrently(void)
 	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_READ, 0x30, 512, cdb, NULL, 0);
 	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_READ, 0x31, 512, cdb, NULL, 0);
 	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_READ, 0x32, 512, cdb, NULL, 0);
-	CHECK_EQ(3, f.c->sess.tasks_in_flight);
+	CHECK_EQ(3, f.c->sess.cmds_in_flight);
 	CHECK_EQ(0, fx_pending(&f));
 	f.gate_closed = false;
 	waitq_wake_all(&f.gate);
@@ -479,7 +479,7 @@ static void test_commands_run_concurrently(void)
 		CHECK(r.maxcmdsn > last_max); /* each completion reopens the window */
 		last_max = r.maxcmdsn;
 	}
-	CHECK_EQ(0, f.c->sess.tasks_in_flight);
+	CHECK_EQ(0, f.c->sess.cmds_in_flight);
 	fx_fini(&f);
 }
 
