@@ -30,6 +30,15 @@ static inline bool sn_le(uint32_t a, uint32_t b) { return a == b || sn_lt(a, b);
 
 static inline uint32_t iscsi_pad4(uint32_t n) { return (n + 3) & ~3u; }
 
+/* The target serves one LUN, 0; a LUN field of any other value names none. */
+static inline bool iscsi_lun_served(const uint8_t lun[8])
+{
+	for (int i = 0; i < 8; i++)
+		if (lun[i])
+			return false;
+	return true;
+}
+
 /* ---- iscsi_rx.c: the receive state machine -------------------------------------------- */
 struct iscsi_pdu {
 	struct iscsi_pdu *next;
@@ -143,6 +152,7 @@ void iscsi_chap_md5(uint8_t id, const char *secret, const uint8_t *challenge, si
 /* ---- SCSI commands (iscsi_cmd.c) ------------------------------------------------------ */
 #define ISCSI_MAX_R2T 16
 
+/* One R2T of a command and the Data-Out sequence that answers it. */
 struct iscsi_r2t {
 	bool active;
 	uint32_t ttt, offset, len;
@@ -153,7 +163,7 @@ struct iscsi_r2t {
 struct iscsi_cmd {
 	struct iscsi_cmd *next;     /* the connection's commands */
 	struct iscsi_conn *conn;
-	uint32_t itt, cmdsn;
+	uint32_t itt;
 	uint8_t lun_field[8];
 	uint8_t cdb[ISCSI_BHS_CDB_LEN];
 	bool read, write;
@@ -167,37 +177,25 @@ struct iscsi_cmd {
 	uint32_t gap_offset, gap_len; /* unsolicited data the initiator ended early: solicited */
 	uint32_t r2tsn;
 	struct iscsi_r2t r2t[ISCSI_MAX_R2T];
-	bool executing;             /* handed to its command task */
+	bool executing;             /* handed to its task (lib/task.h), which runs scsi_exec */
 	bool aborted;               /* by a TMF or the connection's end: send nothing more */
 	bool released;              /* its share of window and budget is given back */
-	struct scsi_cmd scmd;
+	struct scsi_cmd scsi;
 };
 
-/* Takes a SCSI Command PDU in CmdSN order (the worker owns pdu afterwards). */
-void iscsi_cmd_start(struct iscsi_conn *c, struct iscsi_pdu *pdu);
+/* A SCSI Command PDU, in CmdSN order: admits the command and takes it as far as its data
+ * allows (the caller keeps pdu). */
+void iscsi_cmd_start(struct iscsi_conn *c, const struct iscsi_pdu *pdu);
 /* A Data-Out PDU. Returns 0, or -EPROTO when the connection must end (ERL 0). */
-int iscsi_cmd_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu);
+int iscsi_cmd_data_out(struct iscsi_conn *c, const struct iscsi_pdu *pdu);
 struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt);
-/* Aborts every command of c: frees those waiting for data, marks executing ones aborted. */
-void iscsi_cmds_abort_all(struct iscsi_conn *c);
 /* Aborts one command: frees it if it waits for data, else marks it so that it sends
  * nothing. */
-void iscsi_cmd_abort(struct iscsi_cmd *t);
+void iscsi_cmd_abort(struct iscsi_cmd *cmd);
+/* Aborts every command of c (connection end, logout, task set aborts, resets). */
+void iscsi_cmds_abort_all(struct iscsi_conn *c);
 /* Whether any command of c is marked aborted and still executing. */
 bool iscsi_cmds_aborting(const struct iscsi_conn *c);
-
-/* iscsi_response.c: runs a command whose data is in, then sends its Data-In and status. */
-void iscsi_cmd_execute(struct iscsi_cmd *t);
-/* Sends a SCSI Response with CHECK CONDITION and fixed-format sense (no command needed);
- * asc is ASC << 8 | ASCQ as in scsi_spec.h. */
-void iscsi_send_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t sense_key,
-				uint16_t asc);
-/* Sends a SCSI Response with a status and no sense: BUSY when out of memory. */
-void iscsi_send_status(struct iscsi_conn *c, uint32_t itt, uint8_t status);
-/* Removes t from its connection and frees it (the numbering already accounts for it). */
-void iscsi_cmd_free(struct iscsi_cmd *t);
-/* Gives back t's share of the session's window and buffer budget. */
-void iscsi_cmd_release(struct iscsi_cmd *t);
 
 /* ---- iscsi_tmf.c ----------------------------------------------------------------------- */
 void iscsi_tmf_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu);
@@ -293,16 +291,55 @@ uint16_t iscsi_session_new_tsih(struct iscsi_server *srv);
 void iscsi_session_reinstate(struct iscsi_conn *c);
 void iscsi_random(struct iscsi_server *srv, void *buf, size_t len);
 
-/* ---- iscsi_tx.c: building and sending PDUs -------------------------------------------- */
+/* ---- iscsi_send.c: the PDUs the target sends ------------------------------------------ */
 enum iscsi_statsn { ISCSI_STATSN_NONE, ISCSI_STATSN_PEEK, ISCSI_STATSN_ADVANCE };
 
+void iscsi_bhs_init(uint8_t bhs[ISCSI_BHS_LEN], uint8_t opcode, uint8_t flags, uint32_t itt);
 /* Sends one PDU: fills DataSegmentLength, StatSN (as asked), ExpCmdSN and MaxCmdSN, adds
  * padding and the negotiated digests. Serialised per connection. From a task only.
- * Returns 0 or a negative errno (connection gone). */
+ * Returns 0 or a negative errno (connection gone); so do the builders below. */
 int iscsi_send_pdu(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void *data,
 		   uint32_t len, enum iscsi_statsn statsn);
 /* Reject (RFC 7143 11.17) carrying the offending header. */
 int iscsi_send_reject(struct iscsi_conn *c, const uint8_t bad_bhs[ISCSI_BHS_LEN], uint8_t reason);
-void iscsi_bhs_init(uint8_t bhs[ISCSI_BHS_LEN], uint8_t opcode, uint8_t flags, uint32_t itt);
+
+/* R2T (RFC 7143 11.8): asks for len bytes at offset, to be sent under ttt. */
+struct iscsi_r2t_pdu {
+	uint32_t itt;
+	const uint8_t *lun;         /* 8 bytes, as the command carried them */
+	uint32_t ttt, r2tsn, offset, len;
+};
+int iscsi_send_r2t(struct iscsi_conn *c, const struct iscsi_r2t_pdu *r);
+
+/* How much less (underflow) or more (overflow) data a command moved than the initiator
+ * expected (RFC 7143 11.4.5). */
+struct iscsi_residual {
+	uint8_t flag;               /* ISCSI_FLAG_RSP_OVERFLOW or _UNDERFLOW, or 0 */
+	uint32_t count;
+};
+
+/* SCSI Data-In (RFC 7143 11.7): len bytes of read data at offset. */
+struct iscsi_data_in_pdu {
+	uint32_t itt;
+	const uint8_t *lun;         /* 8 bytes */
+	uint32_t datasn, offset;
+	bool final;                 /* F: the last PDU of a sequence */
+	bool with_status;           /* S: carries the command's status and residual */
+	uint8_t status;
+	struct iscsi_residual residual;
+};
+int iscsi_send_data_in(struct iscsi_conn *c, const struct iscsi_data_in_pdu *d,
+		       const void *data, uint32_t len);
+
+/* SCSI Response (RFC 7143 11.4), with the sense data when there is some. */
+struct iscsi_scsi_response_pdu {
+	uint32_t itt;
+	uint8_t status;
+	const uint8_t *sense;
+	uint8_t sense_len;
+	struct iscsi_residual residual;
+	uint32_t exp_datasn;        /* Data-In PDUs sent for the command before this */
+};
+int iscsi_send_scsi_response(struct iscsi_conn *c, const struct iscsi_scsi_response_pdu *r);
 
 #endif

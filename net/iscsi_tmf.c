@@ -26,14 +26,6 @@ struct tmf {
 	uint8_t response;
 };
 
-static bool lun_exists(const uint8_t *lun)
-{
-	for (int i = 0; i < 8; i++)
-		if (lun[i])
-			return false;
-	return true; /* only LUN 0 is served */
-}
-
 static uint8_t abort_task(struct tmf *m)
 {
 	struct iscsi_cmd *cmd = iscsi_cmd_find(m->c, m->rtt);
@@ -75,7 +67,7 @@ static uint8_t run_function(struct tmf *m)
 	case ISCSI_TM_FUNC_ABORT_TASK_SET:
 	case ISCSI_TM_FUNC_CLEAR_TASK_SET:
 	case ISCSI_TM_FUNC_LOGICAL_UNIT_RESET:
-		if (!lun_exists(m->lun))
+		if (!iscsi_lun_served(m->lun))
 			return ISCSI_TM_RSP_LUN_DOES_NOT_EXIST;
 		break;
 	}

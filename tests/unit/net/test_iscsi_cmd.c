@@ -1,6 +1,6 @@
 /* Host tests of SCSI commands over iSCSI: Data-In splitting, status folding, residuals,
  * the ImmediateData x InitialR2T write paths, R2T and Data-Out checks (net/iscsi_cmd.c,
- * net/iscsi_response.c), against the real SCSI layer on a RAM volume. */
+ * net/iscsi_send.c), against the real SCSI layer on a RAM volume. */
 #include "check.h"
 #include "iscsi_test_support.h"
 
