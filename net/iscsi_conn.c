@@ -11,7 +11,9 @@
  *
  * Ending: iscsi_conn_close() (the target's decision) calls ops->close once; the transport
  * answers with iscsi_conn_closed(), which drops its reference. The worker then aborts what
- * is left; the connection is freed by whoever drops the last reference.
+ * is left; the connection is freed by whoever drops the last reference, and ops->release
+ * frees the transport's state with it. This count is the only one of a connection: the
+ * transport keeps none of its own (iscsi_lwip.c).
  */
 #include "iscsi_priv.h"
 
@@ -68,6 +70,8 @@ void iscsi_conn_put(struct iscsi_conn *c)
 	iscsi_rx_free(&c->rx);
 	iscsi_text_free(&c->text_in);
 	iscsi_text_free(&c->text_out);
+	if (c->ops->release)
+		c->ops->release(c->ctx);
 	free(c);
 }
 

@@ -6,8 +6,11 @@
  *   iscsi_server   every connection (srv->conns); allocates TSIHs.
  *   iscsi_conn     one transport connection and, once logged in, its session (ERL 0 and
  *                  MaxConnections=1: a session lives and dies with its one connection).
- *                  Reference counted: the transport, the worker task and each command
- *                  task hold one; freed when the last goes.
+ *                  Reference counted, the one count of a connection's lifetime: the
+ *                  transport (until iscsi_conn_closed), the worker task, each command,
+ *                  TMF and ping task, and iscsi_conn_input() and iscsi_server_tick()
+ *                  while they run hold one. The last one frees it, and ops->release
+ *                  the transport's state with it.
  *   iscsi_pdu      one received PDU, queued from the loop to the connection's worker.
  *   iscsi_cmd      one SCSI command, from its SCSI Command PDU to its last response.
  */

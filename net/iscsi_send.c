@@ -84,8 +84,6 @@ int iscsi_send_pdu(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void 
 	task_lock(&c->send_lock);
 	fill_numbers(c, bhs, statsn);
 	rc = send_locked(c, bhs, data, len);
-	if (rc == 0 && c->ops->flush && !c->closing)
-		c->ops->flush(c->ctx);
 	task_unlock(&c->send_lock);
 	return rc;
 }
