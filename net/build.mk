@@ -1,6 +1,6 @@
-# net/: see DESIGN.md
+# net/: the iSCSI target, the SCSI layer under it, and the network stack (docs/DESIGN.md)
 
-# ---- iSCSI target (RFC 7143) and CRC32C: owned by the iscsi branch ---------------------
+# ---- the iSCSI target (RFC 7143), with CRC32C for digests and MD5 for CHAP ---------------
 PORTABLE_SRCS += $(filter-out net/iscsi_lwip.c,$(sort $(wildcard net/iscsi_*.c))) net/crc32c.c net/md5.c
 HOST_CFLAGS += -Inet
 FW_CFLAGS += -Inet

@@ -292,7 +292,6 @@ void iscsi_session_free_pending(struct iscsi_conn *c);
 uint16_t iscsi_session_new_tsih(struct iscsi_server *srv);
 /* Ends every other logged-in session of the same initiator (same ISID and name). */
 void iscsi_session_reinstate(struct iscsi_conn *c);
-void iscsi_random(struct iscsi_server *srv, void *buf, size_t len);
 
 /* ---- iscsi_send.c: the PDUs the target sends ------------------------------------------ */
 enum iscsi_statsn { ISCSI_STATSN_NONE, ISCSI_STATSN_PEEK, ISCSI_STATSN_ADVANCE };

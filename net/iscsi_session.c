@@ -23,25 +23,7 @@ void iscsi_server_init(struct iscsi_server *srv, const struct iscsi_config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = cfg;
 	srv->next_tsih = 1;
-	srv->random_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)srv;
-}
-
-void iscsi_random(struct iscsi_server *srv, void *buf, size_t len)
-{
-	if (srv->cfg->random) {
-		srv->cfg->random(srv->cfg->random_ctx, buf, len);
-		return;
-	}
-	/* xorshift64*: not cryptographic; the firmware passes a real source. */
-	uint8_t *p = buf;
-	for (size_t i = 0; i < len; i++) {
-		uint64_t x = srv->random_state;
-		x ^= x >> 12;
-		x ^= x << 25;
-		x ^= x >> 27;
-		srv->random_state = x;
-		p[i] = (uint8_t)((x * 0x2545f4914f6cdd1dull) >> 56);
-	}
+	srv->random_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)srv; /* iscsi_chap.c */
 }
 
 uint16_t iscsi_session_new_tsih(struct iscsi_server *srv)

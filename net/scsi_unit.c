@@ -106,7 +106,7 @@ void scsi_read_capacity_16(struct scsi_lun *lun, struct scsi_nexus *nexus,
 	scsi_data_in(cmd, buf, sizeof(buf), get_be32(cmd->cdb + 10));
 }
 
-/* Completes only when everything written before is durable (DESIGN.md), the whole
+/* Completes only when everything written before is durable (docs/DESIGN.md), the whole
  * volume being flushed whatever range the CDB names. */
 void scsi_synchronize_cache(struct scsi_lun *lun, struct scsi_nexus *nexus,
 			    struct scsi_cmd *cmd)
