@@ -152,7 +152,7 @@ int iscsi_chap_decode(const char *value, uint8_t *out, size_t max);
 void iscsi_chap_md5(uint8_t id, const char *secret, const uint8_t *challenge, size_t len,
 		    uint8_t digest[ISCSI_CHAP_MD5_LEN]);
 
-/* ---- SCSI commands (iscsi_cmd.c) ------------------------------------------------------ */
+/* ---- iscsi_cmd.c: one SCSI command, from admission to response ------------------------ */
 #define ISCSI_MAX_R2T 16
 
 /* One R2T of a command and the Data-Out sequence that answers it. */
