@@ -11,7 +11,7 @@ $(HOST)/tests/net/%: private TEST_INCLUDES = $(NET_INCLUDES) -Inet/lwip_port/con
 # The test support files of net/ are built into libqedbox.a with the tests' view.
 $(HOST)/tests/unit/net/%: private LAYER_INCLUDES = $(NET_INCLUDES) -Itests
 
-# ---- iSCSI target (RFC 7143) and CRC32C ---------------------------------------------------
+# ---- the iSCSI target (RFC 7143), with CRC32C for digests and MD5 for CHAP ---------------
 PORTABLE_SRCS += $(filter-out net/iscsi_lwip.c,$(sort $(wildcard net/iscsi_*.c))) net/crc32c.c net/md5.c
 HOST_SRCS += tests/unit/net/iscsi_test_support.c
 HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \

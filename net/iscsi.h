@@ -42,9 +42,11 @@ struct iscsi_transport_ops {
 	 * less than offered. Called from a task (never from inside iscsi_conn_input()); the
 	 * binding may offer the rest right there or from the loop. */
 	void (*resume)(void *ctx);
-	/* Optional: a whole PDU has been sent: push it out now (e.g. tcp_output). Called
-	 * from the task that sent it. */
-	void (*flush)(void *ctx);
+	/* Optional: the target is done with ctx, for good: the transport called
+	 * iscsi_conn_closed() and the connection's last task has ended. The transport frees
+	 * its per-connection state here; the target's reference count is the only one. May
+	 * be called from inside iscsi_conn_closed(). */
+	void (*release)(void *ctx);
 };
 
 /* One target: a name, a LUN 0, who may log in and how. Strings are NUL-terminated and
@@ -108,7 +110,7 @@ struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_
 size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len);
 
 /* The transport is gone: no send or close afterwards. The connection is freed once its
- * tasks are done; the caller must not use c again. */
+ * tasks are done, and ops->release is called then; the caller must not use c again. */
 void iscsi_conn_closed(struct iscsi_conn *c);
 
 /* Liveness: sends a NOP-In ping on idle full-feature connections, and closes the ones

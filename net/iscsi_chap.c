@@ -9,7 +9,7 @@
  * Binary values travel as "0x" hex (we send hex) or "0b" base64 (accepted). A challenge
  * that repeats ours is refused (a reflection attack, RFC 7143 12.1.3).
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 #include "md5.h"
 
 #include <errno.h>
@@ -119,6 +119,25 @@ static void encode_hex(const uint8_t *bin, size_t len, char *out)
 	*out = 0;
 }
 
+/* CHAP's identifiers and challenges are its only use of random bytes. */
+static void chap_random(struct iscsi_server *srv, void *buf, size_t len)
+{
+	if (srv->cfg->random) {
+		srv->cfg->random(srv->cfg->random_ctx, buf, len);
+		return;
+	}
+	/* xorshift64*: not cryptographic; the firmware passes a real source. */
+	uint8_t *p = buf;
+	for (size_t i = 0; i < len; i++) {
+		uint64_t x = srv->random_state;
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		srv->random_state = x;
+		p[i] = (uint8_t)((x * 0x2545f4914f6cdd1dull) >> 56);
+	}
+}
+
 static bool list_has_md5(const char *list)
 {
 	const char *p = list;
@@ -143,8 +162,8 @@ int iscsi_chap_challenge(struct iscsi_chap *chap, struct iscsi_server *srv, cons
 		iscsi_text_add(out, "CHAP_A", "Reject");
 		return -EACCES;
 	}
-	iscsi_random(srv, &chap->id, 1);
-	iscsi_random(srv, chap->challenge, sizeof(chap->challenge));
+	chap_random(srv, &chap->id, 1);
+	chap_random(srv, chap->challenge, sizeof(chap->challenge));
 	chap->challenged = true;
 	encode_hex(chap->challenge, sizeof(chap->challenge), hex);
 	if ((rc = iscsi_text_add_u32(out, "CHAP_A", ISCSI_CHAP_ALGORITHM_MD5)) < 0 ||

@@ -11,9 +11,11 @@
  *
  * Ending: iscsi_conn_close() (the target's decision) calls ops->close once; the transport
  * answers with iscsi_conn_closed(), which drops its reference. The worker then aborts what
- * is left; the connection is freed by whoever drops the last reference.
+ * is left; the connection is freed by whoever drops the last reference, and ops->release
+ * frees the transport's state with it. This count is the only one of a connection: the
+ * transport keeps none of its own (iscsi_lwip.c).
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -68,6 +70,8 @@ void iscsi_conn_put(struct iscsi_conn *c)
 	iscsi_rx_free(&c->rx);
 	iscsi_text_free(&c->text_in);
 	iscsi_text_free(&c->text_out);
+	if (c->ops->release)
+		c->ops->release(c->ctx);
 	free(c);
 }
 
@@ -178,7 +182,7 @@ static void handle_logout(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 	bhs[ISCSI_BHS_RESPONSE] = response;
 	if (response == ISCSI_LOGOUT_RSP_SUCCESS) {
 		/* Commands still running end without responses (RFC 7143 11.14). */
-		iscsi_tasks_abort_all(c);
+		iscsi_cmds_abort_all(c);
 		c->phase = ISCSI_PHASE_LOGGED_OUT;
 	}
 	iscsi_send_pdu(c, bhs, NULL, 0, ISCSI_STATSN_ADVANCE);
@@ -293,7 +297,7 @@ static void worker_teardown(struct iscsi_conn *c)
 	while ((pdu = input_pop(c)) != NULL)
 		iscsi_pdu_free(pdu);
 	iscsi_session_free_pending(c);
-	iscsi_tasks_abort_all(c);
+	iscsi_cmds_abort_all(c);
 	iscsi_login_free(c->login);
 	c->login = NULL;
 	if (c->sess.logged_in) {

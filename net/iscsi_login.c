@@ -12,7 +12,7 @@
  * session's TSIH: a new one for TSIH 0, which also reinstates (ends) an older session of
  * the same initiator and ISID; a non-zero TSIH names a session to take over.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -10,9 +10,15 @@
  * allows, and otherwise sleeps on the connection's wait queue, woken by tcp_sent and by
  * errors.
  *
- * Lifetime: a connection is freed once lwIP is done with its pcb (closed or failed),
- * the target has been told (iscsi_conn_closed), and nobody holds a reference (a task
- * sleeping in send, or an offer in progress, during which the target may close).
+ * Lifetime: one owner, the target. A tcp_conn lives exactly as long as its iscsi_conn,
+ * whose reference count is the only one: the target calls ops->release (tcp_conn_free)
+ * when the last reference goes, which is never before this binding has called
+ * iscsi_conn_closed(). Hence one rule here: iscsi_conn_closed() is the last thing done
+ * with a tcp_conn, after its pcb is detached (so no lwIP callback reaches it any more).
+ * A task sleeping in send holds a reference of the iscsi_conn, so the tcp_conn outlives
+ * the wait and the task wakes to a NULL pcb. The target may also close from inside
+ * iscsi_conn_input(), while offer() still uses the tcp_conn: then offer() tells the
+ * target once it is done with it.
  */
 #include "iscsi_lwip.h"
 
@@ -29,14 +35,15 @@
 #define TICK_MS 5000 /* iscsi_server_tick: NOP-In pings, dead-initiator detection */
 
 struct tcp_conn {
-	struct tcp_pcb *pcb;        /* NULL once lwIP is done with it */
-	struct iscsi_conn *conn;    /* NULL once the target was told it is gone */
+	struct tcp_pcb *pcb;        /* NULL once detached, or freed by lwIP */
+	struct iscsi_conn *conn;
 	struct pbuf *pending;       /* received, not yet taken by the target */
 	u16_t offset;               /* bytes of pending's first pbuf already taken */
 	bool aborted;               /* tcp_abort() was called: lwIP wants ERR_ABRT */
-	struct waitq senders;
-	unsigned refs;
 	bool reoffer_scheduled;
+	bool offering;              /* inside iscsi_conn_input(): see tcp_conn_close() */
+	bool closed_while_offering;
+	struct waitq senders;
 };
 
 static struct {
@@ -49,23 +56,23 @@ static struct {
 
 static void reoffer(void *arg);
 
-static void conn_release(struct tcp_conn *c)
+/* The target is done with c (ops->release). */
+static void tcp_conn_free(void *ctx)
 {
-	if (c->pcb || c->conn || c->refs)
-		return;
-	if (c->reoffer_scheduled)
-		sys_untimeout(reoffer, c);
+	struct tcp_conn *c = ctx;
 	if (c->pending)
 		pbuf_free(c->pending);
 	free(c);
 }
 
+/* Takes the pcb from c: lwIP calls c no more, and senders wake to find it gone. */
 static void detach_pcb(struct tcp_conn *c, bool abort)
 {
 	struct tcp_pcb *pcb = c->pcb;
 	if (!pcb)
 		return;
 	c->pcb = NULL;
+	waitq_wake_all(&c->senders);
 	tcp_arg(pcb, NULL);
 	tcp_recv(pcb, NULL);
 	tcp_sent(pcb, NULL);
@@ -76,22 +83,21 @@ static void detach_pcb(struct tcp_conn *c, bool abort)
 	}
 }
 
-/* The transport is gone, whoever noticed: wake the senders and tell the target. */
-static void conn_gone(struct tcp_conn *c)
+/* The transport is gone, whoever noticed. The last use of c: the target may free it
+ * right here. */
+static void tell_target_gone(struct tcp_conn *c)
 {
-	waitq_wake_all(&c->senders);
-	struct iscsi_conn *conn = c->conn;
-	if (conn) {
-		c->conn = NULL;
-		iscsi_conn_closed(conn);
-	}
+	if (c->reoffer_scheduled)
+		sys_untimeout(reoffer, c);
+	iscsi_conn_closed(c->conn);
 }
 
-/* Hands pending bytes to the target until it takes no more. */
-static void offer(struct tcp_conn *c)
+/* Hands pending bytes to the target until it takes no more. Returns what lwIP's recv
+ * callback must return. */
+static err_t offer(struct tcp_conn *c)
 {
-	c->refs++; /* the target may close (and so release) the connection from input */
-	while (c->pending && c->conn) {
+	c->offering = true;
+	while (c->pending && c->pcb) {
 		struct pbuf *q = c->pending;
 		size_t avail = (size_t)(q->len - c->offset);
 		size_t took = iscsi_conn_input(c->conn, (const u8_t *)q->payload + c->offset, avail);
@@ -106,8 +112,12 @@ static void offer(struct tcp_conn *c)
 		pbuf_free(q); /* the rest of the chain keeps the reference the link held */
 		c->offset = 0;
 	}
-	c->refs--;
-	conn_release(c);
+	c->offering = false;
+	/* Closing from inside iscsi_conn_input() may have aborted the pcb. */
+	err_t rc = c->aborted ? ERR_ABRT : ERR_OK;
+	if (c->closed_while_offering)
+		tell_target_gone(c);
+	return rc;
 }
 
 static void reoffer(void *arg)
@@ -142,26 +152,23 @@ static int tcp_conn_send(void *ctx, const void *buf, size_t len)
 		if (e != ERR_MEM)
 			return -EIO;
 		tcp_output(c->pcb);
-		c->refs++;
+		/* The sending task holds a reference of the iscsi_conn: c outlives the wait. */
 		waitq_sleep(&c->senders);
-		c->refs--;
-		if (!c->pcb) {
-			conn_release(c);
-			return -ECONNRESET;
-		}
 	}
 	tcp_output(c->pcb);
 	return 0;
 }
 
+/* The target ends the connection. When it does so from inside iscsi_conn_input(), offer()
+ * still uses c afterwards, so it is offer() that tells the target. */
 static void tcp_conn_close(void *ctx)
 {
 	struct tcp_conn *c = ctx;
-	c->refs++;
 	detach_pcb(c, false);
-	conn_gone(c);
-	c->refs--;
-	conn_release(c);
+	if (c->offering)
+		c->closed_while_offering = true;
+	else
+		tell_target_gone(c);
 }
 
 static void tcp_conn_resume(void *ctx)
@@ -177,6 +184,7 @@ static const struct iscsi_transport_ops tcp_transport = {
 	.send = tcp_conn_send,
 	.close = tcp_conn_close,
 	.resume = tcp_conn_resume,
+	.release = tcp_conn_free,
 };
 
 /* ---- lwIP callbacks ---------------------------------------------------------------- */
@@ -185,23 +193,19 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct tcp_conn *c = arg;
 	(void)pcb;
-	c->refs++;
-	if (!p || err != ERR_OK) { /* the peer closed (or lwIP gave up) */
-		if (p)
-			pbuf_free(p);
-		detach_pcb(c, false);
-		conn_gone(c);
-	} else {
+	if (p && err == ERR_OK) {
 		if (c->pending)
 			pbuf_cat(c->pending, p);
 		else
 			c->pending = p;
-		offer(c);
+		return offer(c);
 	}
-	/* Closing from inside this callback may have aborted the pcb. */
+	/* The peer closed (or lwIP gave up). */
+	if (p)
+		pbuf_free(p);
+	detach_pcb(c, false);
 	err_t rc = c->aborted ? ERR_ABRT : ERR_OK;
-	c->refs--;
-	conn_release(c);
+	tell_target_gone(c);
 	return rc;
 }
 
@@ -219,10 +223,8 @@ static void on_error(void *arg, err_t err)
 	struct tcp_conn *c = arg;
 	(void)err;
 	c->pcb = NULL; /* lwIP has freed it */
-	c->refs++;
-	conn_gone(c);
-	c->refs--;
-	conn_release(c);
+	waitq_wake_all(&c->senders);
+	tell_target_gone(c);
 }
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)

@@ -14,7 +14,7 @@
  *   InitialR2T, DataPDUInOrder, DataSequenceInOrder    OR (we answer Yes to in-order)
  * Values Irrelevant / NotUnderstood / Reject from the initiator keep the default.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <errno.h>
 #include <stdio.h>

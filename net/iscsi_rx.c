@@ -9,7 +9,7 @@
  * A header digest error is fatal: the lengths in a damaged header cannot be trusted, so
  * the connection must end (RFC 7143 7.8, ERL 0). A data digest error only rejects.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 #include "crc32c.h"
 
 #include <errno.h>
@@ -43,12 +43,6 @@ static void enter(struct iscsi_rx *rx, enum iscsi_rx_state state, uint32_t part_
 	rx->state = state;
 	rx->pos = 0;
 	rx->part_len = part_len;
-}
-
-static uint32_t digest_value(const struct iscsi_rx *rx)
-{
-	return (uint32_t)rx->digest[0] | (uint32_t)rx->digest[1] << 8 |
-	       (uint32_t)rx->digest[2] << 16 | (uint32_t)rx->digest[3] << 24;
 }
 
 /* After the header (and its digest): where the data segment goes, or done. */
@@ -111,7 +105,7 @@ static int part_done(struct iscsi_rx *rx)
 	case ISCSI_RX_AHS:
 		return after_header(rx);
 	case ISCSI_RX_HDIGEST:
-		if (digest_value(rx) != rx->crc)
+		if (get_le32(rx->digest) != rx->crc)
 			return -EPROTO;
 		return enter_data(rx);
 	case ISCSI_RX_DATA:
@@ -119,7 +113,7 @@ static int part_done(struct iscsi_rx *rx)
 			pdu->data[pdu->data_len] = 0;
 		return after_data(rx);
 	case ISCSI_RX_DDIGEST:
-		if (!rx->discard && digest_value(rx) != rx->crc)
+		if (!rx->discard && get_le32(rx->digest) != rx->crc)
 			pdu->reject_reason = ISCSI_REASON_DATA_DIGEST_ERROR;
 		return 1;
 	}

@@ -10,7 +10,7 @@
  * MaxCmdSN shrinks with the commands in flight and closes (MaxCmdSN = ExpCmdSN - 1) while
  * the session's command buffers exceed their budget: that bounds each session's memory.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,25 +23,7 @@ void iscsi_server_init(struct iscsi_server *srv, const struct iscsi_config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = cfg;
 	srv->next_tsih = 1;
-	srv->random_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)srv;
-}
-
-void iscsi_random(struct iscsi_server *srv, void *buf, size_t len)
-{
-	if (srv->cfg->random) {
-		srv->cfg->random(srv->cfg->random_ctx, buf, len);
-		return;
-	}
-	/* xorshift64*: not cryptographic; the firmware passes a real source. */
-	uint8_t *p = buf;
-	for (size_t i = 0; i < len; i++) {
-		uint64_t x = srv->random_state;
-		x ^= x >> 12;
-		x ^= x << 25;
-		x ^= x >> 27;
-		srv->random_state = x;
-		p[i] = (uint8_t)((x * 0x2545f4914f6cdd1dull) >> 56);
-	}
+	srv->random_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)srv; /* iscsi_chap.c */
 }
 
 uint16_t iscsi_session_new_tsih(struct iscsi_server *srv)
@@ -69,7 +51,7 @@ void iscsi_session_reinstate(struct iscsi_conn *c)
 		    o->sess.target != c->sess.target)
 			continue;
 		/* The old session's commands end without responses (RFC 7143 6.3.5). */
-		iscsi_tasks_abort_all(o);
+		iscsi_cmds_abort_all(o);
 		iscsi_conn_close(o);
 	}
 }
@@ -89,9 +71,9 @@ uint32_t iscsi_session_max_cmdsn(const struct iscsi_conn *c)
 
 	if (!s->logged_in)
 		return s->exp_cmdsn; /* during login: one command, the login itself */
-	if (s->buffer_bytes >= budget || s->tasks_in_flight + s->pending_count >= window)
+	if (s->buffer_bytes >= budget || s->cmds_in_flight + s->pending_count >= window)
 		return s->exp_cmdsn - 1;
-	return s->exp_cmdsn + window - 1 - s->tasks_in_flight - s->pending_count;
+	return s->exp_cmdsn + window - 1 - s->cmds_in_flight - s->pending_count;
 }
 
 static void pending_insert(struct iscsi_session *s, struct iscsi_pdu *pdu)

@@ -11,7 +11,7 @@
  * MaxRecvDataSegmentLength goes out in pieces with C=1 and a Target Transfer Tag; the
  * initiator asks for each next piece with an empty request carrying that tag.
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <stdio.h>
 #include <string.h>

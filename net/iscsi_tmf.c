@@ -13,7 +13,7 @@
  *                      (POWER ON, RESET) for every session's next command
  *   others             Function Not Supported (Task Reassign: not supported at ERL 0)
  */
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,19 +26,11 @@ struct tmf {
 	uint8_t response;
 };
 
-static bool lun_exists(const uint8_t *lun)
-{
-	for (int i = 0; i < 8; i++)
-		if (lun[i])
-			return false;
-	return true; /* only LUN 0 is served */
-}
-
 static uint8_t abort_task(struct tmf *m)
 {
-	struct iscsi_task *t = iscsi_task_find(m->c, m->rtt);
-	if (t) {
-		iscsi_task_abort(t);
+	struct iscsi_cmd *cmd = iscsi_cmd_find(m->c, m->rtt);
+	if (cmd) {
+		iscsi_cmd_abort(cmd);
 		return ISCSI_TM_RSP_FUNCTION_COMPLETE;
 	}
 	/* Not received yet but due before this request: complete (RFC 7143 11.5.1). A
@@ -51,7 +43,7 @@ static uint8_t abort_task(struct tmf *m)
 
 static uint8_t abort_task_set(struct tmf *m)
 {
-	iscsi_tasks_abort_all(m->c);
+	iscsi_cmds_abort_all(m->c);
 	return ISCSI_TM_RSP_FUNCTION_COMPLETE;
 }
 
@@ -62,7 +54,7 @@ static uint8_t lun_reset(struct tmf *m)
 	for (struct iscsi_conn *o = m->c->srv->conns; o; o = o->next) {
 		if (!o->sess.logged_in || o->sess.target != target)
 			continue;
-		iscsi_tasks_abort_all(o);
+		iscsi_cmds_abort_all(o);
 		o->sess.nexus.unit_attention_reset = true;
 	}
 	return ISCSI_TM_RSP_FUNCTION_COMPLETE;
@@ -75,7 +67,7 @@ static uint8_t run_function(struct tmf *m)
 	case ISCSI_TM_FUNC_ABORT_TASK_SET:
 	case ISCSI_TM_FUNC_CLEAR_TASK_SET:
 	case ISCSI_TM_FUNC_LOGICAL_UNIT_RESET:
-		if (!lun_exists(m->lun))
+		if (!iscsi_lun_served(m->lun))
 			return ISCSI_TM_RSP_LUN_DOES_NOT_EXIST;
 		break;
 	}
@@ -96,8 +88,8 @@ static void tmf_main(void *arg)
 	uint8_t bhs[ISCSI_BHS_LEN];
 
 	/* The response follows the end of every command it aborted (RFC 7143 4.2.3.4). */
-	while (iscsi_tasks_aborting(c) && !c->closing)
-		waitq_sleep(&c->tasks_done);
+	while (iscsi_cmds_aborting(c) && !c->closing)
+		waitq_sleep(&c->cmds_done);
 	iscsi_bhs_init(bhs, ISCSI_OP_SCSI_TASK_MGMT_RSP, ISCSI_FLAG_FINAL, m->itt);
 	bhs[ISCSI_BHS_RESPONSE] = m->response;
 	iscsi_send_pdu(c, bhs, NULL, 0, ISCSI_STATSN_ADVANCE);

@@ -4,6 +4,8 @@
  */
 #include "md5.h"
 
+#include "byteorder.h"
+
 #include <string.h>
 
 static const uint32_t sine_table[64] = {
@@ -29,8 +31,7 @@ static void md5_block(uint32_t state[4], const uint8_t *p)
 {
 	uint32_t w[16];
 	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
-		       (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
+		w[i] = get_le32(p + 4 * i);
 
 	uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
 	for (int i = 0; i < 64; i++) {
@@ -87,9 +88,8 @@ void md5_final(struct md5 *m, uint8_t digest[MD5_DIGEST_LEN])
 	while (m->bytes % 64 != 56)
 		md5_update(m, &zero, 1);
 	uint8_t len_le[8];
-	for (int i = 0; i < 8; i++)
-		len_le[i] = (uint8_t)(bits >> (8 * i));
+	put_le64(len_le, bits);
 	md5_update(m, len_le, 8);
-	for (int i = 0; i < 16; i++)
-		digest[i] = (uint8_t)(m->state[i / 4] >> (8 * (i % 4)));
+	for (int i = 0; i < 4; i++)
+		put_le32(digest + 4 * i, m->state[i]);
 }

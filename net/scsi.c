@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 static void reset_outputs(struct scsi_cmd *cmd)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 #define CAW_BLOCKS_BYTE 13
 

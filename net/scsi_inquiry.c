@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 #define INQUIRY_STANDARD_LEN 74 /* up to the fourth version descriptor */
 #define VPD_BUF_MAX 256

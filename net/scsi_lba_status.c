@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 #define LBA_STATUS_MAX_DESCRIPTORS 64
 #define LBA_STATUS_BUF_MAX (LBA_STATUS_HEADER_LEN + \

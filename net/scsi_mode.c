@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 #define CACHING_PAGE_LEN 20
 #define CONTROL_PAGE_LEN 12

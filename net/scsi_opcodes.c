@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 /* Usage data: the opcode, then the mask of each further byte. */
 #define U(...) (const uint8_t[]){ __VA_ARGS__ }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 #define PRIN_MAX_DATA (8 + 8 * SCSI_PR_MAX_REGISTRATIONS)
 

@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 const char *scsi_nexus_id(const struct scsi_nexus *nexus)
 {

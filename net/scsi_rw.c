@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 struct rw_params {
 	uint64_t lba;

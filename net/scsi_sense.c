@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 void scsi_good(struct scsi_cmd *cmd)
 {

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 
 #define REPORT_LUNS_HEADER_LEN 8
 #define READ_CAPACITY_10_LEN 8
@@ -106,8 +106,8 @@ void scsi_read_capacity_16(struct scsi_lun *lun, struct scsi_nexus *nexus,
 	scsi_data_in(cmd, buf, sizeof(buf), get_be32(cmd->cdb + 10));
 }
 
-/* Completes only when everything written before is durable (docs/DESIGN.md, "Crash safety"), the whole
- * volume being flushed whatever range the CDB names. */
+/* Completes only when everything written before is durable (docs/DESIGN.md, "Crash
+ * safety"), the whole volume being flushed whatever range the CDB names. */
 void scsi_synchronize_cache(struct scsi_lun *lun, struct scsi_nexus *nexus,
 			    struct scsi_cmd *cmd)
 {

@@ -130,12 +130,6 @@ void fx_fini(struct iscsi_fixture *f)
 	fixture_fini(&f->sf2);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 void fx_send_raw(struct iscsi_fixture *f, const void *bytes, size_t len)
 {
 	const uint8_t *p = bytes;

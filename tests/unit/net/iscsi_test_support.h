@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 #include "scsi_test_support.h"
 
 #define FX_TARGET "iqn.2026-11.org.qedbox:disk0"

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "byteorder.h"
 #include "scsi.h"
 #include "scsi_spec.h"
 

@@ -1,6 +1,6 @@
 /* Host tests of SCSI commands over iSCSI: Data-In splitting, status folding, residuals,
  * the ImmediateData x InitialR2T write paths, R2T and Data-Out checks (net/iscsi_cmd.c,
- * net/iscsi_response.c), against the real SCSI layer on a RAM volume. */
+ * net/iscsi_send.c), against the real SCSI layer on a RAM volume. */
 #include "check.h"
 #include "iscsi_test_support.h"
 
@@ -466,7 +466,7 @@ static void test_commands_run_concurrently(void)
 	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_READ, 0x30, 512, cdb, NULL, 0);
 	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_READ, 0x31, 512, cdb, NULL, 0);
 	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_READ, 0x32, 512, cdb, NULL, 0);
-	CHECK_EQ(3, f.c->sess.tasks_in_flight);
+	CHECK_EQ(3, f.c->sess.cmds_in_flight);
 	CHECK_EQ(0, fx_pending(&f));
 	f.gate_closed = false;
 	waitq_wake_all(&f.gate);
@@ -479,7 +479,7 @@ static void test_commands_run_concurrently(void)
 		CHECK(r.maxcmdsn > last_max); /* each completion reopens the window */
 		last_max = r.maxcmdsn;
 	}
-	CHECK_EQ(0, f.c->sess.tasks_in_flight);
+	CHECK_EQ(0, f.c->sess.cmds_in_flight);
 	fx_fini(&f);
 }
 

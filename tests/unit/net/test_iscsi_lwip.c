@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 #include "iscsi_lwip.h"
 #include "lwip/tcp.h"
 #include "lwip_host.h"

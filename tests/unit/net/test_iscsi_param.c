@@ -1,6 +1,6 @@
 /* Host tests of text parsing and operational key negotiation (net/iscsi_param.c). */
 #include "check.h"
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <errno.h>
 

@@ -1,16 +1,10 @@
 /* Host tests of the iSCSI receive state machine (net/iscsi_rx.c). */
 #include "check.h"
 #include "crc32c.h"
-#include "iscsi_int.h"
+#include "iscsi_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* Builds a PDU on the wire: BHS (opcode, ahs words, data length), AHS, digests, data. */
 static size_t build(uint8_t *out, uint8_t opcode, uint8_t ahs_words, const char *data,

@@ -336,7 +336,7 @@ static void test_abort_task_waiting_for_data(void)
 	fx_data_out(&f, 0xd1, r.ttt, 0, 0, true, data, 512); /* late data: dropped */
 	CHECK_EQ(0, fx_pending(&f));
 	CHECK(!f.link.closed);
-	CHECK_EQ(0, f.c->sess.tasks_in_flight);
+	CHECK_EQ(0, f.c->sess.cmds_in_flight);
 	fx_fini(&f);
 }
 

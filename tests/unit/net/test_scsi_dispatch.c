@@ -171,9 +171,6 @@ static void test_read_sent_as_write_still_reads(void)
 	fixture_fini(&f);
 }
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p) { return (uint32_t)be16(p) << 16 | be16(p + 2); }
-
 static void test_reserved_bit_is_invalid_field_with_bit_pointer(void)
 {
 	fixture_init(&f, 64, BS, true);
@@ -226,7 +223,7 @@ static void test_rsoc_all_commands(void)
 {
 	fixture_init(&f, 64, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, rsoc(0, 0, 0, 8192));
-	uint32_t len = be32(buf);
+	uint32_t len = get_be32(buf);
 	CHECK_EQ(0, len % 8);
 	CHECK_EQ(len + 4, f.cmd.data_produced);
 	unsigned n = len / 8, with_sa = 0;
@@ -236,9 +233,9 @@ static void test_rsoc_all_commands(void)
 		if (d[5] & 1)
 			with_sa++;
 		else
-			CHECK_EQ(0, be16(d + 2));
+			CHECK_EQ(0, get_be16(d + 2));
 		CHECK_EQ(0, d[5] & 2);
-		uint16_t cdb_len = be16(d + 6);
+		uint16_t cdb_len = get_be16(d + 6);
 		CHECK(cdb_len == 6 || cdb_len == 10 || cdb_len == 12 || cdb_len == 16);
 	}
 	/* READ CAPACITY (16), GET LBA STATUS, REPORT SUPPORTED OPERATION CODES, four
@@ -251,9 +248,9 @@ static void test_rsoc_all_with_timeouts(void)
 {
 	fixture_init(&f, 64, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, rsoc(0x80, 0, 0, 8192));
-	CHECK_EQ(0, be32(buf) % 20);
+	CHECK_EQ(0, get_be32(buf) % 20);
 	CHECK_EQ(2, buf[4 + 5] & 2);        /* CTDP */
-	CHECK_EQ(0x0a, be16(buf + 4 + 8));  /* timeouts descriptor length */
+	CHECK_EQ(0x0a, get_be16(buf + 4 + 8));  /* timeouts descriptor length */
 	fixture_fini(&f);
 }
 
@@ -263,7 +260,7 @@ static void test_rsoc_one_command(void)
 	CHECK_EQ(SAM_STAT_GOOD, rsoc(1, READ_10, 0, 512));
 	CHECK_EQ(4 + 10, f.cmd.data_produced);
 	CHECK_EQ(3, buf[1] & 7);            /* supported */
-	CHECK_EQ(10, be16(buf + 2));
+	CHECK_EQ(10, get_be16(buf + 2));
 	CHECK_EQ(READ_10, buf[4]);
 	CHECK_EQ(0x18, buf[5] & 0x18);      /* DPO and FUA are used */
 	CHECK_EQ(0, buf[5] & 0xe0);         /* RDPROTECT is not */
@@ -275,7 +272,7 @@ static void test_rsoc_unsupported_command(void)
 	fixture_init(&f, 64, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, rsoc(1, 0x02, 0, 512));
 	CHECK_EQ(1, buf[1] & 7);
-	CHECK_EQ(0, be16(buf + 2));
+	CHECK_EQ(0, get_be16(buf + 2));
 	fixture_fini(&f);
 }
 
@@ -286,7 +283,7 @@ static void test_rsoc_service_action_forms(void)
 	CHECK_EQ(ASC_INVALID_FIELD_IN_CDB, sense_asc(&f.cmd));
 	CHECK_EQ(SAM_STAT_GOOD, rsoc(2, SERVICE_ACTION_IN_16, 0x10, 512));
 	CHECK_EQ(3, buf[1] & 7);
-	CHECK_EQ(16, be16(buf + 2));
+	CHECK_EQ(16, get_be16(buf + 2));
 	CHECK_EQ(SAM_STAT_GOOD, rsoc(2, SERVICE_ACTION_IN_16, 0x11, 512));
 	CHECK_EQ(1, buf[1] & 7);
 	CHECK_EQ(SAM_STAT_CHECK_CONDITION, rsoc(2, READ_10, 0, 512));
@@ -311,12 +308,12 @@ static void test_every_unused_bit_is_refused(void)
 	uint8_t all[8192];
 	rsoc(0, 0, 0, 8192);
 	memcpy(all, buf, sizeof(buf));
-	unsigned n = be32(all) / 8, refused = 0;
+	unsigned n = get_be32(all) / 8, refused = 0;
 	for (unsigned i = 0; i < n && 4 + 8 * i + 8 <= sizeof(buf); i++) {
 		const uint8_t *d = all + 4 + 8 * i;
 		uint8_t usage[16];
-		rsoc((d[5] & 1) ? 2 : 1, d[0], be16(d + 2), 512);
-		uint16_t len = be16(buf + 2);
+		rsoc((d[5] & 1) ? 2 : 1, d[0], get_be16(d + 2), 512);
+		uint16_t len = get_be16(buf + 2);
 		memcpy(usage, buf + 4, len);
 		for (unsigned byte = 1; byte + 1 < len; byte++) {
 			for (int bit = 0; bit < 8; bit++) {
@@ -324,7 +321,7 @@ static void test_every_unused_bit_is_refused(void)
 					continue;
 				uint8_t cdb[16] = { usage[0] };
 				if (d[5] & 1)
-					cdb[1] = (uint8_t)be16(d + 2);
+					cdb[1] = (uint8_t)get_be16(d + 2);
 				cdb[byte] |= (uint8_t)(1 << bit);
 				run_cdb(&f, cdb, len, buf, sizeof(buf));
 				CHECK_EQ(ASC_INVALID_FIELD_IN_CDB, sense_asc(&f.cmd));

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "scsi_internal.h"
+#include "scsi_priv.h"
 #include "scsi_test_support.h"
 
 #define ITERATIONS 20000

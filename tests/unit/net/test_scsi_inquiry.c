@@ -16,9 +16,6 @@ static uint8_t inquiry(bool evpd, uint8_t page, uint16_t alloc_len, uint32_t dat
 	return run_cdb(&f, cdb, 6, buf, data_len);
 }
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p) { return (uint32_t)be16(p) << 16 | be16(p + 2); }
-
 static void test_standard_inquiry(void)
 {
 	fixture_init(&f, BLOCKS, BS, true);
@@ -31,8 +28,8 @@ static void test_standard_inquiry(void)
 	CHECK(buf[7] & 0x02);          /* CMDQUE */
 	CHECK_MEM_EQ("QEDBOX  ", buf + 8, 8);
 	CHECK_MEM_EQ("QED VOLUME      ", buf + 16, 16);
-	CHECK_EQ(0x0460, be16(buf + 62)); /* SPC-4 version descriptor */
-	CHECK_EQ(0x04c0, be16(buf + 64)); /* SBC-3 */
+	CHECK_EQ(0x0460, get_be16(buf + 62)); /* SPC-4 version descriptor */
+	CHECK_EQ(0x04c0, get_be16(buf + 64)); /* SBC-3 */
 	fixture_fini(&f);
 }
 
@@ -112,7 +109,7 @@ static void test_supported_pages_sorted_and_each_served(void)
 	fixture_init(&f, BLOCKS, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, inquiry(true, 0x00, 255, sizeof(buf)));
 	uint8_t pages[32];
-	uint16_t n = be16(buf + 2);
+	uint16_t n = get_be16(buf + 2);
 	CHECK_EQ(7, n);
 	memcpy(pages, buf + 4, n);
 	for (uint16_t i = 0; i < n; i++) {
@@ -120,7 +117,7 @@ static void test_supported_pages_sorted_and_each_served(void)
 			CHECK(pages[i] > pages[i - 1]);
 		CHECK_EQ(SAM_STAT_GOOD, inquiry(true, pages[i], 255, sizeof(buf)));
 		CHECK_EQ(pages[i], buf[1]);
-		CHECK_EQ(be16(buf + 2) + 4, f.cmd.data_produced);
+		CHECK_EQ(get_be16(buf + 2) + 4, f.cmd.data_produced);
 	}
 	CHECK_MEM_EQ("\x00\x80\x83\x86\xb0\xb1\xb2", pages, 7);
 	fixture_fini(&f);
@@ -130,7 +127,7 @@ static void test_unit_serial_page(void)
 {
 	fixture_init(&f, BLOCKS, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, inquiry(true, 0x80, 255, sizeof(buf)));
-	CHECK_EQ(10, be16(buf + 2));
+	CHECK_EQ(10, get_be16(buf + 2));
 	CHECK_MEM_EQ("RAMVOL0001", buf + 4, 10);
 	fixture_fini(&f);
 }
@@ -151,7 +148,7 @@ static void test_device_identification_naa_and_t10(void)
 	CHECK_EQ(0x01, d[1] & 0x0f);  /* T10 vendor id */
 	CHECK_EQ(18, d[3]);
 	CHECK_MEM_EQ("QEDBOX  RAMVOL0001", d + 4, 18);
-	CHECK_EQ(20 + 22, be16(buf + 2));
+	CHECK_EQ(20 + 22, get_be16(buf + 2));
 	fixture_fini(&f);
 }
 
@@ -194,16 +191,16 @@ static void test_block_limits(void)
 {
 	fixture_init(&f, BLOCKS, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, inquiry(true, 0xb0, 255, sizeof(buf)));
-	CHECK_EQ(0x3c, be16(buf + 2));
+	CHECK_EQ(0x3c, get_be16(buf + 2));
 	CHECK_EQ(64, f.cmd.data_produced);
 	CHECK_EQ(0, buf[4] & 1);                   /* WSNZ: 0 blocks = to the end */
 	CHECK_EQ(1, buf[5]);                       /* COMPARE AND WRITE: one block */
-	CHECK_EQ(128, be16(buf + 6));              /* 64 KiB granularity */
-	CHECK_EQ(SCSI_MAX_TRANSFER_BYTES / BS, be32(buf + 8));
-	CHECK_EQ(1024 * 1024, be32(buf + 20));     /* 512 MiB of 512-byte blocks */
-	CHECK_EQ(256, be32(buf + 24));
-	CHECK_EQ(128, be32(buf + 28));
-	CHECK_EQ(512 * 1024, be32(buf + 40));      /* max write same: 256 MiB */
+	CHECK_EQ(128, get_be16(buf + 6));              /* 64 KiB granularity */
+	CHECK_EQ(SCSI_MAX_TRANSFER_BYTES / BS, get_be32(buf + 8));
+	CHECK_EQ(1024 * 1024, get_be32(buf + 20));     /* 512 MiB of 512-byte blocks */
+	CHECK_EQ(256, get_be32(buf + 24));
+	CHECK_EQ(128, get_be32(buf + 28));
+	CHECK_EQ(512 * 1024, get_be32(buf + 40));      /* max write same: 256 MiB */
 	fixture_fini(&f);
 }
 
@@ -211,8 +208,8 @@ static void test_block_limits_not_thin_has_no_unmap_limits(void)
 {
 	fixture_init(&f, BLOCKS, BS, false);
 	inquiry(true, 0xb0, 255, sizeof(buf));
-	CHECK_EQ(0, be32(buf + 20));
-	CHECK_EQ(0, be32(buf + 24));
+	CHECK_EQ(0, get_be32(buf + 20));
+	CHECK_EQ(0, get_be32(buf + 24));
 	fixture_fini(&f);
 }
 
@@ -220,8 +217,8 @@ static void test_block_device_characteristics_non_rotating(void)
 {
 	fixture_init(&f, BLOCKS, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, inquiry(true, 0xb1, 255, sizeof(buf)));
-	CHECK_EQ(0x3c, be16(buf + 2));
-	CHECK_EQ(1, be16(buf + 4));
+	CHECK_EQ(0x3c, get_be16(buf + 2));
+	CHECK_EQ(1, get_be16(buf + 4));
 	fixture_fini(&f);
 }
 
@@ -229,7 +226,7 @@ static void test_provisioning_thin(void)
 {
 	fixture_init(&f, BLOCKS, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, inquiry(true, 0xb2, 255, sizeof(buf)));
-	CHECK_EQ(4, be16(buf + 2));
+	CHECK_EQ(4, get_be16(buf + 2));
 	CHECK_EQ(0xe4, buf[5]); /* LBPU, LBPWS, LBPWS10, LBPRZ */
 	CHECK_EQ(2, buf[6] & 7);
 	fixture_fini(&f);
@@ -248,7 +245,7 @@ static void test_extended_inquiry_page(void)
 {
 	fixture_init(&f, BLOCKS, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, inquiry(true, 0x86, 255, sizeof(buf)));
-	CHECK_EQ(60, be16(buf + 2));
+	CHECK_EQ(60, get_be16(buf + 2));
 	CHECK_EQ(1, buf[5] & 1); /* SIMPSUP */
 	fixture_fini(&f);
 }

@@ -62,26 +62,16 @@ static uint8_t get_lba_status(uint64_t lba, uint32_t alloc_len)
 	return run_cdb(&f, cdb, 16, buf, sizeof(buf));
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
 static void test_descriptors_follow_the_volume(void)
 {
 	setup(true);
 	CHECK_EQ(SAM_STAT_GOOD, get_lba_status(4, 4096));
-	CHECK_EQ(4 + 2 * 16, be32(buf)); /* PARAMETER DATA LENGTH: n - 3 */
-	CHECK_EQ(4, be64(buf + 8));
-	CHECK_EQ(6, be32(buf + 16));
+	CHECK_EQ(4 + 2 * 16, get_be32(buf)); /* PARAMETER DATA LENGTH: n - 3 */
+	CHECK_EQ(4, get_be64(buf + 8));
+	CHECK_EQ(6, get_be32(buf + 16));
 	CHECK_EQ(PROVISIONING_STATUS_MAPPED, buf[20]);
-	CHECK_EQ(10, be64(buf + 24));
-	CHECK_EQ(54, be32(buf + 32));
+	CHECK_EQ(10, get_be64(buf + 24));
+	CHECK_EQ(54, get_be32(buf + 32));
 	CHECK_EQ(PROVISIONING_STATUS_DEALLOCATED, buf[36]);
 	fixture_fini(&f);
 }
@@ -91,8 +81,8 @@ static void test_one_descriptor_fits_24_bytes(void)
 	setup(true);
 	CHECK_EQ(SAM_STAT_GOOD, get_lba_status(0, 24));
 	CHECK_EQ(24, f.cmd.data_produced);
-	CHECK_EQ(4 + 16, be32(buf));
-	CHECK_EQ(10, be32(buf + 16));
+	CHECK_EQ(4 + 16, get_be32(buf));
+	CHECK_EQ(10, get_be32(buf + 16));
 	CHECK_EQ(0xee, buf[24]); /* nothing past the allocation length */
 	fixture_fini(&f);
 }
@@ -101,8 +91,8 @@ static void test_last_block(void)
 {
 	setup(true);
 	CHECK_EQ(SAM_STAT_GOOD, get_lba_status(BLOCKS - 1, 24));
-	CHECK_EQ(BLOCKS - 1, be64(buf + 8));
-	CHECK_EQ(1, be32(buf + 16));
+	CHECK_EQ(BLOCKS - 1, get_be64(buf + 8));
+	CHECK_EQ(1, get_be32(buf + 16));
 	fixture_fini(&f);
 }
 
@@ -122,8 +112,8 @@ static void test_volume_without_block_status_is_mapped(void)
 {
 	setup(false);
 	CHECK_EQ(SAM_STAT_GOOD, get_lba_status(0, 4096));
-	CHECK_EQ(4 + 16, be32(buf));
-	CHECK_EQ(BLOCKS, be32(buf + 16));
+	CHECK_EQ(4 + 16, get_be32(buf));
+	CHECK_EQ(BLOCKS, get_be32(buf + 16));
 	CHECK_EQ(PROVISIONING_STATUS_MAPPED, buf[20]);
 	fixture_fini(&f);
 }

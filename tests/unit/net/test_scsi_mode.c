@@ -7,9 +7,6 @@
 static struct scsi_fixture f;
 static uint8_t buf[512];
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p) { return (uint32_t)be16(p) << 16 | be16(p + 2); }
-
 static uint8_t sense6(uint8_t b1, uint8_t pc_page, uint8_t subpage, uint8_t alloc_len)
 {
 	uint8_t cdb[6] = { MODE_SENSE_6, b1, pc_page, subpage, alloc_len, 0 };
@@ -33,8 +30,8 @@ static void test_sense6_caching_page_with_block_descriptor(void)
 	CHECK_EQ(4 + 8 + 20 - 1, buf[0]);
 	CHECK_EQ(0x10, buf[2]);                  /* DPOFUA, not WP */
 	CHECK_EQ(8, buf[3]);
-	CHECK_EQ(1000, be32(buf + 4));
-	CHECK_EQ(BS, be32(buf + 8) & 0xffffff);
+	CHECK_EQ(1000, get_be32(buf + 4));
+	CHECK_EQ(BS, get_be32(buf + 8) & 0xffffff);
 	CHECK_EQ(0x08, buf[12]);
 	CHECK_EQ(0x12, buf[13]);
 	CHECK_EQ(0x04, buf[14] & 0x04);          /* WCE */
@@ -70,7 +67,7 @@ static void test_sense6_control_page(void)
 	CHECK_EQ(0x0a, buf[5]);
 	CHECK_EQ(0, buf[6] & 0xe0);              /* TST 0 */
 	CHECK_EQ(1, buf[7] >> 4);                /* QAM unrestricted */
-	CHECK_EQ(0xffff, be16(buf + 12));        /* busy timeout */
+	CHECK_EQ(0xffff, get_be16(buf + 12));        /* busy timeout */
 	fixture_fini(&f);
 }
 
@@ -161,7 +158,7 @@ static void test_sense6_big_volume_block_count_saturates(void)
 	fixture_init(&f, 1, BS, true);
 	f.rv.vol.size = (1ull << 33) * BS;
 	sense6(0, 0x08, 0, 255);
-	CHECK_EQ(0xffffffff, be32(buf + 4));
+	CHECK_EQ(0xffffffff, get_be32(buf + 4));
 	fixture_fini(&f);
 }
 
@@ -170,10 +167,10 @@ static void test_sense10_caching_page(void)
 	fixture_init(&f, 1000, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, sense10(0, 0x08, 512));
 	CHECK_EQ(8 + 8 + 20, f.cmd.data_produced);
-	CHECK_EQ(8 + 8 + 20 - 2, be16(buf));
+	CHECK_EQ(8 + 8 + 20 - 2, get_be16(buf));
 	CHECK_EQ(0x10, buf[3]);
 	CHECK_EQ(0, buf[4]);
-	CHECK_EQ(8, be16(buf + 6));
+	CHECK_EQ(8, get_be16(buf + 6));
 	CHECK_EQ(0x08, buf[16]);
 	fixture_fini(&f);
 }
@@ -185,10 +182,10 @@ static void test_sense10_long_lba_descriptor(void)
 	CHECK_EQ(SAM_STAT_GOOD, sense10(MODE_LLBAA, 0x0a, 512));
 	CHECK_EQ(8 + 16 + 12, f.cmd.data_produced);
 	CHECK_EQ(1, buf[4] & 1);                      /* LONGLBA */
-	CHECK_EQ(16, be16(buf + 6));
-	CHECK_EQ(2, be32(buf + 8));                   /* 2^33 blocks, high word */
-	CHECK_EQ(0, be32(buf + 12));
-	CHECK_EQ(BS, be32(buf + 20));
+	CHECK_EQ(16, get_be16(buf + 6));
+	CHECK_EQ(2, get_be32(buf + 8));                   /* 2^33 blocks, high word */
+	CHECK_EQ(0, get_be32(buf + 12));
+	CHECK_EQ(BS, get_be32(buf + 20));
 	CHECK_EQ(0x0a, buf[24]);
 	fixture_fini(&f);
 }
@@ -197,7 +194,7 @@ static void test_sense10_dbd(void)
 {
 	fixture_init(&f, 1000, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, sense10(MODE_DBD, 0x0a, 512));
-	CHECK_EQ(0, be16(buf + 6));
+	CHECK_EQ(0, get_be16(buf + 6));
 	CHECK_EQ(0x0a, buf[8]);
 	fixture_fini(&f);
 }

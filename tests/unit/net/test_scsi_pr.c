@@ -63,16 +63,6 @@ static uint8_t prin(uint8_t sa, uint16_t alloc_len)
 	return run_cdb(&f, cdb, 10, buf, sizeof(buf));
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
 /* A and B registered with keys 0xa and 0xb; A reserved with type. */
 static void a_reserves(uint8_t type)
 {
@@ -163,9 +153,9 @@ static void test_register_then_read_keys(void)
 	setup();
 	CHECK_EQ(SAM_STAT_GOOD, prout(PROUT_REGISTER, 0, 0, 0x1122334455667788ull));
 	CHECK_EQ(SAM_STAT_GOOD, prin(PRIN_READ_KEYS, 4096));
-	CHECK_EQ(1, be32(buf));     /* PRgeneration */
-	CHECK_EQ(8, be32(buf + 4)); /* one key */
-	CHECK_EQ(0x1122334455667788ull, be64(buf + 8));
+	CHECK_EQ(1, get_be32(buf));     /* PRgeneration */
+	CHECK_EQ(8, get_be32(buf + 4)); /* one key */
+	CHECK_EQ(0x1122334455667788ull, get_be64(buf + 8));
 	CHECK_EQ(16, f.cmd.data_produced);
 	fixture_fini(&f);
 }
@@ -176,7 +166,7 @@ static void test_read_keys_truncated_to_allocation_length(void)
 	a_reserves(PR_TYPE_WRITE_EXCLUSIVE);
 	CHECK_EQ(SAM_STAT_GOOD, prin(PRIN_READ_KEYS, 12));
 	CHECK_EQ(12, f.cmd.data_produced);
-	CHECK_EQ(16, be32(buf + 4)); /* the length of all the keys, not of what was sent */
+	CHECK_EQ(16, get_be32(buf + 4)); /* the length of all the keys, not of what was sent */
 	fixture_fini(&f);
 }
 
@@ -188,7 +178,7 @@ static void test_register_with_wrong_key_conflicts(void)
 	CHECK_EQ(SAM_STAT_RESERVATION_CONFLICT, prout(PROUT_REGISTER, 0, 0x99, 0xc));
 	CHECK_EQ(SAM_STAT_GOOD, prout(PROUT_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0x99, 0xc));
 	prin(PRIN_READ_KEYS, 4096);
-	CHECK_EQ(0xc, be64(buf + 8));
+	CHECK_EQ(0xc, get_be64(buf + 8));
 	fixture_fini(&f);
 }
 
@@ -198,7 +188,7 @@ static void test_unregister_with_zero_key(void)
 	prout(PROUT_REGISTER, 0, 0, 0xa);
 	CHECK_EQ(SAM_STAT_GOOD, prout(PROUT_REGISTER, 0, 0xa, 0));
 	prin(PRIN_READ_KEYS, 4096);
-	CHECK_EQ(0, be32(buf + 4));
+	CHECK_EQ(0, get_be32(buf + 4));
 	fixture_fini(&f);
 }
 
@@ -232,8 +222,8 @@ static void test_reserve_then_read_reservation(void)
 	setup();
 	a_reserves(PR_TYPE_EXCLUSIVE_ACCESS);
 	CHECK_EQ(SAM_STAT_GOOD, prin(PRIN_READ_RESERVATION, 4096));
-	CHECK_EQ(16, be32(buf + 4));
-	CHECK_EQ(0xa, be64(buf + 8));
+	CHECK_EQ(16, get_be32(buf + 4));
+	CHECK_EQ(0xa, get_be64(buf + 8));
 	CHECK_EQ(PR_TYPE_EXCLUSIVE_ACCESS, buf[21]);
 	fixture_fini(&f);
 }
@@ -243,7 +233,7 @@ static void test_all_registrants_reservation_reads_key_zero(void)
 	setup();
 	a_reserves(PR_TYPE_WRITE_EXCLUSIVE_ALL_REGISTRANTS);
 	prin(PRIN_READ_RESERVATION, 4096);
-	CHECK_EQ(0, be64(buf + 8));
+	CHECK_EQ(0, get_be64(buf + 8));
 	CHECK_EQ(PR_TYPE_WRITE_EXCLUSIVE_ALL_REGISTRANTS, buf[21]);
 	fixture_fini(&f);
 }
@@ -330,7 +320,7 @@ static void test_release_ends_reservation(void)
 	as("C");
 	CHECK_EQ(SAM_STAT_GOOD, write1());
 	prin(PRIN_READ_RESERVATION, 4096);
-	CHECK_EQ(0, be32(buf + 4));
+	CHECK_EQ(0, get_be32(buf + 4));
 	fixture_fini(&f);
 }
 
@@ -386,7 +376,7 @@ static void test_clear_removes_everything(void)
 	as("B");
 	CHECK_EQ(SAM_STAT_GOOD, prout(PROUT_CLEAR, 0, 0xb, 0));
 	prin(PRIN_READ_KEYS, 4096);
-	CHECK_EQ(0, be32(buf + 4));
+	CHECK_EQ(0, get_be32(buf + 4));
 	as("C");
 	CHECK_EQ(SAM_STAT_GOOD, write1());
 	fixture_fini(&f);
@@ -399,11 +389,11 @@ static void test_preempt_takes_the_reservation(void)
 	as("B");
 	CHECK_EQ(SAM_STAT_GOOD, prout(PROUT_PREEMPT, PR_TYPE_WRITE_EXCLUSIVE, 0xb, 0xa));
 	prin(PRIN_READ_RESERVATION, 4096);
-	CHECK_EQ(0xb, be64(buf + 8));
+	CHECK_EQ(0xb, get_be64(buf + 8));
 	CHECK_EQ(PR_TYPE_WRITE_EXCLUSIVE, buf[21]);
 	prin(PRIN_READ_KEYS, 4096);
-	CHECK_EQ(8, be32(buf + 4)); /* A's registration is gone */
-	CHECK_EQ(0xb, be64(buf + 8));
+	CHECK_EQ(8, get_be32(buf + 4)); /* A's registration is gone */
+	CHECK_EQ(0xb, get_be64(buf + 8));
 	fixture_fini(&f);
 }
 
@@ -416,9 +406,9 @@ static void test_preempt_registration_only(void)
 	prout(PROUT_REGISTER, 0, 0, 0xa);
 	CHECK_EQ(SAM_STAT_GOOD, prout(PROUT_PREEMPT, PR_TYPE_WRITE_EXCLUSIVE, 0xa, 0xb));
 	prin(PRIN_READ_KEYS, 4096);
-	CHECK_EQ(8, be32(buf + 4));
+	CHECK_EQ(8, get_be32(buf + 4));
 	prin(PRIN_READ_RESERVATION, 4096);
-	CHECK_EQ(0, be32(buf + 4)); /* no reservation was created */
+	CHECK_EQ(0, get_be32(buf + 4)); /* no reservation was created */
 	CHECK_EQ(SAM_STAT_RESERVATION_CONFLICT,
 		 prout(PROUT_PREEMPT, PR_TYPE_WRITE_EXCLUSIVE, 0xa, 0x77)); /* no such key */
 	fixture_fini(&f);
@@ -441,11 +431,11 @@ static void test_read_full_status(void)
 	setup();
 	a_reserves(PR_TYPE_WRITE_EXCLUSIVE);
 	CHECK_EQ(SAM_STAT_GOOD, prin(PRIN_READ_FULL_STATUS, 4096));
-	CHECK_EQ(2 * (24 + 24), be32(buf + 4)); /* two descriptors, minimum TransportIDs */
+	CHECK_EQ(2 * (24 + 24), get_be32(buf + 4)); /* two descriptors, minimum TransportIDs */
 	const uint8_t *b = buf + 8, *a = b + 48; /* B registered first */
-	CHECK_EQ(0xb, be64(b));
+	CHECK_EQ(0xb, get_be64(b));
 	CHECK_EQ(0, b[12]);
-	CHECK_EQ(0xa, be64(a));
+	CHECK_EQ(0xa, get_be64(a));
 	CHECK_EQ(PR_FULL_STATUS_R_HOLDER, a[12]);
 	CHECK_EQ(PR_TYPE_WRITE_EXCLUSIVE, a[13]);
 	CHECK_EQ(TRANSPORT_ID_ISCSI_PORT, a[24]);

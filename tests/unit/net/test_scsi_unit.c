@@ -11,12 +11,6 @@
 static struct scsi_fixture f;
 static uint8_t buf[512];
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static uint64_t be64(const uint8_t *p) { return (uint64_t)be32(p) << 32 | be32(p + 4); }
-
 static uint8_t run6(uint8_t op, uint8_t b1, uint8_t b4, uint32_t data_len)
 {
 	uint8_t cdb[6] = { op, b1, 0, 0, b4, 0 };
@@ -118,8 +112,8 @@ static void test_report_luns_lists_lun0(void)
 	fixture_init(&f, 64, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, report_luns(0, 512, sizeof(buf), true));
 	CHECK_EQ(16, f.cmd.data_produced);
-	CHECK_EQ(8, be32(buf));
-	CHECK_EQ(0, be64(buf + 8));
+	CHECK_EQ(8, get_be32(buf));
+	CHECK_EQ(0, get_be64(buf + 8));
 	fixture_fini(&f);
 }
 
@@ -128,7 +122,7 @@ static void test_report_luns_truncated(void)
 	fixture_init(&f, 64, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, report_luns(0, 4, sizeof(buf), true));
 	CHECK_EQ(4, f.cmd.data_produced);
-	CHECK_EQ(8, be32(buf));
+	CHECK_EQ(8, get_be32(buf));
 	CHECK_EQ(0xee, buf[4]);
 	fixture_fini(&f);
 }
@@ -163,8 +157,8 @@ static void test_read_capacity_10(void)
 	fixture_init(&f, 1000, BS, true);
 	CHECK_EQ(SAM_STAT_GOOD, read_capacity_10(0, 0));
 	CHECK_EQ(8, f.cmd.data_produced);
-	CHECK_EQ(999, be32(buf));
-	CHECK_EQ(BS, be32(buf + 4));
+	CHECK_EQ(999, get_be32(buf));
+	CHECK_EQ(BS, get_be32(buf + 4));
 	fixture_fini(&f);
 }
 
@@ -182,7 +176,7 @@ static void test_read_capacity_10_too_big(void)
 	fixture_init(&f, 1, BS, true);
 	f.rv.vol.size = (1ull << 32) * BS + BS;
 	CHECK_EQ(SAM_STAT_GOOD, read_capacity_10(0, 0));
-	CHECK_EQ(0xffffffff, be32(buf));
+	CHECK_EQ(0xffffffff, get_be32(buf));
 	fixture_fini(&f);
 }
 
@@ -191,7 +185,7 @@ static void test_read_capacity_10_exactly_32_bits(void)
 	fixture_init(&f, 1, BS, true);
 	f.rv.vol.size = 0xffffffffull * BS; /* last LBA 0xfffffffe still fits */
 	read_capacity_10(0, 0);
-	CHECK_EQ(0xfffffffe, be32(buf));
+	CHECK_EQ(0xfffffffe, get_be32(buf));
 	fixture_fini(&f);
 }
 
@@ -212,8 +206,8 @@ static void test_read_capacity_16_thin(void)
 	f.rv.vol.size = (1ull << 33) * BS;
 	CHECK_EQ(SAM_STAT_GOOD, read_capacity_16(0x10, 32));
 	CHECK_EQ(32, f.cmd.data_produced);
-	CHECK_EQ((1ull << 33) - 1, be64(buf));
-	CHECK_EQ(BS, be32(buf + 8));
+	CHECK_EQ((1ull << 33) - 1, get_be64(buf));
+	CHECK_EQ(BS, get_be32(buf + 8));
 	CHECK_EQ(0, buf[12]);                /* no protection */
 	CHECK_EQ(0xc0, buf[14]);             /* LBPME, LBPRZ */
 	fixture_fini(&f);
@@ -223,8 +217,8 @@ static void test_read_capacity_16_thick(void)
 {
 	fixture_init(&f, 100, 4096, false);
 	CHECK_EQ(SAM_STAT_GOOD, read_capacity_16(0x10, 32));
-	CHECK_EQ(99, be64(buf));
-	CHECK_EQ(4096, be32(buf + 8));
+	CHECK_EQ(99, get_be64(buf));
+	CHECK_EQ(4096, get_be32(buf + 8));
 	CHECK_EQ(0, buf[14]);
 	fixture_fini(&f);
 }

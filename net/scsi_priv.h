@@ -1,16 +1,17 @@
 /*
- * What the net/scsi_*.c files share and nothing outside uses: big-endian field access,
- * the helpers that set status and sense (scsi_sense.c), the Data-In and Data-Out rules of
- * scsi.h (scsi_sense.c), the block range checks and range locks (scsi_rw.c), and one
- * prototype per command handler, grouped under the file that owns it. The dispatch table
- * in scsi.c calls the handlers after checking the CDB length and the unit attention.
+ * What the net/scsi_*.c files share and nothing outside uses: the helpers that set status
+ * and sense (scsi_sense.c), the Data-In and Data-Out rules of scsi.h (scsi_sense.c), the
+ * block range checks and range locks (scsi_rw.c), and one prototype per command handler,
+ * grouped under the file that owns it. The dispatch table in scsi.c calls the handlers
+ * after checking the CDB length and the unit attention. Byte order: lib/byteorder.h.
  */
-#ifndef QEDBOX_SCSI_INTERNAL_H
-#define QEDBOX_SCSI_INTERNAL_H
+#ifndef QEDBOX_SCSI_PRIV_H
+#define QEDBOX_SCSI_PRIV_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "byteorder.h"
 #include "scsi.h"
 #include "scsi_spec.h"
 
@@ -53,34 +54,6 @@ const struct scsi_op *scsi_op_action(const struct scsi_op *op, unsigned sa);
 bool scsi_find_reserved_bit(const struct scsi_op *op, const uint8_t *cdb, unsigned *byte,
 			    int *bit);
 scsi_handler scsi_report_supported_opcodes;
-
-/* ---- big-endian fields -------------------------------------------------------------- */
-static inline uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t get_be24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-static inline uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline uint64_t get_be64(const uint8_t *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-static inline void put_be16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
-static inline void put_be24(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 16); p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)v;
-}
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, (uint16_t)(v >> 16)); put_be16(p + 2, (uint16_t)v);
-}
-static inline void put_be64(uint8_t *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32)); put_be32(p + 4, (uint32_t)v);
-}
 
 static inline uint64_t lun_blocks(const struct scsi_lun *lun)
 {

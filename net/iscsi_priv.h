@@ -6,57 +6,41 @@
  *   iscsi_server   every connection (srv->conns); allocates TSIHs.
  *   iscsi_conn     one transport connection and, once logged in, its session (ERL 0 and
  *                  MaxConnections=1: a session lives and dies with its one connection).
- *                  Reference counted: the transport, the worker task and each command
- *                  task hold one; freed when the last goes.
+ *                  Reference counted, the one count of a connection's lifetime: the
+ *                  transport (until iscsi_conn_closed), the worker task, each command,
+ *                  TMF and ping task, and iscsi_conn_input() and iscsi_server_tick()
+ *                  while they run hold one. The last one frees it, and ops->release
+ *                  the transport's state with it.
  *   iscsi_pdu      one received PDU, queued from the loop to the connection's worker.
- *   iscsi_task     one SCSI command, from its SCSI Command PDU to its last response.
+ *   iscsi_cmd      one SCSI command, from its SCSI Command PDU to its last response.
  */
-#ifndef QEDBOX_ISCSI_INT_H
-#define QEDBOX_ISCSI_INT_H
+#ifndef QEDBOX_ISCSI_PRIV_H
+#define QEDBOX_ISCSI_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "byteorder.h"
 #include "iscsi.h"
 #include "iscsi_spec.h"
 #include "scsi.h"
 #include "task.h"
-
-/* ---- big-endian fields --------------------------------------------------------------- */
-static inline uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline uint32_t get_be24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-static inline uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-static inline void put_be24(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 16);
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)v;
-}
-static inline void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* Serial number arithmetic on 32-bit sequence numbers (RFC 1982). */
 static inline bool sn_lt(uint32_t a, uint32_t b) { return a != b && (uint32_t)(b - a) < 0x80000000u; }
 static inline bool sn_le(uint32_t a, uint32_t b) { return a == b || sn_lt(a, b); }
 
 static inline uint32_t iscsi_pad4(uint32_t n) { return (n + 3) & ~3u; }
+
+/* The target serves one LUN, 0; a LUN field of any other value names none. */
+static inline bool iscsi_lun_served(const uint8_t lun[8])
+{
+	for (int i = 0; i < 8; i++)
+		if (lun[i])
+			return false;
+	return true;
+}
 
 /* ---- iscsi_rx.c: the receive state machine -------------------------------------------- */
 struct iscsi_pdu {
@@ -168,9 +152,10 @@ int iscsi_chap_decode(const char *value, uint8_t *out, size_t max);
 void iscsi_chap_md5(uint8_t id, const char *secret, const uint8_t *challenge, size_t len,
 		    uint8_t digest[ISCSI_CHAP_MD5_LEN]);
 
-/* ---- tasks (iscsi_cmd.c) --------------------------------------------------------------- */
+/* ---- iscsi_cmd.c: one SCSI command, from admission to response ------------------------ */
 #define ISCSI_MAX_R2T 16
 
+/* One R2T of a command and the Data-Out sequence that answers it. */
 struct iscsi_r2t {
 	bool active;
 	uint32_t ttt, offset, len;
@@ -178,10 +163,10 @@ struct iscsi_r2t {
 	uint32_t next_datasn;
 };
 
-struct iscsi_task {
-	struct iscsi_task *next;    /* the connection's task list */
+struct iscsi_cmd {
+	struct iscsi_cmd *next;     /* the connection's commands */
 	struct iscsi_conn *conn;
-	uint32_t itt, cmdsn;
+	uint32_t itt;
 	uint8_t lun_field[8];
 	uint8_t cdb[ISCSI_BHS_CDB_LEN];
 	bool read, write;
@@ -195,36 +180,25 @@ struct iscsi_task {
 	uint32_t gap_offset, gap_len; /* unsolicited data the initiator ended early: solicited */
 	uint32_t r2tsn;
 	struct iscsi_r2t r2t[ISCSI_MAX_R2T];
-	bool executing;             /* handed to its command task */
+	bool executing;             /* handed to its task (lib/task.h), which runs scsi_exec */
 	bool aborted;               /* by a TMF or the connection's end: send nothing more */
 	bool released;              /* its share of window and budget is given back */
-	struct scsi_cmd scmd;
+	struct scsi_cmd scsi;
 };
 
-/* Takes a SCSI Command PDU in CmdSN order (the worker owns pdu afterwards). */
-void iscsi_cmd_start(struct iscsi_conn *c, struct iscsi_pdu *pdu);
+/* A SCSI Command PDU, in CmdSN order: admits the command and takes it as far as its data
+ * allows (the caller keeps pdu). */
+void iscsi_cmd_start(struct iscsi_conn *c, const struct iscsi_pdu *pdu);
 /* A Data-Out PDU. Returns 0, or -EPROTO when the connection must end (ERL 0). */
-int iscsi_cmd_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu);
-struct iscsi_task *iscsi_task_find(struct iscsi_conn *c, uint32_t itt);
-/* Aborts every task not yet executing and marks executing ones aborted (connection end). */
-void iscsi_tasks_abort_all(struct iscsi_conn *c);
-/* Aborts one task: frees it if it waits for data, else marks it so that it sends nothing. */
-void iscsi_task_abort(struct iscsi_task *t);
-/* Whether any task of c is marked aborted and still executing. */
-bool iscsi_tasks_aborting(const struct iscsi_conn *c);
-
-/* iscsi_response.c: runs a command whose data is in, then sends its Data-In and status. */
-void iscsi_cmd_execute(struct iscsi_task *t);
-/* Sends a SCSI Response with CHECK CONDITION and fixed-format sense (no task needed);
- * asc is ASC << 8 | ASCQ as in scsi_spec.h. */
-void iscsi_send_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t sense_key,
-				uint16_t asc);
-/* Sends a SCSI Response with a status and no sense: BUSY when out of memory. */
-void iscsi_send_status(struct iscsi_conn *c, uint32_t itt, uint8_t status);
-/* Removes t from its connection and frees it (the numbering already accounts for it). */
-void iscsi_task_free(struct iscsi_task *t);
-/* Gives back t's share of the session's window and buffer budget. */
-void iscsi_task_release(struct iscsi_task *t);
+int iscsi_cmd_data_out(struct iscsi_conn *c, const struct iscsi_pdu *pdu);
+struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt);
+/* Aborts one command: frees it if it waits for data, else marks it so that it sends
+ * nothing. */
+void iscsi_cmd_abort(struct iscsi_cmd *cmd);
+/* Aborts every command of c (connection end, logout, task set aborts, resets). */
+void iscsi_cmds_abort_all(struct iscsi_conn *c);
+/* Whether any command of c is marked aborted and still executing. */
+bool iscsi_cmds_aborting(const struct iscsi_conn *c);
 
 /* ---- iscsi_tmf.c ----------------------------------------------------------------------- */
 void iscsi_tmf_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu);
@@ -255,7 +229,7 @@ struct iscsi_session {
 	uint32_t exp_cmdsn;
 	struct iscsi_pdu *pending;  /* commands received ahead of ExpCmdSN, by CmdSN */
 	unsigned pending_count;
-	unsigned tasks_in_flight;
+	unsigned cmds_in_flight;
 	uint64_t buffer_bytes;      /* bytes of command buffers allocated */
 	struct scsi_nexus nexus;
 };
@@ -290,8 +264,8 @@ struct iscsi_conn {
 	uint32_t next_ttt;
 	/* phases */
 	struct iscsi_login *login;
-	struct iscsi_task *tasks;
-	struct waitq tasks_done;    /* woken whenever a task ends (TMFs wait here) */
+	struct iscsi_cmd *cmds;
+	struct waitq cmds_done;     /* woken whenever a command ends (TMFs wait here) */
 	struct iscsi_text_buf text_in;      /* a Text request continued with the C bit */
 	uint32_t text_in_ttt;               /* the tag its next part carries */
 	struct iscsi_text_buf text_out;     /* a Text response sent in pieces */
@@ -317,18 +291,56 @@ void iscsi_session_free_pending(struct iscsi_conn *c);
 uint16_t iscsi_session_new_tsih(struct iscsi_server *srv);
 /* Ends every other logged-in session of the same initiator (same ISID and name). */
 void iscsi_session_reinstate(struct iscsi_conn *c);
-void iscsi_random(struct iscsi_server *srv, void *buf, size_t len);
 
-/* ---- iscsi_tx.c: building and sending PDUs -------------------------------------------- */
+/* ---- iscsi_send.c: the PDUs the target sends ------------------------------------------ */
 enum iscsi_statsn { ISCSI_STATSN_NONE, ISCSI_STATSN_PEEK, ISCSI_STATSN_ADVANCE };
 
+void iscsi_bhs_init(uint8_t bhs[ISCSI_BHS_LEN], uint8_t opcode, uint8_t flags, uint32_t itt);
 /* Sends one PDU: fills DataSegmentLength, StatSN (as asked), ExpCmdSN and MaxCmdSN, adds
  * padding and the negotiated digests. Serialised per connection. From a task only.
- * Returns 0 or a negative errno (connection gone). */
+ * Returns 0 or a negative errno (connection gone); so do the builders below. */
 int iscsi_send_pdu(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void *data,
 		   uint32_t len, enum iscsi_statsn statsn);
 /* Reject (RFC 7143 11.17) carrying the offending header. */
 int iscsi_send_reject(struct iscsi_conn *c, const uint8_t bad_bhs[ISCSI_BHS_LEN], uint8_t reason);
-void iscsi_bhs_init(uint8_t bhs[ISCSI_BHS_LEN], uint8_t opcode, uint8_t flags, uint32_t itt);
+
+/* R2T (RFC 7143 11.8): asks for len bytes at offset, to be sent under ttt. */
+struct iscsi_r2t_pdu {
+	uint32_t itt;
+	const uint8_t *lun;         /* 8 bytes, as the command carried them */
+	uint32_t ttt, r2tsn, offset, len;
+};
+int iscsi_send_r2t(struct iscsi_conn *c, const struct iscsi_r2t_pdu *r);
+
+/* How much less (underflow) or more (overflow) data a command moved than the initiator
+ * expected (RFC 7143 11.4.5). */
+struct iscsi_residual {
+	uint8_t flag;               /* ISCSI_FLAG_RSP_OVERFLOW or _UNDERFLOW, or 0 */
+	uint32_t count;
+};
+
+/* SCSI Data-In (RFC 7143 11.7): len bytes of read data at offset. */
+struct iscsi_data_in_pdu {
+	uint32_t itt;
+	const uint8_t *lun;         /* 8 bytes */
+	uint32_t datasn, offset;
+	bool final;                 /* F: the last PDU of a sequence */
+	bool with_status;           /* S: carries the command's status and residual */
+	uint8_t status;
+	struct iscsi_residual residual;
+};
+int iscsi_send_data_in(struct iscsi_conn *c, const struct iscsi_data_in_pdu *d,
+		       const void *data, uint32_t len);
+
+/* SCSI Response (RFC 7143 11.4), with the sense data when there is some. */
+struct iscsi_scsi_response_pdu {
+	uint32_t itt;
+	uint8_t status;
+	const uint8_t *sense;
+	uint8_t sense_len;
+	struct iscsi_residual residual;
+	uint32_t exp_datasn;        /* Data-In PDUs sent for the command before this */
+};
+int iscsi_send_scsi_response(struct iscsi_conn *c, const struct iscsi_scsi_response_pdu *r);
 
 #endif
