@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "byteorder.h"
+
 #define QED_MAGIC 0x00444551u /* "QED\0" read as a little-endian uint32 */
 
 /* features: an implementation must refuse an image with a bit it does not know. */
@@ -100,41 +102,16 @@ struct qed_ext_disk {
 } __attribute__((packed));
 _Static_assert(sizeof(struct qed_ext_disk) == QED_EXT_SIZE, "extension is 32 bytes");
 
-/* ---- little-endian access (the one place byte order is handled) --------------------- */
-static inline uint32_t qed_le32_load(const void *p)
-{
-	const uint8_t *b = p;
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static inline uint64_t qed_le64_load(const void *p)
-{
-	const uint8_t *b = p;
-	return (uint64_t)qed_le32_load(b) | (uint64_t)qed_le32_load(b + 4) << 32;
-}
-
-static inline void qed_le32_store(void *p, uint32_t v)
-{
-	uint8_t *b = p;
-	for (int i = 0; i < 4; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline void qed_le64_store(void *p, uint64_t v)
-{
-	qed_le32_store(p, (uint32_t)v);
-	qed_le32_store((uint8_t *)p + 4, (uint32_t)(v >> 32));
-}
-
+/* Little-endian on disk: lib/byteorder.h converts. */
 /* A table (L1 or L2) in memory is kept in its on-disk byte order. */
 static inline uint64_t qed_table_get(const void *table, uint64_t index)
 {
-	return qed_le64_load((const uint8_t *)table + index * 8);
+	return get_le64((const uint8_t *)table + index * 8);
 }
 
 static inline void qed_table_set(void *table, uint64_t index, uint64_t value)
 {
-	qed_le64_store((uint8_t *)table + index * 8, value);
+	put_le64((uint8_t *)table + index * 8, value);
 }
 
 /* ---- geometry predicates -------------------------------------------------------------- */

@@ -30,33 +30,33 @@ void qed_logf(const struct qed_image *img, int level, const char *fmt, ...)
 void qed_header_decode(const void *buf, struct qed_header *h)
 {
 	const uint8_t *b = buf;
-	h->magic = qed_le32_load(b + 0);
-	h->cluster_size = qed_le32_load(b + 4);
-	h->table_size = qed_le32_load(b + 8);
-	h->header_size = qed_le32_load(b + 12);
-	h->features = qed_le64_load(b + 16);
-	h->compat_features = qed_le64_load(b + 24);
-	h->autoclear_features = qed_le64_load(b + 32);
-	h->l1_table_offset = qed_le64_load(b + 40);
-	h->image_size = qed_le64_load(b + 48);
-	h->backing_filename_offset = qed_le32_load(b + 56);
-	h->backing_filename_size = qed_le32_load(b + 60);
+	h->magic = get_le32(b + 0);
+	h->cluster_size = get_le32(b + 4);
+	h->table_size = get_le32(b + 8);
+	h->header_size = get_le32(b + 12);
+	h->features = get_le64(b + 16);
+	h->compat_features = get_le64(b + 24);
+	h->autoclear_features = get_le64(b + 32);
+	h->l1_table_offset = get_le64(b + 40);
+	h->image_size = get_le64(b + 48);
+	h->backing_filename_offset = get_le32(b + 56);
+	h->backing_filename_size = get_le32(b + 60);
 }
 
 void qed_header_encode(const struct qed_header *h, void *buf)
 {
 	uint8_t *b = buf;
-	qed_le32_store(b + 0, h->magic);
-	qed_le32_store(b + 4, h->cluster_size);
-	qed_le32_store(b + 8, h->table_size);
-	qed_le32_store(b + 12, h->header_size);
-	qed_le64_store(b + 16, h->features);
-	qed_le64_store(b + 24, h->compat_features);
-	qed_le64_store(b + 32, h->autoclear_features);
-	qed_le64_store(b + 40, h->l1_table_offset);
-	qed_le64_store(b + 48, h->image_size);
-	qed_le32_store(b + 56, h->backing_filename_offset);
-	qed_le32_store(b + 60, h->backing_filename_size);
+	put_le32(b + 0, h->magic);
+	put_le32(b + 4, h->cluster_size);
+	put_le32(b + 8, h->table_size);
+	put_le32(b + 12, h->header_size);
+	put_le64(b + 16, h->features);
+	put_le64(b + 24, h->compat_features);
+	put_le64(b + 32, h->autoclear_features);
+	put_le64(b + 40, h->l1_table_offset);
+	put_le64(b + 48, h->image_size);
+	put_le32(b + 56, h->backing_filename_offset);
+	put_le32(b + 60, h->backing_filename_size);
 }
 
 /* ---- validation: each check returns 0, or a negative errno after saying what is wrong */
@@ -163,21 +163,21 @@ bool qed_ext_decode(const struct qed_image *img, uint64_t *end)
 	if (!(img->hdr.autoclear_features & QED_AF_QEDBOX_DURABLE_END) || off == 0)
 		return false;
 	const uint8_t *e = img->hdr_sector + off;
-	if (qed_le32_load(e) != QED_EXT_MAGIC || qed_le32_load(e + 4) != QED_EXT_VERSION)
+	if (get_le32(e) != QED_EXT_MAGIC || get_le32(e + 4) != QED_EXT_VERSION)
 		return false;
-	if (qed_le32_load(e + 28) != qed_crc32(e, 28))
+	if (get_le32(e + 28) != qed_crc32(e, 28))
 		return false;
-	*end = qed_le64_load(e + 8);
+	*end = get_le64(e + 8);
 	return true;
 }
 
 static void ext_encode(uint8_t *e, uint64_t durable_end)
 {
 	memset(e, 0, QED_EXT_SIZE);
-	qed_le32_store(e, QED_EXT_MAGIC);
-	qed_le32_store(e + 4, QED_EXT_VERSION);
-	qed_le64_store(e + 8, durable_end);
-	qed_le32_store(e + 28, qed_crc32(e, 28));
+	put_le32(e, QED_EXT_MAGIC);
+	put_le32(e + 4, QED_EXT_VERSION);
+	put_le64(e + 8, durable_end);
+	put_le32(e + 28, qed_crc32(e, 28));
 }
 
 /* ---- header writes ----------------------------------------------------------------------- */

@@ -15,7 +15,7 @@
 
 bool qed_probe(const void *sector0, size_t len)
 {
-	return len >= 4 && qed_le32_load(sector0) == QED_MAGIC;
+	return len >= 4 && get_le32(sector0) == QED_MAGIC;
 }
 
 static void set_geometry(struct qed_image *img)

@@ -35,17 +35,17 @@ static inline struct qed_header disk_header(struct testdisk *d)
 	uint8_t buf[QED_HEADER_DISK_SIZE];
 	struct qed_header h;
 	testdisk_peek(d, 0, buf, sizeof(buf));
-	h.magic = qed_le32_load(buf);
-	h.cluster_size = qed_le32_load(buf + 4);
-	h.table_size = qed_le32_load(buf + 8);
-	h.header_size = qed_le32_load(buf + 12);
-	h.features = qed_le64_load(buf + 16);
-	h.compat_features = qed_le64_load(buf + 24);
-	h.autoclear_features = qed_le64_load(buf + 32);
-	h.l1_table_offset = qed_le64_load(buf + 40);
-	h.image_size = qed_le64_load(buf + 48);
-	h.backing_filename_offset = qed_le32_load(buf + 56);
-	h.backing_filename_size = qed_le32_load(buf + 60);
+	h.magic = get_le32(buf);
+	h.cluster_size = get_le32(buf + 4);
+	h.table_size = get_le32(buf + 8);
+	h.header_size = get_le32(buf + 12);
+	h.features = get_le64(buf + 16);
+	h.compat_features = get_le64(buf + 24);
+	h.autoclear_features = get_le64(buf + 32);
+	h.l1_table_offset = get_le64(buf + 40);
+	h.image_size = get_le64(buf + 48);
+	h.backing_filename_offset = get_le32(buf + 56);
+	h.backing_filename_size = get_le32(buf + 60);
 	return h;
 }
 
@@ -63,9 +63,9 @@ static inline uint64_t disk_durable_end(struct testdisk *d)
 	if (!(h.autoclear_features & QED_AF_QEDBOX_DURABLE_END) || off == 0)
 		return 0;
 	testdisk_peek(d, off, e, sizeof(e));
-	if (qed_le32_load(e) != QED_EXT_MAGIC)
+	if (get_le32(e) != QED_EXT_MAGIC)
 		return 0;
-	return qed_le64_load(e + 8);
+	return get_le64(e + 8);
 }
 
 static inline void fill_pattern(void *buf, size_t len, uint32_t seed)

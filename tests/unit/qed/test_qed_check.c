@@ -22,13 +22,13 @@ static uint64_t disk_u64(uint64_t off)
 {
 	uint8_t b[8];
 	testdisk_peek(disk, off, b, 8);
-	return qed_le64_load(b);
+	return get_le64(b);
 }
 
 static void poke_u64(uint64_t off, uint64_t v)
 {
 	uint8_t b[8];
-	qed_le64_store(b, v);
+	put_le64(b, v);
 	testdisk_poke(disk, off, b, 8);
 }
 

@@ -62,7 +62,7 @@ static void corrupt_metadata(void)
 		uint64_t v = rnd();
 		if (w == 8 && rnd() % 2) /* plausible offsets: aligned, near the data */
 			v = (rnd() % 64) * CS + (rnd() % 4 == 0 ? 512 : 0);
-		qed_le64_store(b, v);
+		put_le64(b, v);
 		if (where + w <= golden_len)
 			testdisk_poke(disk, where, b, w);
 	}

@@ -20,7 +20,7 @@ struct mutation {
 static void poke_field(unsigned off, unsigned width, uint64_t value)
 {
 	uint8_t b[8];
-	qed_le64_store(b, value);
+	put_le64(b, value);
 	testdisk_poke(disk, off, b, width);
 }
 

@@ -36,11 +36,11 @@ static uint64_t disk_l2_entry(uint64_t *sector)
 	uint8_t e[8];
 	struct qed_header h = disk_header(disk);
 	testdisk_peek(disk, h.l1_table_offset, e, sizeof(e));
-	uint64_t l2 = qed_le64_load(e);
+	uint64_t l2 = get_le64(e);
 	if (sector)
 		*sector = l2 + GUEST_CLUSTER * 8 / 512 * 512;
 	testdisk_peek(disk, l2 + GUEST_CLUSTER * 8, e, sizeof(e));
-	return qed_le64_load(e);
+	return get_le64(e);
 }
 
 /* Writer A allocates the cluster (first 4 KiB); its L2 sector write is held back. Once
