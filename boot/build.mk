@@ -6,6 +6,8 @@
 FW_SRCS += boot/start.S boot/vectors.S boot/setup.c boot/console.c boot/cpu.c \
 	boot/paging.c boot/syscalls.c boot/clock.c boot/rtc.c boot/apic.c \
 	boot/acpi.c boot/ioapic.c boot/power.c boot/config_keys.c boot/loop.c boot/looptest.c boot/hooks.c boot/main.c
+# The CPU's entropy instructions (RDSEED, RDRAND).
+FW_SRCS += boot/entropy.c
 # config.c, bootinfo.c and serve_keys.c also build on the host, for their unit tests.
 PORTABLE_SRCS += boot/config.c boot/bootinfo.c boot/serve_keys.c
 HOST_TESTS += $(HOST)/tests/boot/test_config $(HOST)/tests/boot/test_bootinfo \

@@ -26,6 +26,15 @@ volatile void *mmio_map(uint64_t phys, uint64_t len);
 /* Monotonic nanoseconds since boot. */
 uint64_t clock_ns(void);
 
+/* ---- entropy (boot/entropy.c) ------------------------------------------------------ */
+/* Fills buf with up to len bytes from the CPU's RDSEED (or RDRAND when the CPU lacks
+ * RDSEED, or RDSEED stays empty); returns the bytes delivered: 0 when the CPU has
+ * neither instruction, fewer than len when the hardware keeps failing. RDSEED bytes are
+ * full entropy; RDRAND bytes come from a DRBG the hardware source reseeds. */
+size_t cpu_entropy(void *buf, size_t len);
+/* "rdseed", "rdrand" or "none": what cpu_entropy() draws from first. */
+const char *cpu_entropy_source(void);
+
 /* ---- interrupts -------------------------------------------------------------------- */
 /* The interrupt vector devices signal by MSI-X; its handler only acknowledges the local
  * APIC: interrupts exist to wake the CPU from hlt, the loop does the work. */
