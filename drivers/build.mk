@@ -9,3 +9,5 @@ SYSTEM_TESTS += tests/system/test_blk.sh
 FW_SRCS += drivers/virtio_net.c drivers/virtio_net_io.c
 # The disk table says whether sector 0 holds a QED header (qed_probe).
 $(FW)/drivers/virtio_blk.c.o: FW_CFLAGS_EXTRA += -Iqed
+# Entropy from the host (virtio-rng).
+FW_SRCS += drivers/virtio_rng.c
