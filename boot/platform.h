@@ -17,6 +17,12 @@ static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, 
 static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+/* len bytes from one port into buf (rep insb): a hypervisor serves the whole string in
+ * one exit or a few, where an inb loop takes one exit per byte. */
+static inline void insb(uint16_t port, void *buf, size_t len)
+{
+	__asm__ volatile("rep insb" : "+D"(buf), "+c"(len) : "d"(port) : "memory");
+}
 
 /* ---- memory ----------------------------------------------------------------------- */
 /* Makes [phys, phys+len) of device memory accessible (uncached), returns its pointer. */

@@ -11,3 +11,7 @@ FW_SRCS += drivers/virtio_net.c drivers/virtio_net_io.c
 $(FW)/drivers/virtio_blk.c.o: FW_CFLAGS_EXTRA += -Iqed
 # Entropy from the host (virtio-rng).
 FW_SRCS += drivers/virtio_rng.c
+# Files from QEMU's fw_cfg; the directory lookup is portable and tested on the host.
+FW_SRCS += drivers/fw_cfg.c
+PORTABLE_SRCS += drivers/fw_cfg_dir.c
+HOST_TESTS += $(HOST)/tests/drivers/test_fw_cfg
