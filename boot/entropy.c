@@ -13,35 +13,40 @@
 #include "boot.h"
 #include "platform.h"
 
-/* Intel SDM vol. 2A, CPUID. */
-#define CPUID_FEATURES            1
-#define CPUID_FEATURES_ECX_RDRAND (1u << 30)
-#define CPUID_EXTENDED            7
-#define CPUID_EXTENDED_EBX_RDSEED (1u << 18)
+/* Intel SDM vol. 2A, CPUID: leaf, register (index into cpuid()'s r: eax, ebx, ecx, edx)
+ * and bit of each feature. */
+#define CPUID_MAX_LEAF    0
+#define CPUID_FEATURES    1
+#define CPUID_EXTENDED    7
+#define CPUID_EBX         1
+#define CPUID_ECX         2
+#define CPUID_RDRAND_BIT  (1u << 30) /* leaf 1, ecx */
+#define CPUID_RDSEED_BIT  (1u << 18) /* leaf 7, ebx */
 
 #define RDRAND_RETRIES 10
 #define RDSEED_RETRIES 100
 
 enum cpu_source { SOURCE_NONE, SOURCE_RDRAND, SOURCE_RDSEED };
 
-static bool has_rdrand(void)
+/* Whether the CPU has leaf (sub-leaf 0) and sets bit in its register reg. */
+static bool cpuid_has(uint32_t leaf, unsigned reg, uint32_t bit)
 {
 	uint32_t r[4];
-	cpuid(0, 0, r);
-	if (r[0] < CPUID_FEATURES)
+	cpuid(CPUID_MAX_LEAF, 0, r);
+	if (r[0] < leaf)
 		return false;
-	cpuid(CPUID_FEATURES, 0, r);
-	return (r[2] & CPUID_FEATURES_ECX_RDRAND) != 0;
+	cpuid(leaf, 0, r);
+	return (r[reg] & bit) != 0;
+}
+
+static bool has_rdrand(void)
+{
+	return cpuid_has(CPUID_FEATURES, CPUID_ECX, CPUID_RDRAND_BIT);
 }
 
 static bool has_rdseed(void)
 {
-	uint32_t r[4];
-	cpuid(0, 0, r);
-	if (r[0] < CPUID_EXTENDED)
-		return false;
-	cpuid(CPUID_EXTENDED, 0, r);
-	return (r[1] & CPUID_EXTENDED_EBX_RDSEED) != 0;
+	return cpuid_has(CPUID_EXTENDED, CPUID_EBX, CPUID_RDSEED_BIT);
 }
 
 static enum cpu_source best_source(void)

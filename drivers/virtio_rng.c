@@ -49,15 +49,21 @@ static bool take_answer(struct vrng *r, uint32_t *written)
 	return true;
 }
 
-/* The loop's poller: only a request that outlived its read can still raise the line. */
-static bool vrng_poll(void *ctx)
+/* Takes the answer to a request that outlived its read, if it has come: its bytes are
+ * dropped (the reader is gone) and the device can be asked again. */
+static bool reclaim_late(struct vrng *r)
 {
-	struct vrng *r = ctx;
 	uint32_t written;
 	if (!r->outstanding || !take_answer(r, &written))
 		return false;
-	wipe(r->buf, VRNG_BUF_BYTES); /* the reader is gone: drop what came late */
+	wipe(r->buf, VRNG_BUF_BYTES);
 	return true;
+}
+
+/* The loop's poller: only a request that outlived its read can still raise the line. */
+static bool vrng_poll(void *ctx)
+{
+	return reclaim_late(ctx);
 }
 
 /* One request of want bytes; 0 with *got set, -ETIMEDOUT (the request stays
@@ -82,8 +88,8 @@ static int request(struct vrng *r, uint32_t want, uint64_t deadline, uint32_t *g
 
 static size_t read_device(struct vrng *r, uint8_t *dst, size_t len, uint64_t deadline)
 {
-	uint32_t late;
-	if (r->outstanding && !take_answer(r, &late))
+	reclaim_late(r);
+	if (r->outstanding)
 		return 0;
 	size_t done = 0;
 	while (done < len) {

@@ -36,8 +36,8 @@
 void random_reset(void);
 
 /* Compresses len bytes of seed into the key. entropy_bits is the caller's estimate of
- * the seed's unpredictable bits; at most 8 * len of them are credited. Mixing never
- * makes the key weaker, whatever the seed (an attacker's own bytes included). */
+ * the seed's unpredictable bits; at most 8 * len of them are credited. Any bytes are
+ * safe to mix: a seed an attacker knows, or chose, does not help predict the key. */
 void random_mix(const void *seed, size_t len, unsigned entropy_bits);
 
 /* Whether at least RANDOM_READY_BITS have been credited since random_reset(). */
