@@ -18,6 +18,12 @@ static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, 
 static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+/* len bytes from one port into buf (rep insb): a hypervisor serves the whole string in
+ * one exit or a few, where an inb loop takes one exit per byte. */
+static inline void insb(uint16_t port, void *buf, size_t len)
+{
+	__asm__ volatile("rep insb" : "+D"(buf), "+c"(len) : "d"(port) : "memory");
+}
 
 /* ---- memory ----------------------------------------------------------------------- */
 /* Makes [phys, phys+len) of device memory accessible (uncached), returns its pointer. */
@@ -26,6 +32,15 @@ volatile void *mmio_map(uint64_t phys, uint64_t len);
 /* ---- time ------------------------------------------------------------------------- */
 /* Monotonic nanoseconds since boot. */
 uint64_t clock_ns(void);
+
+/* ---- entropy (boot/entropy.c) ------------------------------------------------------ */
+/* Fills buf with up to len bytes from the CPU's RDSEED (or RDRAND when the CPU lacks
+ * RDSEED, or RDSEED stays empty); returns the bytes delivered: 0 when the CPU has
+ * neither instruction, fewer than len when the hardware keeps failing. RDSEED bytes are
+ * full entropy; RDRAND bytes come from a DRBG the hardware source reseeds. */
+size_t cpu_entropy(void *buf, size_t len);
+/* "rdseed", "rdrand" or "none": what cpu_entropy() draws from first. */
+const char *cpu_entropy_source(void);
 
 /* ---- interrupts -------------------------------------------------------------------- */
 /* The interrupt vector devices signal by MSI-X; its handler only acknowledges the local

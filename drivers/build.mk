@@ -8,6 +8,11 @@ FW_SRCS += drivers/pci.c drivers/pci_names.c drivers/virtio_pci.c drivers/virtio
 PORTABLE_SRCS += drivers/virtqueue.c drivers/virtio_blk_io.c
 HOST_TESTS += $(HOST)/tests/drivers/test_virtqueue $(HOST)/tests/drivers/test_virtio_blk_io
 SYSTEM_TESTS += tests/system/test_blk.sh
+# Entropy from the host (virtio-rng), and files from QEMU's fw_cfg (the directory lookup
+# is portable and tested on the host).
+FW_SRCS += drivers/virtio_rng.c drivers/fw_cfg.c
+PORTABLE_SRCS += drivers/fw_cfg_dir.c
+HOST_TESTS += $(HOST)/tests/drivers/test_fw_cfg
 
 $(FW)/drivers/%: private LAYER_INCLUDES = $(DRIVERS_INCLUDES)
 $(HOST)/drivers/%: private LAYER_INCLUDES = -Idrivers $(BOOT_INCLUDES)

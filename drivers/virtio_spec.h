@@ -1,8 +1,8 @@
 /*
  * Virtio 1.x constants and layouts, named as the specification names them
  * (Virtual I/O Device (VIRTIO) Version 1.1/1.2: §2.1 status, §2.7 split virtqueues,
- * §4.1 PCI transport, §5.1 network device, §5.2 block device, §6 reserved feature
- * bits). The one place every virtio constant of qedbox lives; drivers include it,
+ * §4.1 PCI transport, §5.1 network device, §5.2 block device, §5.4 entropy device,
+ * §6 reserved feature bits). The one place every virtio constant of qedbox lives; drivers include it,
  * nothing redefines it.
  *
  * Everything on the wire is little-endian, as is x86: fields are used directly.
@@ -32,6 +32,7 @@
 /* ---- §5 device types (PCI device ID = 0x1040 + type; transitional 0x1000..0x103f) --- */
 #define VIRTIO_ID_NET   1
 #define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_RNG   4
 
 #define VIRTIO_PCI_VENDOR_ID            0x1af4
 #define VIRTIO_PCI_MODERN_DEVICE_BASE   0x1040
@@ -39,6 +40,7 @@
 #define VIRTIO_PCI_TRANSITIONAL_LAST    0x103f
 #define VIRTIO_PCI_TRANSITIONAL_NET     0x1000
 #define VIRTIO_PCI_TRANSITIONAL_BLOCK   0x1001
+#define VIRTIO_PCI_TRANSITIONAL_RNG     0x1005
 
 /* ---- §4.1.4 virtio structure PCI capabilities ---------------------------------------- */
 #define VIRTIO_PCI_CAP_COMMON_CFG 1
@@ -212,6 +214,11 @@ struct virtio_net_hdr {
 	uint16_t csum_offset;
 	uint16_t num_buffers;
 };
+
+/* ---- §5.4 entropy device ---------------------------------------------------------------- */
+/* No feature bits and no device configuration: one queue of device-writable buffers,
+ * each returned filled with as many random bytes as the used length says. */
+#define VIRTIO_RNG_REQUEST_QUEUE 0
 
 _Static_assert(sizeof(struct virtio_pci_common_cfg) == 0x38, "common cfg layout");
 _Static_assert(sizeof(struct virtq_desc) == 16, "descriptor layout");

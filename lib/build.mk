@@ -6,6 +6,9 @@ HOST_TESTS += $(HOST)/tests/lib/test_task $(HOST)/tests/lib/test_parse_size
 # The raw passthrough volume (a blkdev served as it is, for comparison and benchmarks).
 PORTABLE_SRCS += lib/raw_volume.c
 HOST_TESTS += $(HOST)/tests/lib/test_raw_volume
+# The ChaCha20 block function and the random number generator built on it.
+PORTABLE_SRCS += lib/chacha20.c lib/random.c
+HOST_TESTS += $(HOST)/tests/lib/test_random
 
 $(FW)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)
 $(HOST)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)

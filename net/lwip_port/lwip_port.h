@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 void lwip_port_init(void);
+/* LWIP_RAND (arch/cc.h: DHCP transaction ids, local ports): random_u32() of lib/random.h,
+ * so as good as what was mixed into the generator before the first call. */
 uint32_t lwip_port_rand(void);
 
 #endif

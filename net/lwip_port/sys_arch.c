@@ -1,7 +1,8 @@
 /*
- * lwIP's platform hooks for NO_SYS=1: the millisecond clock (sys_now), random numbers,
- * and the timer poller that runs lwIP's timeouts (TCP, ARP, DHCP, IP reassembly) from
- * the event loop.
+ * lwIP's platform hooks for NO_SYS=1: the millisecond clock (sys_now), random numbers
+ * and TCP initial sequence numbers (from lib/random.h: the appliance seeds it before
+ * networking starts), and the timer poller that runs lwIP's timeouts (TCP, ARP, DHCP,
+ * IP reassembly) from the event loop.
  *
  * Call lwip_port_init() once at start-up: it initialises lwIP and registers the poller.
  * The poller runs expired timeouts and, when none is due, asks the loop to wake at the
@@ -9,27 +10,51 @@
  */
 #include "lwip_port.h"
 
+#include <string.h>
+
 #include "lwip/init.h"
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "platform.h"
+#include "random.h"
+#include "tcp_isn.h"
 
-static uint64_t rand_state;
+/* RFC 6528's secretkey: drawn at the first connection, not at lwip_port_init(), so that
+ * everything mixed into the generator during start-up is behind it. */
+static uint8_t isn_secret[RANDOM_HASH_KEY_BYTES];
+static bool isn_secret_drawn;
 
 u32_t sys_now(void)
 {
 	return (u32_t)(clock_ns() / 1000000u);
 }
 
-/* xorshift64*: not cryptographic; lwIP only needs ids and ports that differ per boot. */
 uint32_t lwip_port_rand(void)
 {
-	if (rand_state == 0)
-		rand_state = clock_ns() * 0x9E3779B97F4A7C15ull | 1;
-	rand_state ^= rand_state >> 12;
-	rand_state ^= rand_state << 25;
-	rand_state ^= rand_state >> 27;
-	return (uint32_t)((rand_state * 0x2545F4914F6CDD1Dull) >> 32);
+	return random_u32();
+}
+
+/* The 4-tuple as F's input: addresses as stored (network order), ports big-endian. */
+static void put_endpoint(uint8_t out[6], const ip_addr_t *ip, u16_t port)
+{
+	u32_t addr = ip4_addr_get_u32(ip_2_ip4(ip));
+	memcpy(out, &addr, 4);
+	out[4] = (uint8_t)(port >> 8);
+	out[5] = (uint8_t)port;
+}
+
+u32_t lwip_port_tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
+			const ip_addr_t *remote_ip, u16_t remote_port)
+{
+	if (!isn_secret_drawn) {
+		random_bytes(isn_secret, sizeof(isn_secret));
+		isn_secret_drawn = true;
+	}
+	uint8_t tuple[12];
+	put_endpoint(tuple, local_ip, local_port);
+	put_endpoint(tuple + 6, remote_ip, remote_port);
+	u32_t m = (u32_t)(clock_ns() / RFC6528_TIMER_TICK_NS);
+	return m + random_keyed_hash32(isn_secret, tuple, sizeof(tuple));
 }
 
 static bool lwip_timers_poll(void *ctx)
@@ -47,7 +72,11 @@ static bool lwip_timers_poll(void *ctx)
 
 void lwip_port_init(void)
 {
-	rand_state = 0;
+	/* Credited nothing: only so that ids and ports differ between boots even when the
+	 * appliance has seeded the generator with nothing better. */
+	uint64_t now = clock_ns();
+	random_mix(&now, sizeof(now), 0);
+	isn_secret_drawn = false;
 	lwip_init();
 	loop_add_poller(lwip_timers_poll, NULL);
 }

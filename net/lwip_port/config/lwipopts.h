@@ -97,6 +97,14 @@
 #define LWIP_TCP_KEEPALIVE 0
 #define LWIP_CALLBACK_API 1
 
+/* ---- TCP initial sequence numbers: RFC 6528 (tcp_isn.h, sys_arch.c) instead of lwIP's
+ * guessable counter. The host build keeps the counter: its loopback harness
+ * (tests/unit/net/lwip_host.c) has no generator to key the hash with. */
+#ifndef QEDBOX_LWIP_HOST
+#define LWIP_HOOK_FILENAME "tcp_isn.h"
+#define LWIP_HOOK_TCP_ISN lwip_port_tcp_isn
+#endif
+
 /* ---- checksums: per netif, so the driver turns them off for what the device offloads */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 #define LWIP_CHECKSUM_ON_COPY 0

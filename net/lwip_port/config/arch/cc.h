@@ -27,8 +27,9 @@
 #define LWIP_CHKSUM lwip_port_chksum
 #endif
 
-/* Random numbers for DHCP transaction ids, TCP initial sequence numbers and ports:
- * seeded from the clock at start-up (lwip_port_rand in sys_arch.c). */
+/* Random numbers for DHCP transaction ids and local ports: lib/random's generator, which
+ * the appliance seeds at start-up (lwip_port_rand in sys_arch.c). TCP initial sequence
+ * numbers come from the ISN hook (tcp_isn.h). */
 uint32_t lwip_port_rand(void);
 #define LWIP_RAND() lwip_port_rand()
 
