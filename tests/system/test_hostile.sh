@@ -89,7 +89,7 @@ else
 	esac
 fi
 
-python3 "$HERE/hostile.py" main "$PORT" "$D/hostile.json" >"$D/hostile.out" 2>&1
+timeout -k 5 420 python3 "$HERE/hostile.py" main "$PORT" "$D/hostile.json" >"$D/hostile.out" 2>&1
 rc=$?
 cat "$D/hostile.out"
 [ $rc -eq 0 ] || test_fail "hostile.py: $(grep -c '^FAIL' "$D/hostile.out") check(s) failed (status $rc)"
@@ -107,7 +107,7 @@ challenge_boot() {
 	port=$(free_port)
 	boot "challenge$1" 120 "$port" "$D/qedbox.conf"
 	if qemu_wait_line "^iscsi: listening on port 3260" 60; then
-		python3 "$HERE/hostile.py" challenge "$port" "$D/hostile.json" >"$D/challenge$1.out" 2>&1
+		timeout -k 5 60 python3 "$HERE/hostile.py" challenge "$port" "$D/hostile.json" >"$D/challenge$1.out" 2>&1
 	else
 		echo "none no_listener" >"$D/challenge$1.out"
 	fi
