@@ -18,11 +18,15 @@ struct problem {
 };
 
 typedef int (*key_parser)(struct qedbox_config *cfg, const char *value, struct problem *p);
+/* Writes value into buf with its secrets replaced by "***". */
+typedef void (*key_masker)(const char *value, char *buf, size_t len);
 
 struct config_key {
 	const char *name;
 	key_parser parse;
 	const char *help;
+	bool access;       /* refusing it must not open access: access_ok becomes false */
+	key_masker mask;   /* NULL: the value holds no secret */
 };
 
 static int refuse(struct problem *p, const char *why)
@@ -188,14 +192,40 @@ static int parse_iqn_prefix(struct qedbox_config *cfg, const char *v, struct pro
 	return 0;
 }
 
+/* USER:SECRET of len bytes at s. RFC 7143 12.1.3: CHAP secrets of at least 12 bytes. */
+static bool take_credential(struct config_chap *c, const char *s, size_t len)
+{
+	const char *colon = memchr(s, ':', len);
+	size_t user_len = colon ? (size_t)(colon - s) : 0, secret_len = len - user_len - 1;
+	return colon && secret_len >= 12 && copy_text(c->user, sizeof(c->user), s, user_len) &&
+	       copy_text(c->secret, sizeof(c->secret), colon + 1, secret_len);
+}
+
+/* SERIAL/IQN[/USER:SECRET[/MUSER:MSECRET]] */
 static int acl_item(struct qedbox_config *cfg, const char *s, size_t n, struct problem *p)
 {
-	const char *slash = memchr(s, '/', n);
+	const char *end = s + n, *part[4];
+	size_t len[4];
+	unsigned parts = 0;
+	for (const char *q = s; parts < 4; parts++) {
+		const char *slash = memchr(q, '/', (size_t)(end - q));
+		part[parts] = q;
+		len[parts] = (size_t)((slash ? slash : end) - q);
+		if (!slash) {
+			parts++;
+			break;
+		}
+		q = slash + 1;
+	}
 	struct config_acl *a = &cfg->acl[cfg->n_acl];
-	if (cfg->n_acl == CONFIG_MAX_LIST || !slash ||
-	    !copy_text(a->serial, sizeof(a->serial), s, (size_t)(slash - s)) ||
-	    !copy_text(a->initiator, sizeof(a->initiator), slash + 1, n - (size_t)(slash - s) - 1))
-		return refuse(p, "expected SERIAL/INITIATOR-IQN, comma-separated");
+	memset(a, 0, sizeof(*a));
+	if (cfg->n_acl == CONFIG_MAX_LIST || parts < 2 || part[parts - 1] + len[parts - 1] != end ||
+	    !copy_text(a->serial, sizeof(a->serial), part[0], len[0]) ||
+	    !copy_text(a->initiator, sizeof(a->initiator), part[1], len[1]) ||
+	    (parts > 2 && !take_credential(&a->chap, part[2], len[2])) ||
+	    (parts > 3 && !take_credential(&a->mutual, part[3], len[3])))
+		return refuse(p, "expected SERIAL/IQN[/USER:SECRET[/MUSER:MSECRET]], comma-separated, "
+				 "secrets of 12 to 63 bytes");
 	cfg->n_acl++;
 	return 0;
 }
@@ -208,14 +238,10 @@ static int parse_acl(struct qedbox_config *cfg, const char *v, struct problem *p
 	return rc;
 }
 
-/* USER:SECRET. RFC 7143 12.1.3: CHAP secrets of at least 12 bytes. */
 static int parse_credential(struct config_chap *c, const char *v, struct problem *p)
 {
-	const char *colon = strchr(v, ':');
 	struct config_chap parsed;
-	if (!colon || !copy_text(parsed.user, sizeof(parsed.user), v, (size_t)(colon - v)) ||
-	    strlen(colon + 1) < 12 ||
-	    !copy_text(parsed.secret, sizeof(parsed.secret), colon + 1, strlen(colon + 1)))
+	if (!take_credential(&parsed, v, strlen(v)))
 		return refuse(p, "expected USER:SECRET with a 12 to 63 byte secret");
 	*c = parsed;
 	return 0;
@@ -229,6 +255,11 @@ static int parse_chap(struct qedbox_config *cfg, const char *v, struct problem *
 static int parse_mutual_chap(struct qedbox_config *cfg, const char *v, struct problem *p)
 {
 	return parse_credential(&cfg->mutual_chap, v, p);
+}
+
+static int parse_discovery_chap(struct qedbox_config *cfg, const char *v, struct problem *p)
+{
+	return parse_credential(&cfg->discovery_chap, v, p);
 }
 
 static int parse_portal(struct qedbox_config *cfg, const char *v, struct problem *p)
@@ -245,32 +276,77 @@ static int parse_iscsi_port(struct qedbox_config *cfg, const char *v, struct pro
 	return 0;
 }
 
-/* clang-format off */
+/* ---- what the console may show ------------------------------------------------------ */
+
+static void append(char *buf, size_t len, const char *s, size_t n)
+{
+	size_t used = strlen(buf);
+	if (used + 1 >= len)
+		return;
+	if (n > len - used - 1)
+		n = len - used - 1;
+	memcpy(buf + used, s, n);
+	buf[used + n] = '\0';
+}
+
+/* USER:SECRET -> USER:*** */
+static void mask_credential(const char *v, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	append(buf, len, v, strcspn(v, ":"));
+	append(buf, len, ":***", 4);
+}
+
+/* acl=: each item keeps its serial and IQN; every credential's secret becomes "***". */
+static void mask_acl(const char *v, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (unsigned part = 0; *v; v++) {
+		if (*v == ',')
+			part = 0;
+		else if (*v == '/')
+			part++;
+		if (part >= 2 && *v == ':') { /* a credential's secret, to the next separator */
+			append(buf, len, ":***", 4);
+			v += strcspn(v, "/,") - 1;
+			continue;
+		}
+		append(buf, len, v, 1);
+	}
+}
+
+#define KEY(name, parse, help) { name, parse, help, false, NULL }
+#define ACCESS_KEY(name, parse, mask, help) { name, parse, help, true, mask }
+
 static const struct config_key keys[] = {
 	/* the platform */
-	{ "exit", parse_exit, "debug: power-off ends QEMU through isa-debug-exit (port 0xf4) with status (code << 1) | 1" },
-	{ "poweroff", parse_poweroff, "ready: power off once booted; idle: power off when no task is left and the loop goes idle" },
-	{ "looptest", parse_looptest, "N: test the event loop (a task, N wakeups of a 20 ms timer), then power off" },
-	{ "mmiotest", parse_mmiotest, "map device memory at the top of the physical address space (tests mmio_map)" },
-	{ "crashtest", parse_crashtest, "ud2, pf, null, stack or de: raise that CPU fault after boot (tests the exception report)" },
-	{ "help", parse_help, "print this table of command-line keys at boot" },
-	{ "selftest", parse_selftest, "SERIAL: self-test of that virtio-blk disk (OVERWRITES it), then power off" },
+	KEY("exit", parse_exit, "debug: power-off ends QEMU through isa-debug-exit (port 0xf4) with status (code << 1) | 1"),
+	KEY("poweroff", parse_poweroff, "ready: power off once booted; idle: power off when no task is left and the loop goes idle"),
+	KEY("looptest", parse_looptest, "N: test the event loop (a task, N wakeups of a 20 ms timer), then power off"),
+	KEY("mmiotest", parse_mmiotest, "map device memory at the top of the physical address space (tests mmio_map)"),
+	KEY("crashtest", parse_crashtest, "ud2, pf, null, stack or de: raise that CPU fault after boot (tests the exception report)"),
+	KEY("help", parse_help, "print this table of command-line keys at boot"),
+	KEY("selftest", parse_selftest, "SERIAL: self-test of that virtio-blk disk (OVERWRITES it), then power off"),
 	/* the network */
-	{ "ip", NULL, "static address a.b.c.d/len (/len optional, default 24); without it, DHCP" },
-	{ "gw", NULL, "default gateway a.b.c.d for a static address" },
-	{ "tcp_echo", parse_tcp_echo, "PORT: TCP echo service on PORT (tests the network path)" },
-	{ "iperf", parse_iperf, "start lwIP's iperf2 server on port 5001 (throughput test)" },
+	KEY("ip", NULL, "static address a.b.c.d/len (/len optional, default 24); without it, DHCP"),
+	KEY("gw", NULL, "default gateway a.b.c.d for a static address"),
+	KEY("tcp_echo", parse_tcp_echo, "PORT: TCP echo service on PORT (tests the network path)"),
+	KEY("iperf", parse_iperf, "start lwIP's iperf2 server on port 5001 (throughput test)"),
 	/* volumes and the iSCSI target */
-	{ "iqn_prefix", parse_iqn_prefix, "target names are PREFIX:SERIAL (default " CONFIG_DEFAULT_IQN_PREFIX ")" },
-	{ "format", parse_format, "SERIAL[,SERIAL...]: format these disks as QED when they are blank" },
-	{ "cluster_size", parse_cluster_size, "cluster size for format (4K..64M, default 64K)" },
-	{ "acl", parse_acl, "SERIAL/IQN[,SERIAL/IQN...]: only these initiators may log in to that volume" },
-	{ "chap", parse_chap, "USER:SECRET: initiators must log in with CHAP (secret of 12 to 63 bytes)" },
-	{ "mutual_chap", parse_mutual_chap, "USER:SECRET: the target also authenticates itself to initiators (needs chap)" },
-	{ "portal", parse_portal, "HOST:PORT given to initiators in SendTargets (default: our address and port)" },
-	{ "iscsi_port", parse_iscsi_port, "TCP port of the iSCSI target (default 3260)" },
+	KEY("iqn_prefix", parse_iqn_prefix, "target names are PREFIX:SERIAL (default " CONFIG_DEFAULT_IQN_PREFIX ")"),
+	KEY("format", parse_format, "SERIAL[,SERIAL...]: format these disks as QED when they are blank"),
+	KEY("cluster_size", parse_cluster_size, "cluster size for format (4K..64M, default 64K)"),
+	ACCESS_KEY("acl", parse_acl, mask_acl,
+		   "SERIAL/IQN[/USER:SECRET[/MUSER:MSECRET]],...: only these initiators may log in to that volume, with these CHAP credentials"),
+	ACCESS_KEY("chap", parse_chap, mask_credential,
+		   "USER:SECRET: initiators without their own credentials must log in with CHAP (secret of 12 to 63 bytes)"),
+	ACCESS_KEY("mutual_chap", parse_mutual_chap, mask_credential,
+		   "USER:SECRET: the target authenticates itself to initiators that ask (needs chap)"),
+	ACCESS_KEY("discovery_chap", parse_discovery_chap, mask_credential,
+		   "USER:SECRET: discovery sessions must log in with CHAP"),
+	KEY("portal", parse_portal, "HOST:PORT given to initiators in SendTargets (default: our address and port)"),
+	KEY("iscsi_port", parse_iscsi_port, "TCP port of the iSCSI target (default 3260)"),
 };
-/* clang-format on */
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const struct config_key *key_named(const char *name)
@@ -286,56 +362,101 @@ static void set_defaults(struct qedbox_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->net.dhcp = true;
 	cfg->net_ok = true;
+	cfg->access_ok = true;
 	cfg->cluster_size = CONFIG_DEFAULT_CLUSTER_SIZE;
 	strcpy(cfg->iqn_prefix, CONFIG_DEFAULT_IQN_PREFIX);
 	cfg->iscsi_port = CONFIG_DEFAULT_ISCSI_PORT;
 }
 
-/* Checks that span keys, once each key is read. */
-static unsigned check_combinations(struct qedbox_config *cfg, const struct config_text *text,
-				   config_report_fn report, void *ctx)
+struct reporter {
+	config_report_fn report;
+	void *ctx;
+	unsigned problems;
+};
+
+static void say(struct reporter *r, const char *source, const char *what, const char *consequence)
 {
-	char why[128], line[160];
-	unsigned problems = 0;
+	char line[256];
+	snprintf(line, sizeof(line), "%s: %s (%s)", source, what, consequence);
+	r->report(r->ctx, line);
+	r->problems++;
+}
+
+static const char *source_of(const struct config_text *text, const char *key)
+{
+	const struct config_setting *s = config_text_find(text, key);
+	return s ? s->source : CONFIG_SOURCE_CMDLINE;
+}
+
+static bool same_secret(const struct config_chap *a, const struct config_chap *b)
+{
+	return a->secret[0] && !strcmp(a->secret, b->secret);
+}
+
+/* RFC 7143 12.1.3: the secret an initiator proves itself with and the one the target
+ * answers with must differ, or a reflected challenge would authenticate either side. */
+static void check_mutual_secrets(struct qedbox_config *cfg, const struct config_text *text,
+				 struct reporter *r)
+{
+	bool same = same_secret(&cfg->chap, &cfg->mutual_chap);
+	for (unsigned i = 0; i < cfg->n_acl; i++) {
+		const struct config_acl *a = &cfg->acl[i];
+		same |= same_secret(a->chap.secret[0] ? &a->chap : &cfg->chap,
+				    a->mutual.secret[0] ? &a->mutual : &cfg->mutual_chap);
+	}
+	if (!same)
+		return;
+	cfg->access_ok = false;
+	say(r, source_of(text, cfg->n_acl ? "acl" : "mutual_chap"),
+	    "a mutual CHAP secret is the same secret as the initiator's (RFC 7143 12.1.3)",
+	    "no volume is served");
+}
+
+/* Checks that span keys, once each key is read. */
+static void check_combinations(struct qedbox_config *cfg, const struct config_text *text,
+			       struct reporter *r)
+{
+	char why[128];
 	if (net_config_parse(config_text_lookup(text, "ip"), config_text_lookup(text, "gw"),
 			     &cfg->net, why, sizeof(why)) < 0) {
 		cfg->net_ok = false;
-		snprintf(line, sizeof(line), "command line: %s (networking off)", why);
-		report(ctx, line);
-		problems++;
+		say(r, source_of(text, "ip"), why, "networking off");
 	}
-	if (cfg->mutual_chap.secret[0] && !cfg->chap.secret[0]) {
+	check_mutual_secrets(cfg, text, r);
+	bool any_chap = cfg->chap.secret[0];
+	for (unsigned i = 0; i < cfg->n_acl; i++)
+		any_chap |= cfg->acl[i].chap.secret[0] != '\0';
+	if (cfg->mutual_chap.secret[0] && !any_chap) {
 		memset(&cfg->mutual_chap, 0, sizeof(cfg->mutual_chap));
-		report(ctx, "command line: mutual_chap: needs chap as well (ignored)");
-		problems++;
+		say(r, source_of(text, "mutual_chap"), "mutual_chap: needs chap as well", "ignored");
 	}
-	return problems;
 }
 
 unsigned config_load(struct qedbox_config *cfg, const struct config_text *text,
 		     config_report_fn report, void *ctx)
 {
-	char why[96], line[sizeof(why) + 64];
+	char why[128], what[192];
 	struct problem p = { why, sizeof(why) };
-	unsigned problems = 0;
+	struct reporter r = { report, ctx, 0 };
 	set_defaults(cfg);
 	for (unsigned i = 0; i < text->count; i++) {
-		if (key_named(text->settings[i].key))
+		const struct config_setting *s = &text->settings[i];
+		if (key_named(s->key))
 			continue;
-		snprintf(line, sizeof(line), "unknown command-line key '%s' (ignored)",
-			 text->settings[i].key);
-		report(ctx, line);
-		problems++;
+		snprintf(what, sizeof(what), "unknown key '%s'", s->key);
+		say(&r, s->source, what, "ignored");
 	}
 	for (size_t i = 0; i < N_KEYS; i++) {
-		const char *value = config_text_lookup(text, keys[i].name);
-		if (!value || !keys[i].parse || keys[i].parse(cfg, value, &p) == 0)
+		const struct config_setting *s = config_text_find(text, keys[i].name);
+		if (!s || !keys[i].parse || keys[i].parse(cfg, s->value, &p) == 0)
 			continue;
-		snprintf(line, sizeof(line), "command line: %s: %s (ignored)", keys[i].name, why);
-		report(ctx, line);
-		problems++;
+		snprintf(what, sizeof(what), "%s: %s", keys[i].name, why);
+		if (keys[i].access)
+			cfg->access_ok = false;
+		say(&r, s->source, what, keys[i].access ? "no volume is served" : "ignored");
 	}
-	return problems + check_combinations(cfg, text, report, ctx);
+	check_combinations(cfg, text, &r);
+	return r.problems;
 }
 
 bool config_formats(const struct qedbox_config *cfg, const char *serial)
@@ -348,9 +469,33 @@ bool config_formats(const struct qedbox_config *cfg, const char *serial)
 
 void config_print_keys(void (*print)(void *ctx, const char *line), void *ctx)
 {
-	char line[160];
+	char line[256];
 	for (size_t i = 0; i < N_KEYS; i++) {
 		snprintf(line, sizeof(line), "  %-12s %s", keys[i].name, keys[i].help);
 		print(ctx, line);
+	}
+}
+
+void config_describe(const struct config_text *text, const char *source, char *buf, size_t len)
+{
+	char masked[CONFIG_MAX_TEXT];
+	buf[0] = '\0';
+	for (unsigned i = 0; i < text->count; i++) {
+		const struct config_setting *s = &text->settings[i];
+		const struct config_key *k = key_named(s->key);
+		if (strcmp(s->source, source) != 0)
+			continue;
+		const char *value = s->value;
+		if (k && k->mask) {
+			k->mask(value, masked, sizeof(masked));
+			value = masked;
+		}
+		if (buf[0])
+			append(buf, len, " ", 1);
+		append(buf, len, s->key, strlen(s->key));
+		if (*value || strchr(s->key, '=')) {
+			append(buf, len, "=", 1);
+			append(buf, len, value, strlen(value));
+		}
 	}
 }

@@ -9,9 +9,14 @@
  *     struct qedbox_config cfg;
  *     config_load(&cfg, &text, report, ctx); // report(ctx, line) for each problem
  *
- * A key with a bad value is reported and keeps its default, except ip= and gw=: a typo
- * there turns networking off (net_ok false) rather than bringing the appliance up at an
- * address nobody asked for. `help` prints the table of keys (config_print_keys).
+ * The settings come from QEMU's fw_cfg file opt/org.qedbox/config (where secrets stay
+ * out of the host's process list), then the kernel command line, which overrides it.
+ *
+ * A key with a bad value is reported and keeps its default, except where a default would
+ * be unsafe: a typo in ip= or gw= turns networking off (net_ok false) rather than
+ * bringing the appliance up at an address nobody asked for, and a problem in any access
+ * key (acl, chap, mutual_chap, discovery_chap) serves no volume at all (access_ok false)
+ * rather than serving them more openly than asked. `help` prints the table of keys.
  */
 #ifndef QEDBOX_CONFIG_H
 #define QEDBOX_CONFIG_H
@@ -39,14 +44,17 @@ enum config_poweroff {
 	POWEROFF_IDLE,  /* when no task is left and the loop goes idle */
 };
 
-struct config_acl {
-	char serial[BLKDEV_SERIAL_MAX + 1];
-	char initiator[ISCSI_NAME_MAX];
-};
-
 struct config_chap {
 	char user[CONFIG_CREDENTIAL_MAX];
 	char secret[CONFIG_CREDENTIAL_MAX]; /* "" when not configured */
+};
+
+/* acl=SERIAL/IQN[/USER:SECRET[/MUSER:MSECRET]]: the initiator IQN may log in to the
+ * volume on disk SERIAL, with its own CHAP credentials when given. */
+struct config_acl {
+	char serial[BLKDEV_SERIAL_MAX + 1];
+	char initiator[ISCSI_NAME_MAX];
+	struct config_chap chap, mutual; /* secret "": chap= and mutual_chap= apply */
 };
 
 struct qedbox_config {
@@ -71,7 +79,9 @@ struct qedbox_config {
 	char iqn_prefix[ISCSI_NAME_MAX];
 	struct config_acl acl[CONFIG_MAX_LIST];
 	unsigned n_acl;
-	struct config_chap chap, mutual_chap;
+	struct config_chap chap, mutual_chap; /* for initiators without their own */
+	struct config_chap discovery_chap;    /* discovery sessions must authenticate */
+	bool access_ok; /* false: an access key was refused, and no volume is served */
 	char portal[CONFIG_PORTAL_MAX]; /* "": the bound address and port */
 	uint16_t iscsi_port;
 };
@@ -88,5 +98,9 @@ bool config_formats(const struct qedbox_config *cfg, const char *serial);
 
 /* Prints the table of keys with a line of help each. */
 void config_print_keys(void (*print)(void *ctx, const char *line), void *ctx);
+
+/* Writes the settings of text from source into buf as "key=value ...", every secret
+ * replaced by "***": what the console may show. */
+void config_describe(const struct config_text *text, const char *source, char *buf, size_t len);
 
 #endif

@@ -56,11 +56,9 @@ static int parse_word(struct config_text *c, size_t *used, const char **in, stru
 	return 0;
 }
 
-int config_text_parse(struct config_text *c, const char *cmdline)
+int config_text_add(struct config_text *c, const char *text, const char *source)
 {
-	memset(c, 0, sizeof(*c));
-	const char *p = cmdline ? cmdline : "";
-	size_t used = 0;
+	const char *p = text ? text : "";
 	int result = 0;
 	while (is_blank(*p))
 		p++;
@@ -70,10 +68,14 @@ int config_text_parse(struct config_text *c, const char *cmdline)
 	for (;;) {
 		while (is_blank(*p))
 			p++;
+		if (*p == '#') { /* a comment, to the end of the line */
+			p += strcspn(p, "\n");
+			continue;
+		}
 		if (!*p)
 			break;
-		struct config_setting s;
-		int rc = parse_word(c, &used, &p, &s);
+		struct config_setting s = { .source = source };
+		int rc = parse_word(c, &c->used, &p, &s);
 		if (rc == 0 && c->count == CONFIG_MAX_SETTINGS)
 			rc = -E2BIG;
 		if (rc < 0) {
@@ -87,11 +89,23 @@ int config_text_parse(struct config_text *c, const char *cmdline)
 	return result;
 }
 
-const char *config_text_lookup(const struct config_text *c, const char *key)
+int config_text_parse(struct config_text *c, const char *cmdline)
+{
+	memset(c, 0, sizeof(*c));
+	return config_text_add(c, cmdline, CONFIG_SOURCE_CMDLINE);
+}
+
+const struct config_setting *config_text_find(const struct config_text *c, const char *key)
 {
 	for (unsigned i = c->count; i-- > 0;)
 		if (strcmp(c->settings[i].key, key) == 0)
-			return c->settings[i].value;
+			return &c->settings[i];
 	return NULL;
+}
+
+const char *config_text_lookup(const struct config_text *c, const char *key)
+{
+	const struct config_setting *s = config_text_find(c, key);
+	return s ? s->value : NULL;
 }
 

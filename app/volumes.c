@@ -37,7 +37,7 @@ struct disk {
 	struct volume *vol;         /* what is served or read through: qed_vol or raw.vol */
 	struct scsi_lun lun;
 	char target_name[ISCSI_NAME_MAX];
-	const char *initiators[CONFIG_MAX_LIST + 1];
+	struct iscsi_acl_entry acl[CONFIG_MAX_LIST];
 };
 
 static struct {
@@ -180,6 +180,13 @@ static int open_served(struct disk *d)
 	return 0;
 }
 
+/* A credential of the configuration as the target takes it: no secret, no credential. */
+static struct iscsi_credential credential(const struct config_chap *c)
+{
+	return c->secret[0] ? (struct iscsi_credential){ c->user, c->secret }
+			    : (struct iscsi_credential){ NULL, NULL };
+}
+
 static void add_target(struct disk *d, struct iscsi_target_config *t)
 {
 	const struct qedbox_config *cfg = vols.cfg;
@@ -187,19 +194,21 @@ static void add_target(struct disk *d, struct iscsi_target_config *t)
 		 d->dev->serial);
 	scsi_lun_init(&d->lun, d->vol, d->target_name);
 	unsigned n = 0;
-	for (unsigned i = 0; i < cfg->n_acl; i++)
-		if (strcmp(cfg->acl[i].serial, d->dev->serial) == 0)
-			d->initiators[n++] = cfg->acl[i].initiator;
-	d->initiators[n] = NULL;
+	for (unsigned i = 0; i < cfg->n_acl; i++) {
+		const struct config_acl *a = &cfg->acl[i];
+		if (strcmp(a->serial, d->dev->serial) == 0)
+			d->acl[n++] = (struct iscsi_acl_entry){
+				.initiator = a->initiator,
+				.auth = { credential(&a->chap), credential(&a->mutual) },
+			};
+	}
 	*t = (struct iscsi_target_config){
 		.name = d->target_name,
 		.alias = d->dev->serial,
 		.lun = &d->lun,
-		.initiators = n ? d->initiators : NULL,
-		.chap_user = cfg->chap.secret[0] ? cfg->chap.user : NULL,
-		.chap_secret = cfg->chap.secret[0] ? cfg->chap.secret : NULL,
-		.mutual_user = cfg->mutual_chap.secret[0] ? cfg->mutual_chap.user : NULL,
-		.mutual_secret = cfg->mutual_chap.secret[0] ? cfg->mutual_chap.secret : NULL,
+		.acl = d->acl,
+		.n_acl = n,
+		.auth = { credential(&cfg->chap), credential(&cfg->mutual_chap) },
 	};
 	struct qed_info info;
 	qed_get_info(d->img, &info);
@@ -257,10 +266,13 @@ void volumes_open(const struct qedbox_config *cfg, const struct disk_probe *prob
 	}
 	iscsi->targets = vols.targets;
 	iscsi->n_targets = 0;
-	for (unsigned i = 0; i < n_disks; i++)
+	iscsi->discovery = (struct iscsi_auth){ credential(&cfg->discovery_chap), { NULL, NULL } };
+	for (unsigned i = 0; i < n_disks && cfg->access_ok; i++)
 		if (vols.disks[i].role == ROLE_SERVED)
 			add_target(&vols.disks[i], &vols.targets[iscsi->n_targets++]);
-	if (iscsi->n_targets == 0)
+	if (!cfg->access_ok)
+		printf("qedbox: the access keys were refused: no volume is served\n");
+	else if (iscsi->n_targets == 0)
 		printf("qedbox: no volume to serve\n");
 	vols.next_idle_flush = clock_ns() + IDLE_FLUSH_NS;
 	loop_add_poller(idle_flush_poll, NULL);

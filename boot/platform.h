@@ -74,7 +74,7 @@ void loop_stop_when_idle(int status);
 /* ---- start-up ---------------------------------------------------------------------- */
 /* The command line the boot loader gave (the appliance parses it). */
 const char *platform_cmdline(void);
-/* Prints what we booted on: loader, clock, memory map, power-off, I/O APICs, command line. */
+/* Prints what we booted on: loader, clock, memory map, power-off, I/O APICs. */
 void platform_report(void);
 
 /* ---- tests of the platform (crashtest=, mmiotest, looptest=) ------------------------- */

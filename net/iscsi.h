@@ -49,18 +49,38 @@ struct iscsi_transport_ops {
 	void (*release)(void *ctx);
 };
 
+/* A CHAP name and secret (RFC 7143 12.1.3: secrets of at least 12 bytes). secret NULL:
+ * none is configured. */
+struct iscsi_credential {
+	const char *user, *secret;
+};
+
+/* How one initiator proves who it is: it must answer a CHAP challenge with chap (when
+ * chap.secret is set); if it challenges us in turn, we answer with mutual (when
+ * mutual.secret is set; else its login fails). Both secrets set and equal is refused
+ * by the configuration (RFC 7143 12.1.3 forbids it). */
+struct iscsi_auth {
+	struct iscsi_credential chap, mutual;
+};
+
+/* One entry of a target's access list: an initiator by name, with its own credentials
+ * (a NULL secret falls back to the target's default of the same kind). */
+struct iscsi_acl_entry {
+	const char *initiator;          /* InitiatorName */
+	struct iscsi_auth auth;
+};
+
 /* One target: a name, a LUN 0, who may log in and how. Strings are NUL-terminated and
  * outlive the server. */
 struct iscsi_target_config {
 	const char *name;               /* iqn.... */
 	const char *alias;              /* TargetAlias, or NULL */
 	struct scsi_lun *lun;           /* served as LUN 0 */
-	const char *const *initiators;  /* allowed InitiatorNames, NULL-terminated; NULL: any */
-	/* CHAP: when chap_secret is set the initiator must authenticate with CHAP_N =
-	 * chap_user; when mutual_secret is also set, the target answers the initiator's
-	 * challenge as mutual_user. Secrets are at least 12 bytes (RFC 7143 12.1.3). */
-	const char *chap_user, *chap_secret;
-	const char *mutual_user, *mutual_secret;
+	/* Who may log in: the initiators named here, each with its credentials; n_acl 0:
+	 * any initiator, with the defaults. */
+	const struct iscsi_acl_entry *acl;
+	unsigned n_acl;
+	struct iscsi_auth auth;         /* defaults for initiators without their own */
 };
 
 struct iscsi_config {
@@ -76,8 +96,13 @@ struct iscsi_config {
 	uint32_t cmd_window;                    /* commands queued per session: 64 */
 	uint32_t session_buffer_bytes;  /* command buffers per session before the CmdSN
 					 * window closes: 32 MiB */
-	/* Random bytes for CHAP challenges and identifiers (the firmware uses RDRAND or the
-	 * clock); NULL: an internal generator seeded from the server's address. */
+	/* Discovery sessions must authenticate with these when discovery.chap.secret is set
+	 * (mutual too, when set). SendTargets lists only the targets the initiator may log
+	 * in to either way. */
+	struct iscsi_auth discovery;
+	/* Random bytes for CHAP challenges and identifiers, from a seeded cryptographic
+	 * generator. NULL: there is none, and every login that needs CHAP is refused (a
+	 * guessable challenge lets a recorded login be replayed). */
 	void (*random)(void *ctx, void *buf, size_t len);
 	void *random_ctx;
 };
@@ -92,7 +117,6 @@ struct iscsi_server {
 	struct iscsi_session *sessions; /* logged-in sessions, for reinstatement and resets */
 	struct iscsi_conn *conns;       /* every open connection, for ticks */
 	uint16_t next_tsih;
-	uint64_t random_state;
 	/* figures */
 	unsigned conns_open, sessions_open;
 };

@@ -119,23 +119,9 @@ static void encode_hex(const uint8_t *bin, size_t len, char *out)
 	*out = 0;
 }
 
-/* CHAP's identifiers and challenges are its only use of random bytes. */
-static void chap_random(struct iscsi_server *srv, void *buf, size_t len)
+bool iscsi_chap_available(const struct iscsi_server *srv)
 {
-	if (srv->cfg->random) {
-		srv->cfg->random(srv->cfg->random_ctx, buf, len);
-		return;
-	}
-	/* xorshift64*: not cryptographic; the firmware passes a real source. */
-	uint8_t *p = buf;
-	for (size_t i = 0; i < len; i++) {
-		uint64_t x = srv->random_state;
-		x ^= x >> 12;
-		x ^= x << 25;
-		x ^= x >> 27;
-		srv->random_state = x;
-		p[i] = (uint8_t)((x * 0x2545f4914f6cdd1dull) >> 56);
-	}
+	return srv->cfg->random != NULL;
 }
 
 static bool list_has_md5(const char *list)
@@ -162,8 +148,10 @@ int iscsi_chap_challenge(struct iscsi_chap *chap, struct iscsi_server *srv, cons
 		iscsi_text_add(out, "CHAP_A", "Reject");
 		return -EACCES;
 	}
-	chap_random(srv, &chap->id, 1);
-	chap_random(srv, chap->challenge, sizeof(chap->challenge));
+	if (!iscsi_chap_available(srv))
+		return -EAGAIN;
+	srv->cfg->random(srv->cfg->random_ctx, &chap->id, 1);
+	srv->cfg->random(srv->cfg->random_ctx, chap->challenge, sizeof(chap->challenge));
 	chap->challenged = true;
 	encode_hex(chap->challenge, sizeof(chap->challenge), hex);
 	if ((rc = iscsi_text_add_u32(out, "CHAP_A", ISCSI_CHAP_ALGORITHM_MD5)) < 0 ||
@@ -182,7 +170,7 @@ static bool same_digest(const uint8_t *a, const uint8_t *b)
 	return diff == 0;
 }
 
-static int answer_mutual(struct iscsi_chap *chap, const struct iscsi_target_config *t,
+static int answer_mutual(struct iscsi_chap *chap, const struct iscsi_credential *mutual,
 			 const struct iscsi_chap_keys *keys, struct iscsi_text_buf *out)
 {
 	uint8_t challenge[CHAP_VALUE_MAX], digest[ISCSI_CHAP_MD5_LEN];
@@ -190,41 +178,41 @@ static int answer_mutual(struct iscsi_chap *chap, const struct iscsi_target_conf
 	uint32_t id;
 	int len, rc;
 
-	if (!t->mutual_secret)
+	if (!mutual->secret)
 		return -EACCES; /* the initiator wants mutual CHAP, we have no secret for it */
 	len = iscsi_chap_decode(keys->c, challenge, sizeof(challenge));
 	if (len < 1 || sscanf(keys->i, "%u", &id) != 1 || id > 255)
 		return -EACCES;
 	if ((size_t)len == sizeof(chap->challenge) && !memcmp(challenge, chap->challenge, (size_t)len))
 		return -EACCES; /* our own challenge reflected back */
-	iscsi_chap_md5((uint8_t)id, t->mutual_secret, challenge, (size_t)len, digest);
+	iscsi_chap_md5((uint8_t)id, mutual->secret, challenge, (size_t)len, digest);
 	encode_hex(digest, sizeof(digest), hex);
-	if ((rc = iscsi_text_add(out, "CHAP_N", t->mutual_user ? t->mutual_user : t->name)) < 0 ||
+	if ((rc = iscsi_text_add(out, "CHAP_N", mutual->user)) < 0 ||
 	    (rc = iscsi_text_add(out, "CHAP_R", hex)) < 0)
 		return rc;
 	return 0;
 }
 
-int iscsi_chap_verify(struct iscsi_chap *chap, const struct iscsi_target_config *t,
+int iscsi_chap_verify(struct iscsi_chap *chap, const struct iscsi_auth *auth,
 		      const struct iscsi_chap_keys *keys, struct iscsi_text_buf *out)
 {
 	uint8_t response[CHAP_VALUE_MAX], expected[ISCSI_CHAP_MD5_LEN];
+	const struct iscsi_credential *c = &auth->chap;
 
-	if (!chap->challenged || !keys->n || !keys->r || !t->chap_secret)
+	if (!chap->challenged || !keys->n || !keys->r || !c->secret || !c->user)
 		return -EACCES;
 	chap->challenged = false; /* one answer per challenge */
-	if (t->chap_user && strcmp(keys->n, t->chap_user) != 0)
-		return -EACCES;
+	if (strcmp(keys->n, c->user) != 0)
+		return -EACCES; /* CHAP_N names the credential: another one's secret never counts */
 	if (iscsi_chap_decode(keys->r, response, sizeof(response)) != ISCSI_CHAP_MD5_LEN)
 		return -EACCES;
-	iscsi_chap_md5(chap->id, t->chap_secret, chap->challenge, sizeof(chap->challenge),
-		       expected);
+	iscsi_chap_md5(chap->id, c->secret, chap->challenge, sizeof(chap->challenge), expected);
 	if (!same_digest(response, expected))
 		return -EACCES;
 	if (keys->i || keys->c) {
 		if (!keys->i || !keys->c)
 			return -EACCES;
-		return answer_mutual(chap, t, keys, out);
+		return answer_mutual(chap, &auth->mutual, keys, out);
 	}
 	return 0; /* mutual authentication is the initiator's choice */
 }

@@ -8,9 +8,14 @@
  * and our response grants the move by echoing T (only once authentication is done). A
  * request with the C bit carries text continued in the next one: we gather it and answer
  * each such PDU with an empty response. The first request fixes ISID, TSIH, CID and the
- * numbering (ExpCmdSN = its CmdSN, StatSN = its ExpStatSN). The last response carries the
- * session's TSIH: a new one for TSIH 0, which also reinstates (ends) an older session of
- * the same initiator and ISID; a non-zero TSIH names a session to take over.
+ * numbering (ExpCmdSN = its CmdSN, StatSN = its ExpStatSN), and its text fixes who logs in
+ * to what: InitiatorName, SessionType and TargetName are taken there and nowhere else
+ * (a later request may repeat them, never change them). Authentication is therefore
+ * earned for that one initiator, target and session type, with the credentials the
+ * target's access list gives that initiator (discovery: the discovery credentials).
+ * The last response carries the session's TSIH: a new one for TSIH 0, which also
+ * reinstates (ends) an older normal session of the same initiator, ISID and target; a
+ * non-zero TSIH names such a session to take over.
  */
 #include "iscsi_priv.h"
 
@@ -25,9 +30,10 @@ struct iscsi_login {
 	uint16_t tsih;              /* as the initiator asked */
 	uint32_t itt;
 	uint8_t stage;              /* the current stage */
+	bool names_fixed;           /* the first request's names were taken */
+	struct iscsi_auth auth;     /* what this initiator must prove for this target */
 	bool auth_done;             /* the security stage was passed or is not needed */
 	bool chap_selected;
-	bool names_seen;            /* InitiatorName arrived */
 	bool target_declared;       /* TargetPortalGroupTag (and alias) sent */
 	struct iscsi_chap chap;
 	struct iscsi_params params; /* applied to the connection when the login ends */
@@ -127,36 +133,52 @@ static int start(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 	return 0;
 }
 
-/* Names and session type: who logs in to what. Returns 0 or a login status. */
-static int check_names(struct iscsi_conn *c, const struct login_keys *k)
+/* The first request's names: who logs in to what, for the whole login. Returns 0 or a
+ * login status. */
+static int fix_names(struct iscsi_conn *c, const struct login_keys *k)
 {
 	struct iscsi_login *l = c->login;
 	struct iscsi_session *s = &c->sess;
 
-	if (k->initiator_name) {
-		if (strlen(k->initiator_name) >= sizeof(s->initiator_name))
-			return ISCSI_LOGIN_INITIATOR_ERROR;
-		strcpy(s->initiator_name, k->initiator_name);
-		l->names_seen = true;
-	}
-	if (!l->names_seen)
-		return ISCSI_LOGIN_MISSING_PARAMETER; /* InitiatorName is in the first request */
-	if (k->session_type) {
-		if (!strcmp(k->session_type, "Discovery"))
-			s->discovery = true;
-		else if (strcmp(k->session_type, "Normal") != 0)
-			return ISCSI_LOGIN_SESSION_TYPE_NOT_SUPPORTED;
-	}
-	if (k->target_name && !s->discovery) {
-		const struct iscsi_target_config *t = iscsi_target_find(c->srv->cfg, k->target_name);
-		if (!t)
-			return ISCSI_LOGIN_NOT_FOUND;
-		if (!iscsi_target_allows(t, s->initiator_name))
-			return ISCSI_LOGIN_AUTHORIZATION_FAILURE;
-		s->target = t;
-	}
-	if (!s->discovery && !s->target)
+	if (!k->initiator_name)
 		return ISCSI_LOGIN_MISSING_PARAMETER;
+	if (strlen(k->initiator_name) >= sizeof(s->initiator_name))
+		return ISCSI_LOGIN_INITIATOR_ERROR;
+	strcpy(s->initiator_name, k->initiator_name);
+	if (k->session_type && !strcmp(k->session_type, "Discovery"))
+		s->discovery = true;
+	else if (k->session_type && strcmp(k->session_type, "Normal") != 0)
+		return ISCSI_LOGIN_SESSION_TYPE_NOT_SUPPORTED;
+	l->names_fixed = true;
+	if (s->discovery) {
+		l->auth = c->srv->cfg->discovery;
+		return 0;
+	}
+	if (!k->target_name)
+		return ISCSI_LOGIN_MISSING_PARAMETER;
+	const struct iscsi_target_config *t = iscsi_target_find(c->srv->cfg, k->target_name);
+	if (!t)
+		return ISCSI_LOGIN_NOT_FOUND;
+	if (!iscsi_target_admits(t, s->initiator_name, &l->auth))
+		return ISCSI_LOGIN_AUTHORIZATION_FAILURE;
+	s->target = t;
+	return 0;
+}
+
+static bool absent_or_same(const char *given, const char *fixed)
+{
+	return !given || !strcmp(given, fixed);
+}
+
+/* A later request may repeat the first one's names, never change them: authentication
+ * earned for one target or session type must not carry over to another. */
+static int check_names_unchanged(const struct iscsi_conn *c, const struct login_keys *k)
+{
+	const struct iscsi_session *s = &c->sess;
+	if (!absent_or_same(k->initiator_name, s->initiator_name) ||
+	    !absent_or_same(k->session_type, s->discovery ? "Discovery" : "Normal") ||
+	    (!s->discovery && !absent_or_same(k->target_name, s->target->name)))
+		return ISCSI_LOGIN_INITIATOR_ERROR;
 	return 0;
 }
 
@@ -176,7 +198,7 @@ static bool list_has(const char *list, const char *item)
 
 static bool chap_required(const struct iscsi_conn *c)
 {
-	return !c->sess.discovery && c->sess.target && c->sess.target->chap_secret;
+	return c->login->auth.chap.secret != NULL;
 }
 
 /* The security stage. Returns 0 or a login status. */
@@ -185,6 +207,8 @@ static int authenticate(struct iscsi_conn *c, const struct login_keys *k)
 	struct iscsi_login *l = c->login;
 	bool need_chap = chap_required(c);
 
+	if (need_chap && !iscsi_chap_available(c->srv))
+		return ISCSI_LOGIN_SERVICE_UNAVAILABLE; /* no unguessable challenge to offer */
 	if (k->auth_method) {
 		const char *pick = NULL;
 		if (need_chap && list_has(k->auth_method, "CHAP"))
@@ -202,7 +226,7 @@ static int authenticate(struct iscsi_conn *c, const struct login_keys *k)
 			return ISCSI_LOGIN_AUTHENTICATION_FAILURE;
 	}
 	if (k->chap.r || k->chap.n) {
-		if (!l->chap_selected || iscsi_chap_verify(&l->chap, c->sess.target, &k->chap, k->out) < 0)
+		if (!l->chap_selected || iscsi_chap_verify(&l->chap, &l->auth, &k->chap, k->out) < 0)
 			return ISCSI_LOGIN_AUTHENTICATION_FAILURE;
 		l->auth_done = true;
 	}
@@ -215,17 +239,21 @@ static int enter_full_feature(struct iscsi_conn *c, uint16_t *tsih)
 	struct iscsi_login *l = c->login;
 	struct iscsi_session *s = &c->sess;
 
+	/* Only an authenticated normal session may end another one, and only its own: the
+	 * same initiator, ISID and target (a discovery login authenticates for nothing). */
 	if (l->tsih != 0) {
 		bool found = false;
-		for (struct iscsi_conn *o = c->srv->conns; o; o = o->next)
+		for (struct iscsi_conn *o = c->srv->conns; o && !s->discovery; o = o->next)
 			if (o != c && o->sess.logged_in && o->sess.tsih == l->tsih &&
+			    !o->sess.discovery && o->sess.target == s->target &&
 			    !memcmp(o->sess.isid, s->isid, ISCSI_ISID_LEN) &&
 			    !strcmp(o->sess.initiator_name, s->initiator_name))
 				found = true;
 		if (!found)
 			return ISCSI_LOGIN_SESSION_DOES_NOT_EXIST;
 	}
-	iscsi_session_reinstate(c);
+	if (!s->discovery)
+		iscsi_session_reinstate(c);
 	s->tsih = l->tsih ? l->tsih : iscsi_session_new_tsih(c->srv);
 	*tsih = s->tsih;
 	return 0;
@@ -258,7 +286,8 @@ static int process(struct iscsi_conn *c, uint8_t flags, uint16_t *tsih, bool *tr
 
 	if (iscsi_text_parse(l->text_in.buf, l->text_in.len, collect_key, &k) < 0)
 		return ISCSI_LOGIN_INITIATOR_ERROR;
-	if ((status = check_names(c, &k)) != 0)
+	status = l->names_fixed ? check_names_unchanged(c, &k) : fix_names(c, &k);
+	if (status != 0)
 		return status;
 	if (!l->target_declared && !c->sess.discovery) {
 		l->target_declared = true;

@@ -139,13 +139,15 @@ struct iscsi_chap_keys {
 	const char *a, *n, *r, *i, *c;
 };
 
+/* Whether CHAP can be offered: the configuration gave a cryptographic random source. */
+bool iscsi_chap_available(const struct iscsi_server *srv);
 /* Answers CHAP_A (a list): picks MD5 and sends CHAP_A, CHAP_I, CHAP_C. -EACCES when the
- * list has no MD5. */
+ * list has no MD5, -EAGAIN when CHAP is not available. */
 int iscsi_chap_challenge(struct iscsi_chap *chap, struct iscsi_server *srv, const char *chap_a,
 			 struct iscsi_text_buf *out);
-/* Checks CHAP_N/CHAP_R and answers a mutual challenge (CHAP_I/CHAP_C) when configured.
- * Returns 0, or -EACCES on authentication failure. */
-int iscsi_chap_verify(struct iscsi_chap *chap, const struct iscsi_target_config *t,
+/* Checks CHAP_N/CHAP_R against auth->chap and answers a mutual challenge (CHAP_I/CHAP_C)
+ * with auth->mutual. Returns 0, or -EACCES on authentication failure. */
+int iscsi_chap_verify(struct iscsi_chap *chap, const struct iscsi_auth *auth,
 		      const struct iscsi_chap_keys *keys, struct iscsi_text_buf *out);
 /* Decodes a CHAP binary value, "0x" hex or "0b" base64. Returns its length or -EINVAL. */
 int iscsi_chap_decode(const char *value, uint8_t *out, size_t max);
@@ -212,8 +214,11 @@ void iscsi_login_free(struct iscsi_login *l);
 
 /* ---- iscsi_text.c: Text requests (SendTargets), with continuation both ways ----------- */
 void iscsi_text_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu);
-/* Whether initiator may see target t (its InitiatorName is in t's list). */
-bool iscsi_target_allows(const struct iscsi_target_config *t, const char *initiator);
+/* Whether initiator may log in to t (it is in t's access list, or t has none); if so and
+ * auth is not NULL, *auth is what it must prove: its own credentials, each one it lacks
+ * taken from t's defaults. */
+bool iscsi_target_admits(const struct iscsi_target_config *t, const char *initiator,
+			 struct iscsi_auth *auth);
 const struct iscsi_target_config *iscsi_target_find(const struct iscsi_config *cfg,
 						    const char *name);
 
@@ -289,7 +294,8 @@ uint32_t iscsi_session_max_cmdsn(const struct iscsi_conn *c);
 struct iscsi_pdu *iscsi_session_order(struct iscsi_conn *c, struct iscsi_pdu *pdu);
 void iscsi_session_free_pending(struct iscsi_conn *c);
 uint16_t iscsi_session_new_tsih(struct iscsi_server *srv);
-/* Ends every other logged-in session of the same initiator (same ISID and name). */
+/* Ends every other logged-in session of the same initiator (same ISID and name) and target:
+ * for a normal session that has just authenticated (iscsi_login.c). */
 void iscsi_session_reinstate(struct iscsi_conn *c);
 
 /* ---- iscsi_send.c: the PDUs the target sends ------------------------------------------ */

@@ -23,7 +23,6 @@ void iscsi_server_init(struct iscsi_server *srv, const struct iscsi_config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = cfg;
 	srv->next_tsih = 1;
-	srv->random_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)srv; /* iscsi_chap.c */
 }
 
 uint16_t iscsi_session_new_tsih(struct iscsi_server *srv)

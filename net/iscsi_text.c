@@ -25,14 +25,27 @@ const struct iscsi_target_config *iscsi_target_find(const struct iscsi_config *c
 	return NULL;
 }
 
-bool iscsi_target_allows(const struct iscsi_target_config *t, const char *initiator)
+static struct iscsi_credential either(struct iscsi_credential own, struct iscsi_credential dflt)
 {
-	if (!t->initiators)
-		return true;
-	for (const char *const *p = t->initiators; *p; p++)
-		if (!strcmp(*p, initiator))
-			return true;
-	return false;
+	return own.secret ? own : dflt;
+}
+
+bool iscsi_target_admits(const struct iscsi_target_config *t, const char *initiator,
+			 struct iscsi_auth *auth)
+{
+	struct iscsi_auth resolved = t->auth;
+	bool listed = t->n_acl == 0;
+	for (unsigned i = 0; i < t->n_acl && !listed; i++) {
+		const struct iscsi_acl_entry *e = &t->acl[i];
+		if (strcmp(e->initiator, initiator) != 0)
+			continue;
+		listed = true;
+		resolved.chap = either(e->auth.chap, t->auth.chap);
+		resolved.mutual = either(e->auth.mutual, t->auth.mutual);
+	}
+	if (listed && auth)
+		*auth = resolved;
+	return listed;
 }
 
 static int add_target(struct iscsi_conn *c, const struct iscsi_target_config *t,
@@ -68,7 +81,7 @@ static int answer_key(void *ctx, const char *key, const char *value)
 		if (!c->sess.discovery)
 			return iscsi_text_add(r->out, key, "Reject"); /* RFC 7143 13.3 */
 		for (unsigned i = 0; i < cfg->n_targets; i++) {
-			if (!iscsi_target_allows(&cfg->targets[i], c->sess.initiator_name))
+			if (!iscsi_target_admits(&cfg->targets[i], c->sess.initiator_name, NULL))
 				continue;
 			int rc = add_target(c, &cfg->targets[i], r->out);
 			if (rc < 0)
@@ -78,7 +91,7 @@ static int answer_key(void *ctx, const char *key, const char *value)
 	}
 	const struct iscsi_target_config *t =
 		value[0] ? iscsi_target_find(cfg, value) : c->sess.target;
-	if (t && iscsi_target_allows(t, c->sess.initiator_name) &&
+	if (t && iscsi_target_admits(t, c->sess.initiator_name, NULL) &&
 	    (c->sess.discovery || t == c->sess.target))
 		return add_target(c, t, r->out);
 	return 0; /* an unknown name: an empty list */

@@ -14,10 +14,10 @@ for machine in pc q35; do
 	expect_line "^  0x000000100000-0x[0-9a-f]{12} ram"
 	expect_line "^qedbox: memory: 25[0-9] MiB RAM in [0-9]+ regions, heap [0-9]+ MiB"
 	expect_line "^qedbox: command line: exit=debug poweroff=ready bogus=1 other"
-	expect_line "^qedbox: unknown command-line key 'bogus' \(ignored\)"
-	expect_line "^qedbox: unknown command-line key 'other' \(ignored\)"
+	expect_line "^qedbox: command line: unknown key 'bogus' \(ignored\)"
+	expect_line "^qedbox: command line: unknown key 'other' \(ignored\)"
 	expect_line "^qedbox: ready"
-	if grep -q "unknown command-line key '\(exit\|poweroff\)'" "$QEMU_LOG"; then
+	if grep -q "unknown key '\(exit\|poweroff\)'" "$QEMU_LOG"; then
 		test_fail "pvh-$machine: a known key was reported unknown"
 	fi
 done
@@ -102,7 +102,7 @@ if command -v grub-mkrescue >/dev/null; then
 	expect_status 1
 	expect_line "^qedbox: booting \(multiboot2,"
 	expect_line "^qedbox: command line: exit=debug poweroff=ready isokey"
-	expect_line "^qedbox: unknown command-line key 'isokey'"
+	expect_line "^qedbox: command line: unknown key 'isokey'"
 	expect_line "^qedbox: ready"
 else
 	test_fail "grub-mkrescue not installed: the ISO boot is not tested"

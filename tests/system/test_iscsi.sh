@@ -131,7 +131,7 @@ ALLOWED=iqn.2026-11.org.qedbox.test:allowed
 # shellcheck disable=SC2046
 qemu_start auth 300 -M pc -m 256M -kernel "$ELF" \
 	-append "exit=debug portal=127.0.0.1:$PORT chap=alice:secret-of-alice acl=vol1/$ALLOWED" \
-	$(disk vol1 vol1.qed) \
+	$(disk vol1 vol1.qed) -device virtio-rng-pci \
 	-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:3260" \
 	-device virtio-net-pci,netdev=n0
 qemu_wait_line "^iscsi: listening on port 3260, 1 target" 120 || test_fail "auth: no listener"

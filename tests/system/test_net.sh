@@ -78,7 +78,7 @@ else
 fi
 qemu_wait_exit 1
 expect_line "^virtio-net: mac 52:54:00:aa:bb:cc, rx [0-9]+ tx [0-9]+ descriptors(, indirect)?${CR}?$"
-if grep -q "unknown command-line key" "$QEMU_LOG"; then
+if grep -q "unknown key" "$QEMU_LOG"; then
 	test_fail "static: a networking key was reported unknown"
 fi
 

@@ -135,11 +135,60 @@ static void test_bad_address_turns_networking_off(void)
 	CHECK(!cfg.net_ok);
 }
 
+static void test_acl_entries_with_credentials(void)
+{
+	CHECK_EQ(0, load("acl=vol0/iqn.a:x/alice:secret-of-alice/tgt:mutual-secret-1,"
+			 "vol1/iqn.b:y/bob:secret-of-bob-1,vol1/iqn.c:z discovery_chap=d:discovery-secret"));
+	CHECK(cfg.access_ok);
+	CHECK_EQ(3, cfg.n_acl);
+	CHECK_STR_EQ("alice", cfg.acl[0].chap.user);
+	CHECK_STR_EQ("secret-of-alice", cfg.acl[0].chap.secret);
+	CHECK_STR_EQ("tgt", cfg.acl[0].mutual.user);
+	CHECK_STR_EQ("mutual-secret-1", cfg.acl[0].mutual.secret);
+	CHECK_STR_EQ("secret-of-bob-1", cfg.acl[1].chap.secret);
+	CHECK_STR_EQ("", cfg.acl[1].mutual.secret);
+	CHECK_STR_EQ("iqn.c:z", cfg.acl[2].initiator);
+	CHECK_STR_EQ("", cfg.acl[2].chap.secret);
+	CHECK_STR_EQ("discovery-secret", cfg.discovery_chap.secret);
+}
+
+/* A refused access key serves nothing, rather than serving more openly than asked. */
+static void test_bad_access_keys_fail_closed(void)
+{
+	static const char *const bad[] = {
+		"acl=vol0/iqn.a:x/alice:short", "acl=vol0/iqn.a:x/alice:secret-of-alice/m:short",
+		"acl=vol0/iqn.a:x/a:secret-of-alice/m:secret-of-mutual/extra", "chap=alice",
+		"discovery_chap=d", "chap=alice:secret-of-alice mutual_chap=bob:secret-of-alice",
+		"acl=v/iqn.a:x/a:same-secret-here/b:same-secret-here",
+		"chap=a:other-secret-1 mutual_chap=m:same-secret-here acl=v/iqn.a:x/c:same-secret-here",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(load(bad[i]) >= 1);
+		if (cfg.access_ok)
+			CHECK_STR_EQ("access_ok false", bad[i]);
+	}
+	CHECK(strstr(reports[0], "same secret") != NULL);
+	CHECK(strstr(reports[0], "no volume is served") != NULL);
+}
+
+/* What the console may show of the configuration: no secret. */
+static void test_describe_masks_secrets(void)
+{
+	char out[512];
+	CHECK_EQ(0, config_text_parse(&text, "exit=debug chap=alice:secret-of-alice "
+					   "acl=v0/iqn.a:x/b:secret-of-bob-1/m:mutual-secret-1,v1/iqn.b:y "
+					   "mutual_chap=tgt:mutual-secret-2 poweroff"));
+	config_describe(&text, CONFIG_SOURCE_CMDLINE, out, sizeof(out));
+	CHECK_STR_EQ("exit=debug chap=alice:*** acl=v0/iqn.a:x/b:***/m:***,v1/iqn.b:y "
+		     "mutual_chap=tgt:*** poweroff", out);
+	CHECK(strstr(out, "secret") == NULL);
+}
+
 static void test_unknown_keys_reported(void)
 {
 	CHECK_EQ(2, load("bogus=1 exit=debug other"));
-	CHECK_STR_EQ("unknown command-line key 'bogus' (ignored)", reports[0]);
-	CHECK_STR_EQ("unknown command-line key 'other' (ignored)", reports[1]);
+	CHECK_STR_EQ("command line: unknown key 'bogus' (ignored)", reports[0]);
+	CHECK_STR_EQ("command line: unknown key 'other' (ignored)", reports[1]);
 	CHECK(cfg.debug_exit);
 }
 
@@ -163,7 +212,7 @@ static void test_help_lists_every_key(void)
 {
 	help_lines = 0;
 	config_print_keys(count_line, NULL);
-	CHECK_EQ(19, help_lines);
+	CHECK_EQ(20, help_lines);
 }
 
 int main(void)
@@ -172,6 +221,9 @@ int main(void)
 	RUN(test_every_key);
 	RUN(test_malformed_values);
 	RUN(test_bad_address_turns_networking_off);
+	RUN(test_acl_entries_with_credentials);
+	RUN(test_bad_access_keys_fail_closed);
+	RUN(test_describe_masks_secrets);
 	RUN(test_unknown_keys_reported);
 	RUN(test_last_repeat_wins);
 	RUN(test_help_lists_every_key);

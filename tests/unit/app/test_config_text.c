@@ -88,8 +88,11 @@ static void test_too_many_settings(void)
 	CHECK_EQ(CONFIG_MAX_SETTINGS, c.count);
 	CHECK_EQ(3, c.rejected);
 	CHECK_STR_EQ("0", config_text_lookup(&c, "k0"));
-	CHECK_STR_EQ("63", config_text_lookup(&c, "k63"));
-	CHECK(config_text_lookup(&c, "k64") == NULL);
+	char last[16], first_dropped[16];
+	snprintf(last, sizeof(last), "k%d", CONFIG_MAX_SETTINGS - 1);
+	snprintf(first_dropped, sizeof(first_dropped), "k%d", CONFIG_MAX_SETTINGS);
+	CHECK(config_text_lookup(&c, last) != NULL);
+	CHECK(config_text_lookup(&c, first_dropped) == NULL);
 }
 
 static void test_text_too_long(void)
@@ -123,6 +126,22 @@ static void test_longest_value_that_fits(void)
 	CHECK(config_text_lookup(&c, "k") == NULL);
 }
 
+/* A file's settings, then the command line's: the later text overrides, each setting
+ * remembers where it came from, and comments run to the end of their line. */
+static void test_texts_added_in_order(void)
+{
+	CHECK_EQ(0, config_text_parse(&c, NULL));
+	CHECK_EQ(0, config_text_add(&c, "# a comment line\nchap=alice:secret-of-alice # why\n"
+				      "port=1\n", CONFIG_SOURCE_FILE));
+	CHECK_EQ(0, config_text_add(&c, "port=2", CONFIG_SOURCE_CMDLINE));
+	CHECK_EQ(3, c.count);
+	CHECK_STR_EQ("2", config_text_lookup(&c, "port"));
+	CHECK_STR_EQ(CONFIG_SOURCE_CMDLINE, config_text_find(&c, "port")->source);
+	CHECK_STR_EQ(CONFIG_SOURCE_FILE, config_text_find(&c, "chap")->source);
+	CHECK_STR_EQ("alice:secret-of-alice", config_text_lookup(&c, "chap"));
+	CHECK(config_text_lookup(&c, "why") == NULL);
+}
+
 static void test_input_not_kept(void)
 {
 	char line[] = "a=1";
@@ -144,6 +163,7 @@ int main(void)
 	RUN(test_too_many_settings);
 	RUN(test_text_too_long);
 	RUN(test_longest_value_that_fits);
+	RUN(test_texts_added_in_order);
 	RUN(test_input_not_kept);
 	return check_report("test_config_text");
 }

@@ -168,9 +168,10 @@ static void test_unknown_target_fails_not_found(void)
 static void test_initiator_not_in_acl_fails_authorization(void)
 {
 	struct iscsi_fixture f;
-	static const char *const allowed[] = { "iqn.1994-05.com.example:other", NULL };
+	static const struct iscsi_acl_entry allowed[] = { { .initiator = "iqn.1994-05.com.example:other" } };
 	fx_init(&f);
-	f.targets[0].initiators = allowed;
+	f.targets[0].acl = allowed;
+	f.targets[0].n_acl = 1;
 	CHECK_EQ(ISCSI_LOGIN_AUTHORIZATION_FAILURE, fx_login(&f, NULL));
 	CHECK(f.link.closed);
 	fx_fini(&f);
@@ -179,9 +180,11 @@ static void test_initiator_not_in_acl_fails_authorization(void)
 static void test_initiator_in_acl_logs_in(void)
 {
 	struct iscsi_fixture f;
-	static const char *const allowed[] = { "iqn.x:other", FX_INITIATOR, NULL };
+	static const struct iscsi_acl_entry allowed[] = { { .initiator = "iqn.x:other" },
+							  { .initiator = FX_INITIATOR } };
 	fx_init(&f);
-	f.targets[0].initiators = allowed;
+	f.targets[0].acl = allowed;
+	f.targets[0].n_acl = 2;
 	CHECK_EQ(0, fx_login(&f, NULL));
 	fx_fini(&f);
 }
@@ -318,8 +321,7 @@ static void setup_chap(struct iscsi_fixture *f, uint8_t *counter)
 {
 	f->cfg.random = counting_random;
 	f->cfg.random_ctx = counter;
-	f->targets[0].chap_user = "alice";
-	f->targets[0].chap_secret = "secretsecret12";
+	f->targets[0].auth.chap = (struct iscsi_credential){ "alice", "secretsecret12" };
 }
 
 static void test_chap_one_way_succeeds(void)
@@ -398,8 +400,7 @@ static void test_chap_mutual_target_answers_challenge(void)
 	uint8_t counter = 1;
 	fx_init(&f);
 	setup_chap(&f, &counter);
-	f.targets[0].mutual_user = "target0";
-	f.targets[0].mutual_secret = "targetsecret34";
+	f.targets[0].auth.mutual = (struct iscsi_credential){ "target0", "targetsecret34" };
 	char keys[128] = "CHAP_I=85\nCHAP_C=0x";
 	for (int i = 100; i < 116; i++)
 		sprintf(keys + strlen(keys), "%02x", i);
@@ -416,7 +417,7 @@ static void test_chap_mutual_reflected_challenge_fails(void)
 	uint8_t counter = 1;
 	fx_init(&f);
 	setup_chap(&f, &counter);
-	f.targets[0].mutual_secret = "targetsecret34";
+	f.targets[0].auth.mutual = (struct iscsi_credential){ "target0", "targetsecret34" };
 	/* our own challenge (bytes 2..17) sent back */
 	CHECK_EQ(ISCSI_LOGIN_AUTHENTICATION_FAILURE,
 		 chap_login(&f, "secretsecret12", "CHAP_I=1\nCHAP_C=0x02030405060708090a0b0c0d0e0f1011", &r));
@@ -445,6 +446,190 @@ static void test_same_isid_and_name_reinstates_old_session(void)
 		old_alive |= c == c1;
 	CHECK(!old_alive);
 	CHECK(f.link.closed);
+	fx_fini(&f);
+	free(link2.out);
+}
+
+/* ---- names are fixed by the first request: authentication is earned for them --------- */
+
+/* The attack: a login that names the victim's initiator, ISID and CHAP-protected target
+ * as Normal, then switches to Discovery (which needs no CHAP) to reach full feature and
+ * reinstate, ending the victim's authenticated session. */
+static void test_session_type_switch_after_first_request_fails(void)
+{
+	struct iscsi_fixture f;
+	struct fx_link link2;
+	struct iscsi_conn *victim, *c2;
+	struct fx_pdu r;
+	uint8_t counter = 1;
+	fx_init(&f);
+	setup_chap(&f, &counter);
+	CHECK_EQ(0, chap_login(&f, "secretsecret12", NULL, &r));
+	fx_login_req(&f, T | CSG(1) | 3, 0, NULL);
+	CHECK(fx_next(&f, &r));
+	victim = f.c;
+	fx_open_link(&f, &link2, &c2);
+	f.lk = &link2;
+	f.c = c2;
+	fx_login_req(&f, CSG(0) | 1, 0, "InitiatorName=" FX_INITIATOR "\nTargetName=" FX_TARGET
+				      "\nSessionType=Normal\nAuthMethod=CHAP,None");
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(0, status_of(&r));
+	fx_login_req(&f, T | CSG(0) | 3, 0, "SessionType=Discovery");
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(ISCSI_LOGIN_INITIATOR_ERROR, status_of(&r));
+	CHECK(link2.closed);
+	CHECK_EQ(ISCSI_PHASE_FULL_FEATURE, victim->phase);
+	CHECK(!f.link.closed);
+	CHECK_EQ(1, f.srv.sessions_open);
+	fx_fini(&f);
+	free(link2.out);
+}
+
+/* Authenticating for one target and then naming another in a later request fails. */
+static void test_target_switch_after_authentication_fails(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	uint8_t counter = 1;
+	fx_init(&f);
+	setup_chap(&f, &counter);
+	f.targets[1].auth.chap = (struct iscsi_credential){ "alice", "secretsecret12" };
+	f.targets[0].auth.chap = (struct iscsi_credential){ "alice", "another-secret9" };
+	fx_login_req(&f, CSG(0) | 1, 0, "InitiatorName=" FX_INITIATOR "\nTargetName=" FX_TARGET2
+				      "\nAuthMethod=CHAP");
+	CHECK(fx_next(&f, &r));
+	fx_login_req(&f, CSG(0) | 1, 0, "CHAP_A=5");
+	CHECK(fx_next(&f, &r));
+	uint8_t challenge[16], digest[16];
+	CHECK_EQ(16, iscsi_chap_decode(fx_key(&r, "CHAP_C"), challenge, 16));
+	iscsi_chap_md5((uint8_t)atoi(fx_key(&r, "CHAP_I")), "secretsecret12", challenge, 16, digest);
+	char text[256] = "CHAP_N=alice\nCHAP_R=0x";
+	for (int i = 0; i < 16; i++)
+		sprintf(text + strlen(text), "%02x", digest[i]);
+	fx_login_req(&f, T | CSG(0) | 1, 0, text);
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(0, status_of(&r)); /* authenticated for disk1 */
+	fx_login_req(&f, T | CSG(1) | 3, 0, "TargetName=" FX_TARGET);
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(ISCSI_LOGIN_INITIATOR_ERROR, status_of(&r));
+	CHECK(f.link.closed);
+	CHECK_EQ(0, f.srv.sessions_open);
+	fx_fini(&f);
+}
+
+static void test_repeating_the_same_names_is_allowed(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	fx_init(&f);
+	fx_login_req(&f, CSG(0) | 1, 0, "InitiatorName=" FX_INITIATOR "\nTargetName=" FX_TARGET
+				      "\nAuthMethod=None");
+	CHECK(fx_next(&f, &r));
+	fx_login_req(&f, T | CSG(0) | 3, 0,
+		     "InitiatorName=" FX_INITIATOR "\nTargetName=" FX_TARGET "\nSessionType=Normal");
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(0, status_of(&r));
+	CHECK_EQ(ISCSI_PHASE_FULL_FEATURE, f.c->phase);
+	fx_fini(&f);
+}
+
+/* ---- credentials per initiator ------------------------------------------------------ */
+
+static const struct iscsi_acl_entry bob_only[] = {
+	{ .initiator = FX_INITIATOR, .auth = { { "bob", "bobs-own-secret" }, { NULL, NULL } } },
+};
+
+static void test_acl_entry_credentials_are_required(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	uint8_t counter = 1;
+	fx_init(&f);
+	setup_chap(&f, &counter); /* the target's default: alice / secretsecret12 */
+	f.targets[0].acl = bob_only;
+	f.targets[0].n_acl = 1;
+	/* The default credentials do not count for an initiator with its own. */
+	CHECK_EQ(ISCSI_LOGIN_AUTHENTICATION_FAILURE, chap_login(&f, "secretsecret12", NULL, &r));
+	fx_fini(&f);
+}
+
+static void test_chap_name_must_match_the_credential(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	uint8_t counter = 1;
+	fx_init(&f);
+	setup_chap(&f, &counter);
+	f.targets[0].auth.chap.user = "carol"; /* same secret, another name */
+	CHECK_EQ(ISCSI_LOGIN_AUTHENTICATION_FAILURE, chap_login(&f, "secretsecret12", NULL, &r));
+	fx_fini(&f);
+}
+
+static void test_chap_refused_without_random_source(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	uint8_t counter = 1;
+	fx_init(&f);
+	setup_chap(&f, &counter);
+	f.cfg.random = NULL;
+	fx_login_req(&f, CSG(0) | 1, 0, "InitiatorName=" FX_INITIATOR "\nTargetName=" FX_TARGET
+				      "\nAuthMethod=CHAP");
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(ISCSI_LOGIN_SERVICE_UNAVAILABLE, status_of(&r));
+	CHECK(f.link.closed);
+	fx_fini(&f);
+}
+
+static void test_discovery_needs_its_chap_when_configured(void)
+{
+	struct iscsi_fixture f;
+	uint8_t counter = 1;
+	fx_init(&f);
+	f.cfg.random = counting_random;
+	f.cfg.random_ctx = &counter;
+	f.cfg.discovery.chap = (struct iscsi_credential){ "disco", "discovery-secret" };
+	CHECK_EQ(ISCSI_LOGIN_AUTHENTICATION_FAILURE, fx_login_discovery(&f, NULL));
+	CHECK(f.link.closed);
+	fx_fini(&f);
+}
+
+/* A discovery login with the same initiator name and ISID leaves the normal session be. */
+static void test_discovery_login_does_not_reinstate(void)
+{
+	struct iscsi_fixture f;
+	struct fx_link link2;
+	struct iscsi_conn *c2;
+	fx_init(&f);
+	CHECK_EQ(0, fx_login(&f, NULL));
+	fx_open_link(&f, &link2, &c2);
+	f.lk = &link2;
+	f.c = c2;
+	CHECK_EQ(0, fx_login_discovery(&f, NULL));
+	CHECK(!f.link.closed);
+	CHECK_EQ(2, f.srv.sessions_open);
+	fx_fini(&f);
+	free(link2.out);
+}
+
+/* Nor does a normal login to another target. */
+static void test_login_to_another_target_does_not_reinstate(void)
+{
+	struct iscsi_fixture f;
+	struct fx_link link2;
+	struct iscsi_conn *c2;
+	fx_init(&f);
+	CHECK_EQ(0, fx_login(&f, NULL));
+	fx_open_link(&f, &link2, &c2);
+	f.lk = &link2;
+	f.c = c2;
+	fx_login_req(&f, T | CSG(1) | 3, 0, "InitiatorName=" FX_INITIATOR "\nTargetName=" FX_TARGET2);
+	struct fx_pdu r;
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(0, status_of(&r));
+	CHECK(!f.link.closed);
+	CHECK_EQ(2, f.srv.sessions_open);
 	fx_fini(&f);
 	free(link2.out);
 }
@@ -511,6 +696,15 @@ int main(void)
 	RUN(test_chap_mutual_target_answers_challenge);
 	RUN(test_chap_mutual_reflected_challenge_fails);
 	RUN(test_same_isid_and_name_reinstates_old_session);
+	RUN(test_session_type_switch_after_first_request_fails);
+	RUN(test_target_switch_after_authentication_fails);
+	RUN(test_repeating_the_same_names_is_allowed);
+	RUN(test_acl_entry_credentials_are_required);
+	RUN(test_chap_name_must_match_the_credential);
+	RUN(test_chap_refused_without_random_source);
+	RUN(test_discovery_needs_its_chap_when_configured);
+	RUN(test_discovery_login_does_not_reinstate);
+	RUN(test_login_to_another_target_does_not_reinstate);
 	RUN(test_unknown_nonzero_tsih_fails);
 	RUN(test_bad_session_type_fails);
 	RUN(test_digests_apply_after_login);

@@ -449,9 +449,10 @@ static void test_send_targets_hides_targets_the_acl_refuses(void)
 {
 	struct iscsi_fixture f;
 	struct fx_pdu r;
-	static const char *const allowed[] = { "iqn.someone-else", NULL };
+	static const struct iscsi_acl_entry allowed[] = { { .initiator = "iqn.someone-else" } };
 	fx_init(&f);
-	f.targets[0].initiators = allowed;
+	f.targets[0].acl = allowed;
+	f.targets[0].n_acl = 1;
 	CHECK_EQ(0, fx_login_discovery(&f, NULL));
 	text_req(&f, ISCSI_RESERVED_TAG, "SendTargets=All");
 	CHECK(fx_next(&f, &r));
