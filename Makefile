@@ -22,7 +22,7 @@ quiet = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' '$(1)' '$(2)';)
 
 # Debian packages the build and the tests need; installed when missing (as root).
 PACKAGES := gcc make binutils xz-utils dpkg-dev newlib-source qemu-system-x86 qemu-utils \
-	qemu-block-extra grub-pc-bin grub-common xorriso mtools libiscsi-bin tgt
+	qemu-block-extra grub-pc-bin grub-common xorriso mtools libiscsi-bin tgt python3
 PACKAGES_STAMP := $(BUILD)/.packages
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual

@@ -58,5 +58,5 @@ run: $(BUILD)/qedbox.elf $(BUILD)/scratch.img
 		$(RUN_ACCEL) -kernel $(BUILD)/qedbox.elf -append "$(RUN_CMDLINE)" \
 		-display none -serial mon:stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-drive if=none,id=scratch,file=$(BUILD)/scratch.img,format=raw \
-		-device virtio-blk-pci,drive=scratch,serial=scratch0 \
+		-device virtio-blk-pci,drive=scratch,serial=scratch0 -device virtio-rng-pci \
 		-nic user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:3260-:3260

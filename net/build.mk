@@ -42,4 +42,4 @@ HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw
 
 include net/lwip.mk
 FW_SRCS += net/iscsi_lwip.c
-SYSTEM_TESTS += tests/system/test_iscsi.sh tests/system/test_iscsi_cu.sh
+SYSTEM_TESTS += tests/system/test_iscsi.sh tests/system/test_iscsi_cu.sh tests/system/test_hostile.sh
