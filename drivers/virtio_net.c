@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lwip/arch.h"
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
 #include "platform.h"
+#include "random.h"
 #include "virtio_pci.h"
 
 #define QUEUE_MAX_SIZE 256
@@ -92,7 +92,7 @@ err_t virtio_net_netif_init(struct netif *netif)
 	for (unsigned i = 0; i < ETH_HWADDR_LEN; i++)
 		netif->hwaddr[i] = virtio_has_feature(&vn->vdev, VIRTIO_NET_F_MAC)
 				       ? virtio_cfg_read8(&vn->vdev, VIRTIO_NET_CFG_MAC + i)
-				       : (uint8_t)(LWIP_RAND() >> 8);
+				       : (uint8_t)(random_u32() >> 8);
 	if (!virtio_has_feature(&vn->vdev, VIRTIO_NET_F_MAC))
 		netif->hwaddr[0] = (netif->hwaddr[0] & 0xfe) | 0x02; /* unicast, local */
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
