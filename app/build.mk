@@ -3,7 +3,7 @@
 # volumes (disks to QED images to iSCSI targets) and the network wiring.
 FW_SRCS += app/main.c app/entropy.c app/disks.c app/blk_selftest.c app/volumes.c app/network.c
 # The configuration is portable: host-tested.
-PORTABLE_SRCS += app/config_text.c app/config.c
+PORTABLE_SRCS += app/config_text.c app/config_keys.c app/config.c
 HOST_TESTS += $(HOST)/tests/app/test_config_text $(HOST)/tests/app/test_config
 
 $(FW)/app/%: private LAYER_INCLUDES = $(APP_INCLUDES)
