@@ -167,7 +167,7 @@ host-tests: $(HOST_TESTS)
 test: all $(HOST_TESTS) san-tests check-layers
 	$(Q)$(SAN_ENV) sh tests/run-tests.sh $(HOST_TESTS) $(SAN_TESTS) $(SYSTEM_TESTS)
 
-# The host unit tests alone (seconds, no VM).
+# The host unit tests alone (under a minute, no VM).
 unit-test: all $(HOST_TESTS) san-tests check-layers
 	$(Q)$(SAN_ENV) sh tests/run-tests.sh $(HOST_TESTS) $(SAN_TESTS)
 
