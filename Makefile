@@ -4,6 +4,7 @@
 #   make run        boot the appliance under QEMU with a scratch volume in build/
 #   make test       host unit tests, then system tests under qemu-system
 #   make unit-test  the host unit tests alone
+#                   (both also run every host test again built with ASan and UBSan)
 #   make bench      benchmarks, printed as ratios against a baseline run side by side
 #   make iso        build/qedbox.iso, bootable with -cdrom through GRUB
 #
@@ -29,8 +30,13 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual
 COMMON_CFLAGS := -std=c11 -g -O2 $(WARN) -MMD -MP
 
 # Host objects: the portable code (lib/, qed/, the protocol parts of net/) and host tools.
+# HOST_SAN=1 (set only by the sanitized sub-make below) adds the sanitizers to every
+# host compile and link, lwIP's host library included.
+HOST_SAN ?= 0
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+HOST_SAN_FLAGS := $(if $(filter 1,$(HOST_SAN)),$(SAN_FLAGS))
 HOST_CC := gcc
-HOST_CFLAGS := $(COMMON_CFLAGS) -D_GNU_SOURCE
+HOST_CFLAGS := $(COMMON_CFLAGS) -D_GNU_SOURCE $(HOST_SAN_FLAGS)
 HOST_LDLIBS :=
 
 # Firmware objects: freestanding, linked with newlib.
@@ -138,13 +144,32 @@ $(HOST)/tests/%: tests/unit/%.c $(HOST)/libqedbox.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests $(TEST_INCLUDES) -o $@ $< $(HOST)/libqedbox.a $(HOST_LDLIBS)
 
-# ---- entry points -------------------------------------------------------------------
-test: all $(HOST_TESTS) check-layers
-	$(Q)sh tests/run-tests.sh $(HOST_TESTS) $(SYSTEM_TESTS)
+# ---- the sanitized host tests ---------------------------------------------------------
+# Every host test is also built with AddressSanitizer (LeakSanitizer included) and
+# UndefinedBehaviorSanitizer into a second tree, build/host-san/, and run by make test and
+# make unit-test after the plain ones. The mechanism is this same Makefile run again over
+# the other output directory: every host rule, and every per-folder variable of the
+# build.mk files, is written against $(HOST), so `$(MAKE) HOST=build/host-san HOST_SAN=1`
+# builds the same sources and tests there with HOST_SAN_FLAGS added, no rule duplicated.
+# The sub-make starts after deps so that the two makes never fetch or build them at once.
+SAN := $(BUILD)/host-san
+SAN_TESTS := $(patsubst $(HOST)/%,$(SAN)/%,$(HOST_TESTS))
+# A UBSan report shows its stack, an ASan report no shadow legend; LeakSanitizer is on
+# (the default on x86_64, said here): a test that leaks fails.
+SAN_ENV := UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1:print_legend=0
 
-# The host unit tests alone (seconds, no VM).
-unit-test: all $(HOST_TESTS) check-layers
-	$(Q)sh tests/run-tests.sh $(HOST_TESTS)
+san-tests: deps
+	$(Q)$(MAKE) --no-print-directory HOST=$(SAN) HOST_SAN=1 host-tests
+
+host-tests: $(HOST_TESTS)
+
+# ---- entry points -------------------------------------------------------------------
+test: all $(HOST_TESTS) san-tests check-layers
+	$(Q)$(SAN_ENV) sh tests/run-tests.sh $(HOST_TESTS) $(SAN_TESTS) $(SYSTEM_TESTS)
+
+# The host unit tests alone (under a minute, no VM).
+unit-test: all $(HOST_TESTS) san-tests check-layers
+	$(Q)$(SAN_ENV) sh tests/run-tests.sh $(HOST_TESTS) $(SAN_TESTS)
 
 # Each layer's include paths admit its own headers and refuse those of the layers above.
 check-layers: deps
@@ -157,12 +182,13 @@ bench: all
 	$(Q)for b in $(BENCHES); do sh $$b || exit 1; done
 
 clean:
-	rm -rf $(FW) $(HOST) $(BUILD)/*.elf $(BUILD)/*.iso
+	rm -rf $(FW) $(HOST) $(SAN) $(BUILD)/*.elf $(BUILD)/*.iso
 
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all firmware deps host-tools test bench clean distclean run iso check-layers unit-test
+.PHONY: all firmware deps host-tools test bench clean distclean run iso check-layers unit-test \
+	san-tests host-tests
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -48,7 +48,7 @@ HOST_TESTS += $(HOST)/tests/net/test_net_config $(HOST)/tests/net/test_chksum
 # firmware's TCP configuration without a VM. tests/unit/net/lwip_host.h is the harness.
 LWIP_HOST_OBJS := $(patsubst $(LWIP)/%.c,$(HOST)/deps/lwip/%.c.o,$(LWIP_SRCS))
 LWIP_HOST_CFLAGS := -std=gnu11 -g -O2 -MMD -MP -Wall -Wno-address -DQEDBOX_LWIP_HOST \
-	$(LWIP_INCLUDES)
+	$(HOST_SAN_FLAGS) $(LWIP_INCLUDES)
 
 $(HOST)/deps/lwip/%.c.o: $(LWIP)/%.c | deps
 	$(call quiet,HOSTCC,$<)

@@ -11,6 +11,7 @@
  * rest (INQUIRY, READ CAPACITY, TEST UNIT READY, ...) always run. Under RESERVE(6) only
  * the OP_RESERVE6_OK commands run for other nexuses.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "scsi_priv.h"
@@ -88,8 +89,7 @@ void scsi_reserve6(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_c
 		return;
 	}
 	r->reserved6 = true;
-	strncpy(r->reserve6_nexus, scsi_nexus_id(nexus), SCSI_NEXUS_ID_MAX - 1);
-	r->reserve6_nexus[SCSI_NEXUS_ID_MAX - 1] = 0;
+	snprintf(r->reserve6_nexus, sizeof(r->reserve6_nexus), "%s", scsi_nexus_id(nexus));
 	scsi_good(cmd);
 }
 

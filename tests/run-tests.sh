@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs each test given (a host test binary or a system test script), each bounded in
-# time, and ends with the summary line "N passed, N failed".
+# time, and ends with the summary line "N passed, N failed, N skipped".
 # Lines a test prints starting with "# " are shown even when it passes (its figures).
 # A test that exits 77 is skipped (say why on its output). TEST_TIMEOUT overrides the bound.
 pass=0 fail=0 skip=0 failed=""
@@ -18,7 +18,10 @@ for t in "$@"; do
 	else
 		fail=$((fail + 1)); failed="$failed $t"
 		printf 'FAIL %s (exit %s after %ss)\n' "$t" "$rc" "$secs"
-		printf '%s\n' "$out" | tail -n 40 | sed 's/^/     /'
+		# A sanitizer's report is shown from its first line (the error, then the stack).
+		report=$(printf '%s\n' "$out" | sed -n '/==ERROR: \|: runtime error: /,$p' | head -n 40)
+		[ -n "$report" ] || report=$(printf '%s\n' "$out" | tail -n 40)
+		printf '%s\n' "$report" | sed 's/^/     /'
 	fi
 	[ -n "${VERBOSE:-}" ] && printf '%s\n' "$out"
 done

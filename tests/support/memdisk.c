@@ -266,6 +266,8 @@ static void complete_flush(struct memdisk *md, const struct memdisk_pending *p)
 		md->writes[md->volatile_ids[n]].durable_ev = ev;
 		n++;
 	}
+	if (n == 0)
+		return; /* the arrays may be NULL yet: memmove(NULL, ...) is undefined */
 	memmove(md->volatile_ids, md->volatile_ids + n,
 		(md->n_volatile - n) * sizeof(*md->volatile_ids));
 	memmove(md->volatile_seq, md->volatile_seq + n,
