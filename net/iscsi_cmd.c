@@ -30,6 +30,14 @@
  * An aborted command (TMF, logout, connection end) sends nothing: the TMF that aborted it
  * answers for it, and Data-Out for a command that no longer exists is dropped silently.
  * The PDUs themselves are built in iscsi_send.c.
+ *
+ * Ownership: a command is freed only by its owner, never by whoever aborts it. The owner
+ * is the connection's worker while the command collects data (admission to execute()),
+ * then the command's own task. Both may block in a send with the command in hand, and
+ * meanwhile a TMF, a LUN reset from another session or a reinstatement may abort it: an
+ * abort only sets cmd->aborted and wakes the owner. The owner checks the flag after each
+ * blocking call and frees the command at a safe point: the task when scsi_exec() and the
+ * sends are done, the worker in iscsi_cmds_reap() between PDUs and at teardown.
  */
 #include "iscsi_priv.h"
 
@@ -259,7 +267,8 @@ static void send_r2ts(struct iscsi_cmd *cmd)
 	struct iscsi_conn *c = cmd->conn;
 
 	while ((cmd->gap_len || cmd->solicit_next < cmd->edtl) &&
-	       r2ts_active(cmd) < c->params.max_outstanding_r2t && !c->closing) {
+	       r2ts_active(cmd) < c->params.max_outstanding_r2t && !c->closing &&
+	       !cmd->aborted) { /* the send below may block while an abort comes */
 		struct iscsi_r2t *r = r2t_unused(cmd);
 		uint32_t *next = cmd->gap_len ? &cmd->gap_offset : &cmd->solicit_next;
 		uint32_t len = cmd->gap_len ? cmd->gap_len : cmd->edtl - cmd->solicit_next;
@@ -351,7 +360,7 @@ static uint32_t send_data_in(struct iscsi_cmd *cmd, uint32_t len, bool fold,
 	struct iscsi_data_in_pdu pdu = { .itt = cmd->itt, .lun = cmd->lun_field,
 					 .status = cmd->scsi.status, .residual = res };
 
-	while (offset < len && !c->closing) {
+	while (offset < len && !c->closing && !cmd->aborted) {
 		uint32_t n = len - offset;
 		if (n > c->params.initiator_mrdsl)
 			n = c->params.initiator_mrdsl;
@@ -430,20 +439,30 @@ static void cmd_free(struct iscsi_cmd *cmd)
 	waitq_wake_all(&c->cmds_done);
 }
 
+/* Marks cmd; its owner frees it (see the top of this file). The caller may be any task
+ * or the loop, with the owner blocked anywhere: nothing is freed here. */
 void iscsi_cmd_abort(struct iscsi_cmd *cmd)
 {
-	if (cmd->executing)
-		cmd->aborted = true; /* its task frees it when scsi_exec returns */
-	else
-		cmd_free(cmd);
+	cmd->aborted = true;
+	/* A running command's task sees the flag when scsi_exec() or its send returns; the
+	 * worker may be idle and must come round to free one that collects data. */
+	if (!cmd->executing)
+		iscsi_conn_wake_worker(cmd->conn);
 }
 
 void iscsi_cmds_abort_all(struct iscsi_conn *c)
 {
+	for (struct iscsi_cmd *cmd = c->cmds; cmd; cmd = cmd->next)
+		iscsi_cmd_abort(cmd);
+}
+
+void iscsi_cmds_reap(struct iscsi_conn *c)
+{
 	struct iscsi_cmd *cmd = c->cmds, *next;
 	for (; cmd; cmd = next) {
 		next = cmd->next;
-		iscsi_cmd_abort(cmd);
+		if (cmd->aborted && !cmd->executing)
+			cmd_free(cmd);
 	}
 }
 

@@ -192,11 +192,15 @@ void iscsi_cmd_start(struct iscsi_conn *c, const struct iscsi_pdu *pdu);
 /* A Data-Out PDU. Returns 0, or -EPROTO when the connection must end (ERL 0). */
 int iscsi_cmd_data_out(struct iscsi_conn *c, const struct iscsi_pdu *pdu);
 struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt);
-/* Aborts one command: frees it if it waits for data, else marks it so that it sends
- * nothing. */
+/* Aborts one command: marks it so that it sends nothing more and wakes its owner, which
+ * frees it (the worker in iscsi_cmds_reap(), or the command's task). Never frees: the
+ * owner may hold cmd across a blocking send. */
 void iscsi_cmd_abort(struct iscsi_cmd *cmd);
 /* Aborts every command of c (connection end, logout, task set aborts, resets). */
 void iscsi_cmds_abort_all(struct iscsi_conn *c);
+/* The worker only, at a point where it holds no command: frees the aborted commands it
+ * owns (those still collecting data). */
+void iscsi_cmds_reap(struct iscsi_conn *c);
 /* Whether any command of c is marked aborted and still executing. */
 bool iscsi_cmds_aborting(const struct iscsi_conn *c);
 
@@ -280,6 +284,8 @@ void iscsi_conn_put(struct iscsi_conn *c);
 /* The target ends the connection: calls ops->close once and stops the worker. */
 void iscsi_conn_close(struct iscsi_conn *c);
 uint32_t iscsi_conn_new_ttt(struct iscsi_conn *c);
+/* Makes the worker look at its connection again (an aborted command to free). */
+void iscsi_conn_wake_worker(struct iscsi_conn *c);
 
 /* iscsi_session.c */
 uint32_t iscsi_session_max_cmdsn(const struct iscsi_conn *c);

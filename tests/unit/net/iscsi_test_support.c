@@ -10,6 +10,8 @@
 static int fx_send_fn(void *ctx, const void *buf, size_t len)
 {
 	struct fx_link *l = ctx;
+	while (l->hold) /* the target's task waits here, as in tcp_conn_send */
+		waitq_sleep(&l->held);
 	if (l->send_error)
 		return l->send_error;
 	if (l->out_len + len > l->out_cap) {
@@ -70,6 +72,19 @@ void fx_run(void)
 		;
 }
 
+void fx_use(struct iscsi_fixture *f, struct fx_link *link)
+{
+	f->lk = link;
+	f->c = link->c;
+}
+
+void fx_release(struct fx_link *link)
+{
+	link->hold = false;
+	waitq_wake_all(&link->held);
+	fx_run();
+}
+
 void fx_open_link(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_conn **c)
 {
 	memset(link, 0, sizeof(*link));
@@ -107,6 +122,12 @@ void fx_fini(struct iscsi_fixture *f)
 {
 	f->gate_closed = false;
 	waitq_wake_all(&f->gate);
+	fx_run();
+	for (struct iscsi_conn *c = f->srv.conns; c; c = c->next) {
+		struct fx_link *l = c->ctx;
+		l->hold = false;
+		waitq_wake_all(&l->held);
+	}
 	fx_run();
 	for (struct iscsi_conn *c = f->srv.conns, *next; c; c = next) {
 		next = c->next;
