@@ -2,8 +2,10 @@
  * One SCSI command over iSCSI (RFC 7143 11.3-11.4, 11.7-11.8), from its SCSI Command PDU
  * to its last response. The file follows a command through its four phases:
  *
- *   1. admission    the command PDU is checked; the command gets its buffer and its share
- *                   of the session's CmdSN window and buffer budget
+ *   1. admission    the command PDU is checked; the command takes a window slot and a
+ *                   task (iscsi_session_slot_free) and charges its buffer to the budget
+ *                   before allocating it; a command that finds no room (an immediate
+ *                   one, or one the window still admitted) gets TASK SET FULL
  *   2. data         a write's data arrives in up to three parts, each checked for its
  *                   exact offsets:
  *                     immediate     in the command PDU itself (ImmediateData=Yes)
@@ -98,6 +100,15 @@ static void respond_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t 
 	iscsi_send_scsi_response(c, &rsp);
 }
 
+/* The buffer a command needs: its EDTL, for reads and writes alike. */
+static uint32_t buffer_bytes(const struct iscsi_pdu *pdu)
+{
+	if (!(pdu->bhs[ISCSI_BHS_FLAGS] & (ISCSI_FLAG_CMD_READ | ISCSI_FLAG_CMD_WRITE)))
+		return 0;
+	return pdu_be32(pdu, ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH);
+}
+
+/* Allocates a command whose buffer bytes are already charged; takes its slot and task. */
 static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 {
 	uint8_t flags = pdu->bhs[ISCSI_BHS_FLAGS];
@@ -110,8 +121,7 @@ static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *p
 	memcpy(cmd->cdb, pdu->bhs + ISCSI_BHS_CDB, ISCSI_BHS_CDB_LEN);
 	cmd->read = flags & ISCSI_FLAG_CMD_READ;
 	cmd->write = flags & ISCSI_FLAG_CMD_WRITE;
-	if (cmd->read || cmd->write)
-		cmd->edtl = pdu_be32(pdu, ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH);
+	cmd->edtl = buffer_bytes(pdu);
 	if (cmd->edtl) {
 		cmd->buf = calloc(1, cmd->edtl);
 		if (!cmd->buf) {
@@ -120,10 +130,21 @@ static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *p
 		}
 	}
 	c->sess.cmds_in_flight++;
-	c->sess.buffer_bytes += cmd->edtl;
+	c->srv->tasks++; /* its task, spawned once the data is in */
 	cmd->next = c->cmds;
 	c->cmds = cmd;
 	return cmd;
+}
+
+/* Room for one more command: a window slot, a task, its buffer charged (before anything
+ * is allocated for it). False: the initiator is told TASK SET FULL and retries. */
+static bool admit(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
+{
+	if (iscsi_session_slot_free(c) && iscsi_budget_charge(&c->sess.budget, buffer_bytes(pdu)))
+		return true;
+	c->srv->task_set_full++;
+	respond_status(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG), SAM_STAT_TASK_SET_FULL);
+	return false;
 }
 
 void iscsi_cmd_start(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
@@ -141,8 +162,11 @@ void iscsi_cmd_start(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 		respond_check_condition(c, itt, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 		return;
 	}
+	if (!admit(c, pdu))
+		return;
 	struct iscsi_cmd *cmd = cmd_new(c, pdu);
 	if (!cmd) {
+		iscsi_budget_release(&c->sess.budget, buffer_bytes(pdu));
 		respond_status(c, itt, SAM_STAT_BUSY); /* out of memory: retry later */
 		return;
 	}
@@ -295,6 +319,19 @@ static void collect_or_execute(struct iscsi_cmd *cmd)
 
 /* ---- 3. execution ------------------------------------------------------------------ */
 
+/* Scratch memory of the SCSI layer is paid from the session's budget like the buffer. */
+static bool charge_scratch(void *ctx, size_t bytes)
+{
+	struct iscsi_conn *c = ctx;
+	return iscsi_budget_charge(&c->sess.budget, bytes);
+}
+
+static void uncharge_scratch(void *ctx, size_t bytes)
+{
+	struct iscsi_conn *c = ctx;
+	iscsi_budget_release(&c->sess.budget, bytes);
+}
+
 /* The command's own task: only LUN 0 is served, any other gets the SCSI layer's answer
  * for a missing LUN. */
 static void command_main(void *arg)
@@ -309,6 +346,9 @@ static void command_main(void *arg)
 	scsi->dir = cmd->write ? SCSI_DIR_WRITE : cmd->read ? SCSI_DIR_READ : SCSI_DIR_NONE;
 	scsi->data = cmd->buf;
 	scsi->data_len = cmd->edtl;
+	scsi->charge = charge_scratch;
+	scsi->uncharge = uncharge_scratch;
+	scsi->charge_ctx = c;
 	scsi_exec(iscsi_lun_served(cmd->lun_field) ? c->sess.target->lun : NULL, &c->sess.nexus, scsi);
 	if (!cmd->aborted && !c->closing)
 		respond(cmd);
@@ -412,7 +452,8 @@ struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt)
 	return NULL;
 }
 
-/* Gives back the command's share of the session's window and buffer budget (once). */
+/* Gives back the command's window slot (once), before its last response; its bytes stay
+ * charged until cmd_free() but count as free for the MaxCmdSN that response carries. */
 static void cmd_release(struct iscsi_cmd *cmd)
 {
 	struct iscsi_session *s = &cmd->conn->sess;
@@ -420,7 +461,7 @@ static void cmd_release(struct iscsi_cmd *cmd)
 		return;
 	cmd->released = true;
 	s->cmds_in_flight--;
-	s->buffer_bytes -= cmd->edtl;
+	s->responding_bytes += cmd->edtl;
 }
 
 /* Removes cmd from its connection and frees it; TMFs waiting for it wake. */
@@ -428,6 +469,9 @@ static void cmd_free(struct iscsi_cmd *cmd)
 {
 	struct iscsi_conn *c = cmd->conn;
 	cmd_release(cmd);
+	c->sess.responding_bytes -= cmd->edtl;
+	iscsi_budget_release(&c->sess.budget, cmd->edtl);
+	c->srv->tasks--;
 	for (struct iscsi_cmd **link = &c->cmds; *link; link = &(*link)->next) {
 		if (*link == cmd) {
 			*link = cmd->next;

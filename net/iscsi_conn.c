@@ -39,6 +39,8 @@ struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_
 	iscsi_params_init(&c->params, &limits);
 	iscsi_rx_init(&c->rx, limits.max_recv_data_segment_length > ISCSI_DEFAULT_MRDSL ?
 				      limits.max_recv_data_segment_length : ISCSI_DEFAULT_MRDSL);
+	iscsi_budget_init(&c->sess.budget, iscsi_session_buffer_limit(srv->cfg), &srv->budget);
+	c->rx.budget = &c->sess.budget;
 	c->send_lock = (struct task_lock)TASK_LOCK_INIT;
 	c->next_ttt = 1;
 	iscsi_text_init(&c->text_in, ISCSI_TEXT_LIMIT);

@@ -96,6 +96,12 @@ void fx_open_link(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_co
 
 void fx_init(struct iscsi_fixture *f)
 {
+	fx_setup(f);
+	fx_start(f);
+}
+
+void fx_setup(struct iscsi_fixture *f)
+{
 	memset(f, 0, sizeof(*f));
 	fixture_init(&f->sf, FX_BLOCKS, FX_BLOCK_SIZE, true);
 	fixture_init(&f->sf2, FX_BLOCKS, FX_BLOCK_SIZE, true);
@@ -111,6 +117,10 @@ void fx_init(struct iscsi_fixture *f)
 	f->targets[1] = (struct iscsi_target_config){ .name = FX_TARGET2, .lun = &f->sf2.lun };
 	f->cfg = (struct iscsi_config){ .targets = f->targets, .n_targets = 2,
 					.portal = "10.0.2.15:3260", .tpgt = 1 };
+}
+
+void fx_start(struct iscsi_fixture *f)
+{
 	iscsi_server_init(&f->srv, &f->cfg);
 	iscsi_rx_init(&f->parser, 1u << 24);
 	fx_open_link(f, &f->link, &f->c);

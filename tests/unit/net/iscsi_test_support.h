@@ -68,6 +68,9 @@ struct iscsi_fixture {
 extern const struct iscsi_transport_ops fx_transport;
 
 void fx_init(struct iscsi_fixture *f);
+/* fx_init in two steps, for tests that change f->cfg before the server starts. */
+void fx_setup(struct iscsi_fixture *f);
+void fx_start(struct iscsi_fixture *f);
 /* Opens another connection (for multi-session tests) on f's server. */
 void fx_open_link(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_conn **c);
 void fx_fini(struct iscsi_fixture *f);
