@@ -47,6 +47,19 @@ static void second_session(struct iscsi_fixture *f, struct fx_link *link2, const
 	CHECK_EQ(0, fx_login(f, keys));
 }
 
+/* Another initiator on the same target resets the LUN: every session's commands abort. */
+static void lun_reset_from_other_session(struct iscsi_fixture *f, struct fx_link *link2)
+{
+	second_session(f, link2, NULL);
+	tmf_on(f, ISCSI_TM_FUNC_LOGICAL_UNIT_RESET, 0xc0, 0);
+}
+
+static void fini_two(struct iscsi_fixture *f, struct fx_link *link2)
+{
+	fx_fini(f);
+	free(link2->out);
+}
+
 static void test_lun_reset_while_r2t_send_blocks(void)
 {
 	struct iscsi_fixture f;
@@ -56,13 +69,11 @@ static void test_lun_reset_while_r2t_send_blocks(void)
 	struct fx_link *l1 = f.lk;
 	struct iscsi_conn *c1 = f.c;
 	write_blocked_in_r2t(&f);
-	second_session(&f, &link2, NULL);
-	tmf_on(&f, ISCSI_TM_FUNC_LOGICAL_UNIT_RESET, 0xc0, 0);
+	lun_reset_from_other_session(&f, &link2);
 	fx_release(l1); /* the worker goes on with the command the reset aborted */
 	CHECK_EQ(0, c1->sess.cmds_in_flight);
 	CHECK(c1->cmds == NULL); /* freed by its owner, the worker */
-	fx_fini(&f);
-	free(link2.out);
+	fini_two(&f, &link2);
 }
 
 static void test_reinstatement_while_r2t_send_blocks(void)
@@ -76,8 +87,7 @@ static void test_reinstatement_while_r2t_send_blocks(void)
 	second_session(&f, &link2, FX_INITIATOR); /* same name and ISID: reinstates */
 	CHECK(l1->closed);
 	fx_release(l1);
-	fx_fini(&f);
-	free(link2.out);
+	fini_two(&f, &link2);
 }
 
 static void test_lun_reset_while_data_in_send_blocks(void)
@@ -92,14 +102,12 @@ static void test_lun_reset_while_data_in_send_blocks(void)
 	fx_read10_cdb(cdb, 0, 8);
 	l1->hold = true;
 	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_READ, 0x11, 4096, cdb, NULL, 0);
-	second_session(&f, &link2, NULL);
-	tmf_on(&f, ISCSI_TM_FUNC_LOGICAL_UNIT_RESET, 0xc0, 0);
+	lun_reset_from_other_session(&f, &link2);
 	size_t before = l1->out_len;
 	fx_release(l1);
 	CHECK(c1->cmds == NULL);
 	CHECK(l1->out_len - before <= ISCSI_BHS_LEN + 512); /* the PDU in progress, no more */
-	fx_fini(&f);
-	free(link2.out);
+	fini_two(&f, &link2);
 }
 
 static void test_lun_reset_frees_collecting_command_of_idle_worker(void)
@@ -111,12 +119,10 @@ static void test_lun_reset_frees_collecting_command_of_idle_worker(void)
 	struct iscsi_conn *c1 = f.c;
 	write_blocked_in_r2t(&f);
 	fx_release(f.lk); /* the R2T left: the worker waits for input, idle */
-	second_session(&f, &link2, NULL);
-	tmf_on(&f, ISCSI_TM_FUNC_LOGICAL_UNIT_RESET, 0xc0, 0);
+	lun_reset_from_other_session(&f, &link2);
 	CHECK(c1->cmds == NULL); /* the abort woke the worker, which freed it */
 	CHECK_EQ(0, c1->sess.cmds_in_flight);
-	fx_fini(&f);
-	free(link2.out);
+	fini_two(&f, &link2);
 }
 
 static void test_teardown_while_r2t_send_blocks(void)
