@@ -124,6 +124,9 @@ static void serve_task(void *arg)
 	volumes_open(cfg, app.disks, app.n_disks, &app.iscsi);
 	app.iscsi.portal = cfg->portal[0] ? cfg->portal : NULL;
 	app.iscsi.random = app.seeded ? random_for_chap : NULL; /* no seed: no CHAP */
+	/* Initiators' buffers may take half the heap; the rest stays for QED's caches,
+	 * lwIP, task stacks and the drivers. */
+	app.iscsi.global_buffer_bytes = platform_heap_bytes() / 2;
 	iscsi_lwip_start(&app.iscsi, cfg->iscsi_port);
 }
 

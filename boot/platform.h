@@ -29,6 +29,9 @@ static inline void insb(uint16_t port, void *buf, size_t len)
 /* Makes [phys, phys+len) of device memory accessible (uncached), returns its pointer. */
 volatile void *mmio_map(uint64_t phys, uint64_t len);
 
+/* Bytes of the heap malloc draws from (the appliance sizes its budgets from it). */
+uint64_t platform_heap_bytes(void);
+
 /* ---- time ------------------------------------------------------------------------- */
 /* Monotonic nanoseconds since boot. */
 uint64_t clock_ns(void);

@@ -93,9 +93,9 @@ struct iscsi_config {
 	uint32_t max_burst_length;              /* 1048576 */
 	uint32_t first_burst_length;            /* 65536 */
 	uint32_t max_outstanding_r2t;           /* 4 */
-	uint32_t cmd_window;                    /* commands queued per session: 64 */
-	uint32_t session_buffer_bytes;  /* command buffers per session before the CmdSN
-					 * window closes: 32 MiB */
+	uint32_t cmd_window;                    /* commands per session: 64 */
+	uint32_t session_buffer_bytes;  /* buffer bytes per session before the CmdSN
+					 * window closes: 64 MiB */
 	/* Discovery sessions must authenticate with these when discovery.chap.secret is set
 	 * (mutual too, when set). SendTargets lists only the targets the initiator may log
 	 * in to either way. */
@@ -105,6 +105,18 @@ struct iscsi_config {
 	 * guessable challenge lets a recorded login be replayed). */
 	void (*random)(void *ctx, void *buf, size_t len);
 	void *random_ctx;
+	/* Resource bounds (iscsi_session.c); 0 picks the default named after each. */
+	uint64_t global_buffer_bytes;   /* buffer bytes of all sessions together: the
+					 * appliance passes half its heap; 256 MiB */
+	uint32_t max_tasks;             /* command and TMF tasks of all sessions: 1024 */
+};
+
+/* A pool of buffer bytes (iscsi_budget.c): a session's, whose parent is the server's. */
+struct iscsi_budget {
+	struct iscsi_budget *parent;    /* charged too; NULL at the top */
+	uint64_t limit;
+	uint64_t charged, high_water;   /* bytes now, the most ever */
+	uint64_t refused;               /* charges that did not fit */
 };
 
 struct iscsi_session;
@@ -119,6 +131,12 @@ struct iscsi_server {
 	uint16_t next_tsih;
 	/* figures */
 	unsigned conns_open, sessions_open;
+	/* Resource bounds and their figures: bytes charged now and at most (budget), tasks
+	 * running, commands dropped outside the CmdSN window, commands answered TASK SET
+	 * FULL, TMFs refused for a full TMF or task cap. */
+	struct iscsi_budget budget;
+	unsigned tasks;
+	uint64_t cmds_dropped, task_set_full, tmfs_refused;
 };
 
 void iscsi_server_init(struct iscsi_server *srv, const struct iscsi_config *cfg);

@@ -2,8 +2,10 @@
  * One SCSI command over iSCSI (RFC 7143 11.3-11.4, 11.7-11.8), from its SCSI Command PDU
  * to its last response. The file follows a command through its four phases:
  *
- *   1. admission    the command PDU is checked; the command gets its buffer and its share
- *                   of the session's CmdSN window and buffer budget
+ *   1. admission    the command PDU is checked; the command takes a window slot and a
+ *                   task (iscsi_session_slot_free) and charges its buffer to the budget
+ *                   before allocating it; a command that finds no room (an immediate
+ *                   one, or one the window still admitted) gets TASK SET FULL
  *   2. data         a write's data arrives in up to three parts, each checked for its
  *                   exact offsets:
  *                     immediate     in the command PDU itself (ImmediateData=Yes)
@@ -30,6 +32,14 @@
  * An aborted command (TMF, logout, connection end) sends nothing: the TMF that aborted it
  * answers for it, and Data-Out for a command that no longer exists is dropped silently.
  * The PDUs themselves are built in iscsi_send.c.
+ *
+ * Ownership: a command is freed only by its owner, never by whoever aborts it. The owner
+ * is the connection's worker while the command collects data (admission to execute()),
+ * then the command's own task. Both may block in a send with the command in hand, and
+ * meanwhile a TMF, a LUN reset from another session or a reinstatement may abort it: an
+ * abort only sets cmd->aborted and wakes the owner. The owner checks the flag after each
+ * blocking call and frees the command at a safe point: the task when scsi_exec() and the
+ * sends are done, the worker in iscsi_cmds_reap() between PDUs and at teardown.
  */
 #include "iscsi_priv.h"
 
@@ -90,6 +100,15 @@ static void respond_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t 
 	iscsi_send_scsi_response(c, &rsp);
 }
 
+/* The buffer a command needs: its EDTL, for reads and writes alike. */
+static uint32_t buffer_bytes(const struct iscsi_pdu *pdu)
+{
+	if (!(pdu->bhs[ISCSI_BHS_FLAGS] & (ISCSI_FLAG_CMD_READ | ISCSI_FLAG_CMD_WRITE)))
+		return 0;
+	return pdu_be32(pdu, ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH);
+}
+
+/* Allocates a command whose buffer bytes are already charged; takes its slot and task. */
 static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 {
 	uint8_t flags = pdu->bhs[ISCSI_BHS_FLAGS];
@@ -102,8 +121,7 @@ static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *p
 	memcpy(cmd->cdb, pdu->bhs + ISCSI_BHS_CDB, ISCSI_BHS_CDB_LEN);
 	cmd->read = flags & ISCSI_FLAG_CMD_READ;
 	cmd->write = flags & ISCSI_FLAG_CMD_WRITE;
-	if (cmd->read || cmd->write)
-		cmd->edtl = pdu_be32(pdu, ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH);
+	cmd->edtl = buffer_bytes(pdu);
 	if (cmd->edtl) {
 		cmd->buf = calloc(1, cmd->edtl);
 		if (!cmd->buf) {
@@ -112,10 +130,21 @@ static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *p
 		}
 	}
 	c->sess.cmds_in_flight++;
-	c->sess.buffer_bytes += cmd->edtl;
+	c->srv->tasks++; /* its task, spawned once the data is in */
 	cmd->next = c->cmds;
 	c->cmds = cmd;
 	return cmd;
+}
+
+/* Room for one more command: a window slot, a task, its buffer charged (before anything
+ * is allocated for it). False: the initiator is told TASK SET FULL and retries. */
+static bool admit(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
+{
+	if (iscsi_session_slot_free(c) && iscsi_budget_charge(&c->sess.budget, buffer_bytes(pdu)))
+		return true;
+	c->srv->task_set_full++;
+	respond_status(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG), SAM_STAT_TASK_SET_FULL);
+	return false;
 }
 
 void iscsi_cmd_start(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
@@ -133,8 +162,11 @@ void iscsi_cmd_start(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 		respond_check_condition(c, itt, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 		return;
 	}
+	if (!admit(c, pdu))
+		return;
 	struct iscsi_cmd *cmd = cmd_new(c, pdu);
 	if (!cmd) {
+		iscsi_budget_release(&c->sess.budget, buffer_bytes(pdu));
 		respond_status(c, itt, SAM_STAT_BUSY); /* out of memory: retry later */
 		return;
 	}
@@ -259,7 +291,8 @@ static void send_r2ts(struct iscsi_cmd *cmd)
 	struct iscsi_conn *c = cmd->conn;
 
 	while ((cmd->gap_len || cmd->solicit_next < cmd->edtl) &&
-	       r2ts_active(cmd) < c->params.max_outstanding_r2t && !c->closing) {
+	       r2ts_active(cmd) < c->params.max_outstanding_r2t && !c->closing &&
+	       !cmd->aborted) { /* the send below may block while an abort comes */
 		struct iscsi_r2t *r = r2t_unused(cmd);
 		uint32_t *next = cmd->gap_len ? &cmd->gap_offset : &cmd->solicit_next;
 		uint32_t len = cmd->gap_len ? cmd->gap_len : cmd->edtl - cmd->solicit_next;
@@ -286,6 +319,19 @@ static void collect_or_execute(struct iscsi_cmd *cmd)
 
 /* ---- 3. execution ------------------------------------------------------------------ */
 
+/* Scratch memory of the SCSI layer is paid from the session's budget like the buffer. */
+static bool charge_scratch(void *ctx, size_t bytes)
+{
+	struct iscsi_conn *c = ctx;
+	return iscsi_budget_charge(&c->sess.budget, bytes);
+}
+
+static void uncharge_scratch(void *ctx, size_t bytes)
+{
+	struct iscsi_conn *c = ctx;
+	iscsi_budget_release(&c->sess.budget, bytes);
+}
+
 /* The command's own task: only LUN 0 is served, any other gets the SCSI layer's answer
  * for a missing LUN. */
 static void command_main(void *arg)
@@ -300,6 +346,9 @@ static void command_main(void *arg)
 	scsi->dir = cmd->write ? SCSI_DIR_WRITE : cmd->read ? SCSI_DIR_READ : SCSI_DIR_NONE;
 	scsi->data = cmd->buf;
 	scsi->data_len = cmd->edtl;
+	scsi->charge = charge_scratch;
+	scsi->uncharge = uncharge_scratch;
+	scsi->charge_ctx = c;
 	scsi_exec(iscsi_lun_served(cmd->lun_field) ? c->sess.target->lun : NULL, &c->sess.nexus, scsi);
 	if (!cmd->aborted && !c->closing)
 		respond(cmd);
@@ -351,7 +400,7 @@ static uint32_t send_data_in(struct iscsi_cmd *cmd, uint32_t len, bool fold,
 	struct iscsi_data_in_pdu pdu = { .itt = cmd->itt, .lun = cmd->lun_field,
 					 .status = cmd->scsi.status, .residual = res };
 
-	while (offset < len && !c->closing) {
+	while (offset < len && !c->closing && !cmd->aborted) {
 		uint32_t n = len - offset;
 		if (n > c->params.initiator_mrdsl)
 			n = c->params.initiator_mrdsl;
@@ -403,7 +452,8 @@ struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt)
 	return NULL;
 }
 
-/* Gives back the command's share of the session's window and buffer budget (once). */
+/* Gives back the command's window slot (once), before its last response; its bytes stay
+ * charged until cmd_free() but count as free for the MaxCmdSN that response carries. */
 static void cmd_release(struct iscsi_cmd *cmd)
 {
 	struct iscsi_session *s = &cmd->conn->sess;
@@ -411,7 +461,7 @@ static void cmd_release(struct iscsi_cmd *cmd)
 		return;
 	cmd->released = true;
 	s->cmds_in_flight--;
-	s->buffer_bytes -= cmd->edtl;
+	s->responding_bytes += cmd->edtl;
 }
 
 /* Removes cmd from its connection and frees it; TMFs waiting for it wake. */
@@ -419,6 +469,9 @@ static void cmd_free(struct iscsi_cmd *cmd)
 {
 	struct iscsi_conn *c = cmd->conn;
 	cmd_release(cmd);
+	c->sess.responding_bytes -= cmd->edtl;
+	iscsi_budget_release(&c->sess.budget, cmd->edtl);
+	c->srv->tasks--;
 	for (struct iscsi_cmd **link = &c->cmds; *link; link = &(*link)->next) {
 		if (*link == cmd) {
 			*link = cmd->next;
@@ -430,20 +483,30 @@ static void cmd_free(struct iscsi_cmd *cmd)
 	waitq_wake_all(&c->cmds_done);
 }
 
+/* Marks cmd; its owner frees it (see the top of this file). The caller may be any task
+ * or the loop, with the owner blocked anywhere: nothing is freed here. */
 void iscsi_cmd_abort(struct iscsi_cmd *cmd)
 {
-	if (cmd->executing)
-		cmd->aborted = true; /* its task frees it when scsi_exec returns */
-	else
-		cmd_free(cmd);
+	cmd->aborted = true;
+	/* A running command's task sees the flag when scsi_exec() or its send returns; the
+	 * worker may be idle and must come round to free one that collects data. */
+	if (!cmd->executing)
+		iscsi_conn_wake_worker(cmd->conn);
 }
 
 void iscsi_cmds_abort_all(struct iscsi_conn *c)
 {
+	for (struct iscsi_cmd *cmd = c->cmds; cmd; cmd = cmd->next)
+		iscsi_cmd_abort(cmd);
+}
+
+void iscsi_cmds_reap(struct iscsi_conn *c)
+{
 	struct iscsi_cmd *cmd = c->cmds, *next;
 	for (; cmd; cmd = next) {
 		next = cmd->next;
-		iscsi_cmd_abort(cmd);
+		if (cmd->aborted && !cmd->executing)
+			cmd_free(cmd);
 	}
 }
 

@@ -39,6 +39,8 @@ struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_
 	iscsi_params_init(&c->params, &limits);
 	iscsi_rx_init(&c->rx, limits.max_recv_data_segment_length > ISCSI_DEFAULT_MRDSL ?
 				      limits.max_recv_data_segment_length : ISCSI_DEFAULT_MRDSL);
+	iscsi_budget_init(&c->sess.budget, iscsi_session_buffer_limit(srv->cfg), &srv->budget);
+	c->rx.budget = &c->sess.budget;
 	c->send_lock = (struct task_lock)TASK_LOCK_INIT;
 	c->next_ttt = 1;
 	iscsi_text_init(&c->text_in, ISCSI_TEXT_LIMIT);
@@ -75,7 +77,7 @@ void iscsi_conn_put(struct iscsi_conn *c)
 	free(c);
 }
 
-static void wake_worker(struct iscsi_conn *c)
+void iscsi_conn_wake_worker(struct iscsi_conn *c)
 {
 	if (c->worker && c->worker_idle) {
 		c->worker_idle = false;
@@ -88,7 +90,7 @@ void iscsi_conn_close(struct iscsi_conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
-	wake_worker(c);
+	iscsi_conn_wake_worker(c);
 	if (!c->transport_gone)
 		c->ops->close(c->ctx);
 }
@@ -97,7 +99,7 @@ void iscsi_conn_closed(struct iscsi_conn *c)
 {
 	c->transport_gone = true;
 	c->closing = true;
-	wake_worker(c);
+	iscsi_conn_wake_worker(c);
 	iscsi_conn_put(c);
 }
 
@@ -139,7 +141,7 @@ size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len)
 			c->inq_tail = pdu;
 			c->inq_count++;
 			c->inq_bytes += pdu->data_len;
-			wake_worker(c);
+			iscsi_conn_wake_worker(c);
 		}
 	}
 	size_t result = c->closing ? len : done;
@@ -298,6 +300,7 @@ static void worker_teardown(struct iscsi_conn *c)
 		iscsi_pdu_free(pdu);
 	iscsi_session_free_pending(c);
 	iscsi_cmds_abort_all(c);
+	iscsi_cmds_reap(c); /* the running ones are freed by their tasks */
 	iscsi_login_free(c->login);
 	c->login = NULL;
 	if (c->sess.logged_in) {
@@ -314,6 +317,7 @@ static void worker_main(void *arg)
 	struct iscsi_conn *c = arg;
 
 	while (!c->closing) {
+		iscsi_cmds_reap(c); /* here the worker holds no command */
 		struct iscsi_pdu *pdu = input_pop(c);
 		if (!pdu) {
 			c->worker_idle = true;

@@ -42,9 +42,21 @@ static inline bool iscsi_lun_served(const uint8_t lun[8])
 	return true;
 }
 
+/* ---- iscsi_budget.c: buffer bytes, per session and global ------------------------------ */
+void iscsi_budget_init(struct iscsi_budget *b, uint64_t limit, struct iscsi_budget *parent);
+/* Charges bytes to b and its parents before they are allocated: true, or false (nothing
+ * charged, refused counted) when some level lacks the room. b NULL: always true. */
+bool iscsi_budget_charge(struct iscsi_budget *b, uint64_t bytes);
+/* Charges bytes even past the limits: for memory bounded elsewhere that cannot wait. */
+void iscsi_budget_force(struct iscsi_budget *b, uint64_t bytes);
+void iscsi_budget_release(struct iscsi_budget *b, uint64_t bytes);
+/* The bytes a charge could take now: the least room of b and its parents. */
+uint64_t iscsi_budget_room(const struct iscsi_budget *b);
+
 /* ---- iscsi_rx.c: the receive state machine -------------------------------------------- */
 struct iscsi_pdu {
 	struct iscsi_pdu *next;
+	struct iscsi_budget *budget; /* data's bytes are charged here until the PDU is freed */
 	uint8_t bhs[ISCSI_BHS_LEN];
 	uint8_t *data;          /* data segment, NUL-terminated after data_len; NULL if empty */
 	uint32_t data_len;      /* DataSegmentLength, without the padding */
@@ -69,6 +81,7 @@ struct iscsi_rx {
 	/* set by the connection */
 	bool header_digest, data_digest;
 	uint32_t max_data_len;  /* longer data segments are skipped and the PDU rejected */
+	struct iscsi_budget *budget; /* data segments are charged here; NULL: not counted */
 };
 
 void iscsi_rx_init(struct iscsi_rx *rx, uint32_t max_data_len);
@@ -194,11 +207,15 @@ void iscsi_cmd_start(struct iscsi_conn *c, const struct iscsi_pdu *pdu);
 /* A Data-Out PDU. Returns 0, or -EPROTO when the connection must end (ERL 0). */
 int iscsi_cmd_data_out(struct iscsi_conn *c, const struct iscsi_pdu *pdu);
 struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt);
-/* Aborts one command: frees it if it waits for data, else marks it so that it sends
- * nothing. */
+/* Aborts one command: marks it so that it sends nothing more and wakes its owner, which
+ * frees it (the worker in iscsi_cmds_reap(), or the command's task). Never frees: the
+ * owner may hold cmd across a blocking send. */
 void iscsi_cmd_abort(struct iscsi_cmd *cmd);
 /* Aborts every command of c (connection end, logout, task set aborts, resets). */
 void iscsi_cmds_abort_all(struct iscsi_conn *c);
+/* The worker only, at a point where it holds no command: frees the aborted commands it
+ * owns (those still collecting data). */
+void iscsi_cmds_reap(struct iscsi_conn *c);
 /* Whether any command of c is marked aborted and still executing. */
 bool iscsi_cmds_aborting(const struct iscsi_conn *c);
 
@@ -232,10 +249,14 @@ struct iscsi_session {
 	uint8_t isid[ISCSI_ISID_LEN];
 	uint16_t tsih;
 	uint32_t exp_cmdsn;
+	uint32_t max_cmdsn_sent;    /* the highest MaxCmdSN advertised: the window's end */
+	bool max_cmdsn_valid;       /* max_cmdsn_sent was set */
 	struct iscsi_pdu *pending;  /* commands received ahead of ExpCmdSN, by CmdSN */
 	unsigned pending_count;
-	unsigned cmds_in_flight;
-	uint64_t buffer_bytes;      /* bytes of command buffers allocated */
+	unsigned cmds_in_flight;    /* admitted and not yet responding: window slots */
+	unsigned tmfs;              /* TMF tasks running */
+	struct iscsi_budget budget; /* this session's bytes; parent: the server's */
+	uint64_t responding_bytes;  /* charged to commands sending their last response */
 	struct scsi_nexus nexus;
 };
 
@@ -285,9 +306,19 @@ void iscsi_conn_put(struct iscsi_conn *c);
 /* The target ends the connection: calls ops->close once and stops the worker. */
 void iscsi_conn_close(struct iscsi_conn *c);
 uint32_t iscsi_conn_new_ttt(struct iscsi_conn *c);
+/* Makes the worker look at its connection again (an aborted command to free). */
+void iscsi_conn_wake_worker(struct iscsi_conn *c);
 
 /* iscsi_session.c */
-uint32_t iscsi_session_max_cmdsn(const struct iscsi_conn *c);
+/* The MaxCmdSN to advertise now; remembers the highest one sent (the window never
+ * shrinks for the initiator: RFC 7143 4.2.2.1). */
+uint32_t iscsi_session_max_cmdsn(struct iscsi_conn *c);
+/* Whether one more command fits the session's and the server's caps (window slots,
+ * tasks); immediate commands are held to the same. */
+bool iscsi_session_slot_free(const struct iscsi_conn *c);
+uint32_t iscsi_session_cmd_window(const struct iscsi_config *cfg);
+uint64_t iscsi_session_buffer_limit(const struct iscsi_config *cfg);
+unsigned iscsi_server_max_tasks(const struct iscsi_config *cfg);
 /* Orders PDUs that carry a CmdSN: returns them one by one in CmdSN order. Feeds pdu
  * (may be NULL to only drain), and returns the next deliverable PDU or NULL. PDUs outside
  * the window are freed (dropped, RFC 7143 3.2.2.1). */

@@ -27,6 +27,8 @@ void iscsi_rx_init(struct iscsi_rx *rx, uint32_t max_data_len)
 void iscsi_pdu_free(struct iscsi_pdu *pdu)
 {
 	if (pdu) {
+		if (pdu->budget)
+			iscsi_budget_release(pdu->budget, pdu->data_len);
 		free(pdu->data);
 		free(pdu);
 	}
@@ -59,6 +61,10 @@ static int enter_data(struct iscsi_rx *rx)
 		rx->discard = true;
 		pdu->reject_reason = ISCSI_REASON_PROTOCOL_ERROR;
 	} else {
+		/* Forced: the input queue and the CmdSN window bound these bytes, and the
+		 * Data-Out that frees a command's buffer must never wait for room. */
+		iscsi_budget_force(rx->budget, len);
+		pdu->budget = rx->budget;
 		pdu->data = malloc(iscsi_pad4(len) + 1);
 		if (!pdu->data)
 			return -ENOMEM;

@@ -18,6 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* TMFs in flight per connection: open-iscsi's error handler and libiscsi send one at a
+ * time; 4 leaves room for an ABORT TASK racing a LUN RESET. More are answered Function
+ * Rejected at once, as are TMFs that find the server's task cap reached. */
+#define ISCSI_TMF_MAX 4
+
 struct tmf {
 	struct iscsi_conn *c;
 	uint8_t function;
@@ -81,6 +86,16 @@ static uint8_t run_function(struct tmf *m)
 	}
 }
 
+/* Gives back what the TMF took: its slot, its task, its reference to the connection. */
+static void tmf_end(struct tmf *m)
+{
+	struct iscsi_conn *c = m->c;
+	c->sess.tmfs--;
+	c->srv->tasks--;
+	free(m);
+	iscsi_conn_put(c);
+}
+
 static void tmf_main(void *arg)
 {
 	struct tmf *m = arg;
@@ -93,12 +108,26 @@ static void tmf_main(void *arg)
 	iscsi_bhs_init(bhs, ISCSI_OP_SCSI_TASK_MGMT_RSP, ISCSI_FLAG_FINAL, m->itt);
 	bhs[ISCSI_BHS_RESPONSE] = m->response;
 	iscsi_send_pdu(c, bhs, NULL, 0, ISCSI_STATSN_ADVANCE);
-	free(m);
-	iscsi_conn_put(c);
+	tmf_end(m);
+}
+
+/* A TMF beyond the caps: answered at once, before anything is allocated for it. */
+static void refuse(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
+{
+	uint8_t bhs[ISCSI_BHS_LEN];
+	c->srv->tmfs_refused++;
+	iscsi_bhs_init(bhs, ISCSI_OP_SCSI_TASK_MGMT_RSP, ISCSI_FLAG_FINAL,
+		       pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG));
+	bhs[ISCSI_BHS_RESPONSE] = ISCSI_TM_RSP_FUNCTION_REJECTED;
+	iscsi_send_pdu(c, bhs, NULL, 0, ISCSI_STATSN_ADVANCE);
 }
 
 void iscsi_tmf_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 {
+	if (c->sess.tmfs >= ISCSI_TMF_MAX || c->srv->tasks >= iscsi_server_max_tasks(c->srv->cfg)) {
+		refuse(c, pdu);
+		return;
+	}
 	struct tmf *m = calloc(1, sizeof(*m));
 	if (!m) {
 		iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_LONG_OPERATION_REJECT);
@@ -113,11 +142,12 @@ void iscsi_tmf_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 	memcpy(m->lun, pdu->bhs + ISCSI_BHS_LUN, 8);
 	m->response = run_function(m);
 	iscsi_conn_get(c);
+	c->sess.tmfs++;
+	c->srv->tasks++;
 	/* The function itself runs now, in order with the commands around it; only the
 	 * wait for aborted commands and the response happen in the task. */
 	if (!task_spawn(tmf_main, m)) {
-		iscsi_conn_put(c);
-		free(m);
+		tmf_end(m);
 		iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_LONG_OPERATION_REJECT);
 	}
 }

@@ -8,6 +8,7 @@
  * scsi_lun_init() derives the LUN's identity (NAA designator, serial) from the volume.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scsi_priv.h"
@@ -53,6 +54,23 @@ static const struct scsi_op *check_cdb(const struct scsi_op *op, struct scsi_cmd
 		return NULL;
 	}
 	return op;
+}
+
+void *scsi_scratch_alloc(struct scsi_cmd *cmd, size_t bytes)
+{
+	if (cmd->charge && !cmd->charge(cmd->charge_ctx, bytes))
+		return NULL;
+	void *p = malloc(bytes);
+	if (!p && cmd->uncharge)
+		cmd->uncharge(cmd->charge_ctx, bytes);
+	return p;
+}
+
+void scsi_scratch_free(struct scsi_cmd *cmd, void *p, size_t bytes)
+{
+	free(p);
+	if (p && cmd->uncharge)
+		cmd->uncharge(cmd->charge_ctx, bytes);
 }
 
 void scsi_exec(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd)

@@ -75,6 +75,13 @@ struct scsi_cmd {
 	enum scsi_dir dir;
 	uint8_t *data;             /* Data-Out received (WRITE) or room for Data-In (READ) */
 	uint32_t data_len;         /* the initiator's expected transfer length, bytes */
+	/* Optional: asked before the command allocates scratch memory of its own (a bounce
+	 * block, VERIFY's and the read-modify-write commands' buffers, WRITE SAME's pattern,
+	 * at most SCSI_SCRATCH_MAX_BYTES at once): true when the bytes may be taken, given
+	 * back with uncharge. Refused, the command ends with BUSY. NULL: no limit. */
+	bool (*charge)(void *ctx, size_t bytes);
+	void (*uncharge)(void *ctx, size_t bytes);
+	void *charge_ctx;
 	/* out */
 	uint8_t status;            /* SAM status: 0x00 GOOD, 0x02 CHECK CONDITION, ... */
 	uint8_t sense[SCSI_SENSE_MAX];
@@ -119,5 +126,9 @@ void scsi_lun_reset(struct scsi_lun *lun);
 
 /* The largest transfer a command may ask for, bytes (reported in VPD B0h). */
 #define SCSI_MAX_TRANSFER_BYTES (32u * 1024 * 1024)
+/* The most scratch memory one command holds at once beyond its data buffer (VERIFY
+ * works in pieces of this size; WRITE SAME's pattern is this big): 1 MiB. ORWRITE's
+ * read-modify-write buffer is as big as its own Data-Out, which is charged already. */
+#define SCSI_SCRATCH_MAX_BYTES (1024u * 1024)
 
 #endif

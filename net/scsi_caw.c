@@ -16,12 +16,13 @@
 
 /* Returns 0 written, 1 miscompare (*offset set), or a negative errno (*in_write tells
  * whether the read or the write failed, for the medium error's ASC). */
-static int compare_then_write(struct volume *vol, uint64_t lba, uint32_t blocks,
-			      const uint8_t *data, bool fua, uint32_t *offset, bool *in_write)
+static int compare_then_write(struct scsi_cmd *cmd, struct volume *vol, uint64_t lba,
+			      uint32_t blocks, bool fua, uint32_t *offset, bool *in_write)
 {
+	const uint8_t *data = cmd->data;
 	uint32_t bytes = blocks * vol->block_size;
 	uint64_t at = lba * vol->block_size;
-	uint8_t *current = malloc(bytes);
+	uint8_t *current = scsi_scratch_alloc(cmd, bytes);
 	if (!current)
 		return -ENOMEM;
 	int rc = vol->ops->read(vol, at, current, bytes);
@@ -31,7 +32,7 @@ static int compare_then_write(struct volume *vol, uint64_t lba, uint32_t blocks,
 			rc = 1;
 		}
 	}
-	free(current);
+	scsi_scratch_free(cmd, current, bytes);
 	if (rc)
 		return rc;
 	*in_write = true;
@@ -65,8 +66,7 @@ void scsi_compare_and_write(struct scsi_lun *lun, struct scsi_nexus *nexus,
 	uint32_t offset = 0;
 	bool in_write = false;
 	scsi_range_lock(lun, &range, lba, blocks);
-	int rc = compare_then_write(vol, lba, blocks, cmd->data, cdb[1] & SBC_FUA, &offset,
-				    &in_write);
+	int rc = compare_then_write(cmd, vol, lba, blocks, cdb[1] & SBC_FUA, &offset, &in_write);
 	scsi_range_unlock(lun, &range);
 	if (rc == 1)
 		scsi_miscompare(cmd, offset);
@@ -98,7 +98,7 @@ void scsi_orwrite(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cm
 		scsi_good(cmd);
 		return;
 	}
-	uint8_t *current = malloc(bytes);
+	uint8_t *current = scsi_scratch_alloc(cmd, bytes);
 	if (!current) {
 		scsi_volume_error(cmd, -ENOMEM, true);
 		return;
@@ -116,7 +116,7 @@ void scsi_orwrite(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cm
 	if (!rc && (cdb[1] & SBC_FUA) && vol->write_cache)
 		rc = vol->ops->flush(vol);
 	scsi_range_unlock(lun, &range);
-	free(current);
+	scsi_scratch_free(cmd, current, bytes);
 	if (rc)
 		scsi_volume_error(cmd, rc, in_write);
 	else

@@ -86,7 +86,8 @@ void scsi_prin_read_full_status(struct scsi_lun *lun, struct scsi_nexus *nexus,
 {
 	(void)nexus;
 	enum { MAX_DESCRIPTOR = PR_FULL_STATUS_DESCRIPTOR_LEN + 4 + SCSI_NEXUS_ID_MAX + 3 };
-	uint8_t *buf = malloc(8 + SCSI_PR_MAX_REGISTRATIONS * MAX_DESCRIPTOR);
+	enum { BYTES = 8 + SCSI_PR_MAX_REGISTRATIONS * MAX_DESCRIPTOR };
+	uint8_t *buf = scsi_scratch_alloc(cmd, BYTES);
 	if (!buf) {
 		scsi_volume_error(cmd, -ENOMEM, false);
 		return;
@@ -98,7 +99,7 @@ void scsi_prin_read_full_status(struct scsi_lun *lun, struct scsi_nexus *nexus,
 	put_be32(buf, lun->res.generation);
 	put_be32(buf + 4, n - 8);
 	scsi_data_in(cmd, buf, n, get_be16(cmd->cdb + 7));
-	free(buf);
+	scsi_scratch_free(cmd, buf, BYTES);
 }
 
 void scsi_prin_report_capabilities(struct scsi_lun *lun, struct scsi_nexus *nexus,

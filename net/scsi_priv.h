@@ -23,6 +23,11 @@
 #define SCSI_VENDOR "QEDBOX  "      /* T10 vendor identification, 8 bytes */
 #define SCSI_REVISION "0001"
 
+/* Scratch memory of a command (scsi.c): charged through cmd->charge before it is
+ * allocated. NULL when refused or out of memory (end the command with -ENOMEM: BUSY). */
+void *scsi_scratch_alloc(struct scsi_cmd *cmd, size_t bytes);
+void scsi_scratch_free(struct scsi_cmd *cmd, void *p, size_t bytes);
+
 typedef void scsi_handler(struct scsi_lun *lun, struct scsi_nexus *nexus,
 			  struct scsi_cmd *cmd);
 

@@ -116,20 +116,22 @@ void scsi_range_unlock(struct scsi_lun *lun, struct scsi_range *r)
 
 /* Reads what the initiator has room for: whole blocks straight into its buffer, a
  * partial last block through a bounce block. */
-static int read_into(struct volume *vol, uint64_t offset, uint8_t *data, uint32_t bytes)
+static int read_into(struct scsi_cmd *cmd, struct volume *vol, uint64_t offset,
+		     uint32_t bytes)
 {
+	uint8_t *data = cmd->data;
 	uint32_t bs = vol->block_size;
 	uint32_t whole = bytes / bs * bs;
 	int rc = whole ? vol->ops->read(vol, offset, data, whole) : 0;
 	if (rc || whole == bytes)
 		return rc;
-	uint8_t *block = malloc(bs);
+	uint8_t *block = scsi_scratch_alloc(cmd, bs);
 	if (!block)
 		return -ENOMEM;
 	rc = vol->ops->read(vol, offset + whole, block, bs);
 	if (!rc)
 		memcpy(data + whole, block, bytes - whole);
-	free(block);
+	scsi_scratch_free(cmd, block, bs);
 	return rc;
 }
 
@@ -142,7 +144,7 @@ void scsi_read(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *
 	struct volume *vol = lun->vol;
 	cmd->transfer_len = p.blocks * vol->block_size;
 	uint32_t bytes = cmd->transfer_len < cmd->data_len ? cmd->transfer_len : cmd->data_len;
-	int rc = bytes ? read_into(vol, p.lba * vol->block_size, cmd->data, bytes) : 0;
+	int rc = bytes ? read_into(cmd, vol, p.lba * vol->block_size, bytes) : 0;
 	if (rc) {
 		scsi_volume_error(cmd, rc, false);
 		return;
@@ -183,25 +185,44 @@ void scsi_write(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd 
 		scsi_good(cmd);
 }
 
+/* Compares bytes of the volume at byte pos with the Data-Out from *at on (BYTCHK 11b:
+ * its one block, again for each block). Returns 0 or 1 with *at the first difference. */
+static int compare_piece(const uint8_t *got, uint32_t n, const uint8_t *expected,
+			 uint32_t pos, uint32_t bs, bool one_block, uint32_t *offset)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t at = one_block ? (pos + i) % bs : pos + i;
+		if (got[i] != expected[at]) {
+			*offset = at;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Compares the blocks with the Data-Out: all of it (BYTCHK 01b) or its one block
  * against each block (BYTCHK 11b). Returns 0, a negative errno, or 1 on a miscompare
- * with *offset the first differing byte of the Data-Out. expected NULL: only reads. */
-static int compare_blocks(struct volume *vol, const struct rw_params *p,
+ * with *offset the first differing byte of the Data-Out. expected NULL: only reads.
+ * Reads in pieces of SCSI_SCRATCH_MAX_BYTES: a VERIFY without Data-Out (BYTCHK 0) may
+ * name 32 MiB and must not cost that much memory. */
+static int compare_blocks(struct scsi_cmd *cmd, struct volume *vol, const struct rw_params *p,
 			  const uint8_t *expected, bool one_block, uint32_t *offset)
 {
 	uint32_t bs = vol->block_size, bytes = p->blocks * bs;
-	uint8_t *buf = malloc(bytes);
+	uint32_t piece = SCSI_SCRATCH_MAX_BYTES > bs ? SCSI_SCRATCH_MAX_BYTES / bs * bs : bs;
+	if (piece > bytes)
+		piece = bytes;
+	uint8_t *buf = scsi_scratch_alloc(cmd, piece);
 	if (!buf)
 		return -ENOMEM;
-	int rc = vol->ops->read(vol, p->lba * bs, buf, bytes);
-	for (uint32_t i = 0; expected && !rc && i < bytes; i++) {
-		uint32_t at = one_block ? i % bs : i;
-		if (buf[i] != expected[at]) {
-			*offset = at;
-			rc = 1;
-		}
+	int rc = 0;
+	for (uint32_t pos = 0; !rc && pos < bytes; pos += piece) {
+		uint32_t n = bytes - pos < piece ? bytes - pos : piece;
+		rc = vol->ops->read(vol, p->lba * bs + pos, buf, n);
+		if (!rc && expected)
+			rc = compare_piece(buf, n, expected, pos, bs, one_block, offset);
 	}
-	free(buf);
+	scsi_scratch_free(cmd, buf, piece);
 	return rc;
 }
 
@@ -226,7 +247,7 @@ void scsi_verify(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd
 	}
 	/* BYTCHK 0 still reads: a medium verification reports unreadable blocks. */
 	uint32_t offset = 0;
-	int rc = compare_blocks(vol, &p, bytchk ? cmd->data : NULL, bytchk == 3, &offset);
+	int rc = compare_blocks(cmd, vol, &p, bytchk ? cmd->data : NULL, bytchk == 3, &offset);
 	if (rc == 1)
 		scsi_miscompare(cmd, offset);
 	else if (rc < 0)

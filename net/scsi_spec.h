@@ -60,6 +60,7 @@
 #define SAM_STAT_CHECK_CONDITION  0x02
 #define SAM_STAT_BUSY             0x08
 #define SAM_STAT_RESERVATION_CONFLICT 0x18
+#define SAM_STAT_TASK_SET_FULL    0x28
 
 /* ---- sense data (SPC-4 4.5.3, fixed format) --------------------------------------- */
 #define SENSE_RESPONSE_CURRENT_FIXED 0x70

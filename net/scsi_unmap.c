@@ -15,7 +15,7 @@
 
 #include "scsi_priv.h"
 
-#define WRITE_SAME_CHUNK_BYTES (1024u * 1024)
+#define WRITE_SAME_CHUNK_BYTES SCSI_SCRATCH_MAX_BYTES /* the pattern, repeated */
 
 struct unmap_extent {
 	uint64_t lba;
@@ -108,14 +108,14 @@ static bool all_zero(const uint8_t *p, uint32_t len)
 }
 
 /* Writes block (or zeros if block is NULL) over [lba, lba + count). */
-static int write_repeated(struct volume *vol, const uint8_t *block, uint64_t lba,
-			  uint64_t count)
+static int write_repeated(struct scsi_cmd *cmd, struct volume *vol, const uint8_t *block,
+			  uint64_t lba, uint64_t count)
 {
 	uint32_t bs = vol->block_size;
 	uint64_t chunk_blocks = WRITE_SAME_CHUNK_BYTES / bs ? WRITE_SAME_CHUNK_BYTES / bs : 1;
 	if (chunk_blocks > count)
 		chunk_blocks = count;
-	uint8_t *chunk = malloc(chunk_blocks * bs);
+	uint8_t *chunk = scsi_scratch_alloc(cmd, chunk_blocks * bs);
 	if (!chunk)
 		return -ENOMEM;
 	for (uint64_t i = 0; i < chunk_blocks; i++) {
@@ -131,7 +131,7 @@ static int write_repeated(struct volume *vol, const uint8_t *block, uint64_t lba
 		lba += n;
 		count -= n;
 	}
-	free(chunk);
+	scsi_scratch_free(cmd, chunk, chunk_blocks * bs);
 	return rc;
 }
 
@@ -184,7 +184,7 @@ void scsi_write_same(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi
 	} else {
 		struct scsi_range range;
 		scsi_range_lock(lun, &range, lba, blocks);
-		rc = write_repeated(vol, block, lba, blocks);
+		rc = write_repeated(cmd, vol, block, lba, blocks);
 		scsi_range_unlock(lun, &range);
 	}
 	if (rc)

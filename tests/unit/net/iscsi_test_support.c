@@ -10,6 +10,8 @@
 static int fx_send_fn(void *ctx, const void *buf, size_t len)
 {
 	struct fx_link *l = ctx;
+	while (l->hold) /* the target's task waits here, as in tcp_conn_send */
+		waitq_sleep(&l->held);
 	if (l->send_error)
 		return l->send_error;
 	if (l->out_len + len > l->out_cap) {
@@ -70,6 +72,19 @@ void fx_run(void)
 		;
 }
 
+void fx_use(struct iscsi_fixture *f, struct fx_link *link)
+{
+	f->lk = link;
+	f->c = link->c;
+}
+
+void fx_release(struct fx_link *link)
+{
+	link->hold = false;
+	waitq_wake_all(&link->held);
+	fx_run();
+}
+
 void fx_open_link(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_conn **c)
 {
 	memset(link, 0, sizeof(*link));
@@ -80,6 +95,12 @@ void fx_open_link(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_co
 }
 
 void fx_init(struct iscsi_fixture *f)
+{
+	fx_setup(f);
+	fx_start(f);
+}
+
+void fx_setup(struct iscsi_fixture *f)
 {
 	memset(f, 0, sizeof(*f));
 	fixture_init(&f->sf, FX_BLOCKS, FX_BLOCK_SIZE, true);
@@ -96,6 +117,10 @@ void fx_init(struct iscsi_fixture *f)
 	f->targets[1] = (struct iscsi_target_config){ .name = FX_TARGET2, .lun = &f->sf2.lun };
 	f->cfg = (struct iscsi_config){ .targets = f->targets, .n_targets = 2,
 					.portal = "10.0.2.15:3260", .tpgt = 1 };
+}
+
+void fx_start(struct iscsi_fixture *f)
+{
 	iscsi_server_init(&f->srv, &f->cfg);
 	iscsi_rx_init(&f->parser, 1u << 24);
 	fx_open_link(f, &f->link, &f->c);
@@ -107,6 +132,12 @@ void fx_fini(struct iscsi_fixture *f)
 {
 	f->gate_closed = false;
 	waitq_wake_all(&f->gate);
+	fx_run();
+	for (struct iscsi_conn *c = f->srv.conns; c; c = c->next) {
+		struct fx_link *l = c->ctx;
+		l->hold = false;
+		waitq_wake_all(&l->held);
+	}
 	fx_run();
 	for (struct iscsi_conn *c = f->srv.conns, *next; c; c = next) {
 		next = c->next;

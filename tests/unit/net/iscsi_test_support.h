@@ -33,6 +33,8 @@ struct fx_link {
 	bool transport_gone;      /* iscsi_conn_closed was called */
 	unsigned resumes;
 	int send_error;           /* returned by send when non-zero */
+	bool hold;                /* send blocks its task while set (a full TCP window) */
+	struct waitq held;        /* the tasks blocked in send; fx_release wakes them */
 	struct iscsi_conn *c;
 };
 
@@ -66,10 +68,17 @@ struct iscsi_fixture {
 extern const struct iscsi_transport_ops fx_transport;
 
 void fx_init(struct iscsi_fixture *f);
+/* fx_init in two steps, for tests that change f->cfg before the server starts. */
+void fx_setup(struct iscsi_fixture *f);
+void fx_start(struct iscsi_fixture *f);
 /* Opens another connection (for multi-session tests) on f's server. */
 void fx_open_link(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_conn **c);
 void fx_fini(struct iscsi_fixture *f);
 void fx_run(void);
+/* Makes the helpers talk over link (and its connection). */
+void fx_use(struct iscsi_fixture *f, struct fx_link *link);
+/* Ends link->hold: the sends blocked on it go on, and the tasks run. */
+void fx_release(struct fx_link *link);
 
 /* Sends one PDU (data padded, digests when f->digests) and lets the target run. */
 void fx_send(struct iscsi_fixture *f, uint8_t bhs[ISCSI_BHS_LEN], const void *data, uint32_t len);

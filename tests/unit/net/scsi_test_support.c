@@ -124,6 +124,23 @@ void fixture_fini(struct scsi_fixture *f)
 	ram_volume_fini(&f->rv);
 }
 
+static bool scratch_charge(void *ctx, size_t bytes)
+{
+	struct scsi_fixture *f = ctx;
+	if (f->scratch_limit && f->scratch + bytes > f->scratch_limit)
+		return false;
+	f->scratch += bytes;
+	if (f->scratch > f->scratch_max)
+		f->scratch_max = f->scratch;
+	return true;
+}
+
+static void scratch_uncharge(void *ctx, size_t bytes)
+{
+	struct scsi_fixture *f = ctx;
+	f->scratch -= bytes;
+}
+
 static uint8_t run(struct scsi_fixture *f, struct scsi_lun *lun, const uint8_t *cdb,
 		   size_t cdb_len, void *data, uint32_t data_len)
 {
@@ -133,6 +150,9 @@ static uint8_t run(struct scsi_fixture *f, struct scsi_lun *lun, const uint8_t *
 	f->cmd.dir = SCSI_DIR_NONE;
 	f->cmd.data = data;
 	f->cmd.data_len = data_len;
+	f->cmd.charge = scratch_charge;
+	f->cmd.uncharge = scratch_uncharge;
+	f->cmd.charge_ctx = f;
 	scsi_exec(lun, &f->nexus, &f->cmd);
 	return f->cmd.status;
 }

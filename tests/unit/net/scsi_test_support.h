@@ -41,6 +41,8 @@ struct scsi_fixture {
 	struct scsi_lun lun;
 	struct scsi_nexus nexus;
 	struct scsi_cmd cmd;
+	/* scratch memory the commands charged: now, at most, and a limit (0: none) */
+	uint64_t scratch, scratch_max, scratch_limit;
 };
 
 void fixture_init(struct scsi_fixture *f, uint64_t blocks, uint32_t block_size, bool thin);

@@ -188,8 +188,9 @@ static void test_window_closes_when_buffers_exceed_budget(void)
 	struct iscsi_fixture f;
 	struct fx_pdu r;
 	uint8_t cdb[16];
-	fx_init(&f);
+	fx_setup(&f);
 	f.cfg.session_buffer_bytes = 4096;
+	fx_start(&f);
 	fx_ready(&f, NULL);
 	f.gate_closed = true;
 	fx_read10_cdb(cdb, 0, 8);

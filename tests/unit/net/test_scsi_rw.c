@@ -405,6 +405,47 @@ static void test_verify10_bytchk0_is_good(void)
 	fixture_fini(&f);
 }
 
+/* VERIFY names up to 32 MiB without sending any: it reads in pieces, so the scratch it
+ * charges stays at SCSI_SCRATCH_MAX_BYTES. */
+static void test_verify_of_32_mib_holds_one_piece(void)
+{
+	struct scsi_fixture big;
+	uint32_t blocks = SCSI_MAX_TRANSFER_BYTES / BS;
+	fixture_init(&big, blocks, BS, true);
+	cdb16(cdb, VERIFY_16, 0, 0, blocks);
+	CHECK_EQ(SAM_STAT_GOOD, run_cdb(&big, cdb, 16, NULL, 0));
+	CHECK_EQ(SCSI_SCRATCH_MAX_BYTES, big.scratch_max);
+	CHECK_EQ(0, big.scratch);
+	fixture_fini(&big);
+}
+
+static void test_verify_miscompare_in_a_later_piece(void)
+{
+	struct scsi_fixture big;
+	uint32_t bytes = 3 * SCSI_SCRATCH_MAX_BYTES, at = SCSI_SCRATCH_MAX_BYTES * 3 / 2 + 3;
+	uint8_t *expected = calloc(1, bytes);
+	fixture_init(&big, bytes / BS, BS, true);
+	expected[at] = 1;
+	cdb16(cdb, VERIFY_16, 0x02, 0, bytes / BS);
+	run_cdb(&big, cdb, 16, expected, bytes);
+	CHECK_EQ(SAM_STAT_CHECK_CONDITION, big.cmd.status);
+	CHECK_EQ(MISCOMPARE, sense_key(&big.cmd));
+	CHECK_EQ(at, sense_information(&big.cmd));
+	free(expected);
+	fixture_fini(&big);
+}
+
+static void test_scratch_refused_is_busy(void)
+{
+	setup();
+	f.scratch_limit = BS; /* less than the four blocks VERIFY wants */
+	cdb10(cdb, VERIFY_10, 0, 0, 4);
+	CHECK_EQ(SAM_STAT_BUSY, run_cdb(&f, cdb, 10, NULL, 0));
+	CHECK_EQ(0, f.cmd.sense_len);
+	CHECK_EQ(0, f.scratch);
+	fixture_fini(&f);
+}
+
 static void test_verify16_bytchk1_match(void)
 {
 	setup();
@@ -699,6 +740,9 @@ int main(void)
 	RUN(test_write6_and_write12);
 	RUN(test_write_and_verify16_writes);
 	RUN(test_verify10_bytchk0_is_good);
+	RUN(test_verify_of_32_mib_holds_one_piece);
+	RUN(test_verify_miscompare_in_a_later_piece);
+	RUN(test_scratch_refused_is_busy);
 	RUN(test_verify16_bytchk1_match);
 	RUN(test_verify16_bytchk1_mismatch);
 	RUN(test_verify10_bytchk2_is_invalid);
