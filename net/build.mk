@@ -18,6 +18,8 @@ HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 	$(HOST)/tests/net/test_iscsi_rx $(HOST)/tests/net/test_iscsi_param \
 	$(HOST)/tests/net/test_iscsi_login $(HOST)/tests/net/test_iscsi_cmd \
 	$(HOST)/tests/net/test_iscsi_session $(HOST)/tests/net/test_iscsi_fuzz
+# Admission: login deadline and PDU cap, connection slots and eviction.
+HOST_TESTS += $(HOST)/tests/net/test_iscsi_conn
 # The lwIP binding (firmware) tested on the host over lwIP's loopback.
 ISCSI_LWIP_TEST_SRCS := tests/unit/net/lwip_host.c net/iscsi_lwip.c
 $(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP_TEST_SRCS) \
