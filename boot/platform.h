@@ -22,6 +22,10 @@ static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1
 /* ---- memory ----------------------------------------------------------------------- */
 /* Makes [phys, phys+len) of device memory accessible (uncached), returns its pointer. */
 volatile void *mmio_map(uint64_t phys, uint64_t len);
+/* The heap (malloc's arena, grown by sbrk): bytes allocated now, the most the arena ever
+ * took from the heap (its high-water mark: malloc reuses freed memory before growing),
+ * and the heap's size. */
+void heap_usage(uint64_t *in_use, uint64_t *high_water, uint64_t *size);
 
 /* ---- time ------------------------------------------------------------------------- */
 /* Monotonic nanoseconds since boot. */

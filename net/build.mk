@@ -27,7 +27,7 @@ $(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP
 	$(call quiet,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests $(NET_INCLUDES) \
-		-o $@ $< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+		$(BOOT_INCLUDES) -o $@ $< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
 # ---- end of the iSCSI block --------------------------------------------------------------
 

@@ -36,6 +36,7 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "net_init.h"
+#include "platform.h"
 #include "task.h"
 
 #define SPILL_MIN (16 * 1024) /* the spill buffer's first size; it doubles up to TCP_WND */
@@ -56,6 +57,8 @@ _Static_assert(PBUF_POOL_SIZE >= ISCSI_DEFAULT_MAX_CONNECTIONS *
 			 (ISCSI_LWIP_HELD_PBUFS_MAX + TCP_OOSEQ_MAX_PBUFS) + POOL_OTHERS,
 	       "the receive pool must outlast every connection holding its share");
 
+/* "qedbox: memory high-water" is printed again once the mark grew by this much. */
+#define MEMORY_REPORT_STEP (1024 * 1024)
 
 struct tcp_conn {
 	struct tcp_pcb *pcb;        /* NULL once detached, or freed by lwIP */
@@ -84,6 +87,7 @@ static struct {
 	uint16_t port;
 	struct tcp_conn *resume_head; /* connections to offer again, from reoffer_all */
 	bool reoffer_scheduled;
+	uint64_t high_water_printed;
 	struct iscsi_lwip_stats stats;
 } target;
 
@@ -403,10 +407,24 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
+/* The heap's high-water mark on the console whenever it grew by MEMORY_REPORT_STEP since
+ * it was last printed: how close the appliance came to running out, without flooding. */
+static void report_memory(void)
+{
+	uint64_t in_use, high_water, size;
+	heap_usage(&in_use, &high_water, &size);
+	if (high_water < target.high_water_printed + MEMORY_REPORT_STEP)
+		return;
+	target.high_water_printed = high_water;
+	printf("qedbox: memory high-water: %llu KiB of %llu KiB heap\n",
+	       (unsigned long long)(high_water / 1024), (unsigned long long)(size / 1024));
+}
+
 static void tick(void *arg)
 {
 	(void)arg;
 	iscsi_server_tick(&target.server);
+	report_memory();
 	sys_timeout(ISCSI_TICK_MS, tick, NULL);
 }
 
@@ -445,6 +463,7 @@ int iscsi_lwip_start(struct iscsi_config *config, uint16_t port)
 	target.port = port;
 	target.resume_head = NULL;
 	target.reoffer_scheduled = false;
+	target.high_water_printed = 0;
 	target.stats = (struct iscsi_lwip_stats){ 0 };
 	settle_limits(config);
 	iscsi_server_init(&target.server, config);

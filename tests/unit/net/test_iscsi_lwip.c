@@ -6,8 +6,10 @@
  * resets its oldest login for a newcomer, a flood of 1-byte segments holds few pbufs,
  * and many stalled connections share one re-offer timeout.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "iscsi_priv.h"
@@ -16,6 +18,7 @@
 #include "lwip/timeouts.h"
 #include "netif/ppp/ppp_opts.h" /* PPP_NUM_TIMEOUTS, in MEMP_NUM_SYS_TIMEOUT */
 #include "lwip_host.h"
+#include "platform.h"
 #include "scsi_test_support.h"
 
 #define PORT 3260
@@ -45,6 +48,15 @@ int net_on_bound(void (*fn)(void *ctx, uint32_t addr), void *ctx)
 	(void)ctx;
 	return 0;
 }
+/* boot/syscalls.c is firmware-only: a heap whose high-water mark the tests set. */
+static uint64_t fake_high_water;
+void heap_usage(uint64_t *in_use, uint64_t *high_water, uint64_t *size)
+{
+	*in_use = fake_high_water / 2;
+	*high_water = fake_high_water;
+	*size = 64ull << 20;
+}
+
 static struct iscsi_target_config target;
 static struct scsi_fixture sf;
 
@@ -226,7 +238,11 @@ static bool tasks_idle_and(void *ctx)
 
 /* Every connection's worker task has ended: the connections are gone. */
 static bool no_connections(void) { return task_count() == 0; }
-
+static bool never(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
 static bool client_closed(void) { return cl.closed || cl.failed; }
 
 /* Logs c in with the keys plus extra; then, unless the keys changed the framing
@@ -524,6 +540,34 @@ static void test_many_stalled_connections_share_one_reoffer_timeout(void)
 	drop_all();
 }
 
+/* The heap's high-water mark is printed from the tick, once per MiB it grew. */
+static void test_memory_high_water_printed_per_mib_grown(void)
+{
+	char line[256];
+	unsigned printed = 0;
+	FILE *out = tmpfile();
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	dup2(fileno(out), STDOUT_FILENO);
+	static const uint64_t marks_kib[] = { 3072, 3500, 4000, 4096, 4100, 9000 };
+	for (unsigned i = 0; i < sizeof(marks_kib) / sizeof(marks_kib[0]); i++) {
+		fake_high_water = marks_kib[i] * 1024;
+		lwip_host_run_until(never, NULL, ISCSI_TICK_MS);
+	}
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	rewind(out);
+	const char *expected[] = { "qedbox: memory high-water: 3072 KiB of 65536 KiB heap\n",
+				   "qedbox: memory high-water: 4096 KiB of 65536 KiB heap\n",
+				   "qedbox: memory high-water: 9000 KiB of 65536 KiB heap\n" };
+	while (fgets(line, sizeof(line), out))
+		if (!strncmp(line, "qedbox: memory", 14) && printed < 3)
+			CHECK_STR_EQ(expected[printed++], line);
+	CHECK_EQ(3, printed);
+	fclose(out);
+}
+
 int main(void)
 {
 	lwip_host_init();
@@ -538,6 +582,7 @@ int main(void)
 	RUN(test_source_at_cap_resets_oldest_login);
 	RUN(test_tiny_segments_hold_few_pbufs);
 	RUN(test_many_stalled_connections_share_one_reoffer_timeout);
+	RUN(test_memory_high_water_printed_per_mib_grown);
 	iscsi_rx_free(&cl.rx);
 	free(cl.out);
 	free(cl.in);
