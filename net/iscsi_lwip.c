@@ -196,7 +196,7 @@ static void offer_spill(struct tcp_conn *c)
 static int spill_append(struct tcp_conn *c, struct pbuf *p)
 {
 	size_t held = c->spill.len - c->spill.pos;
-	if (c->spill.cap - c->spill.len < p->tot_len) {
+	if (c->spill.pos && c->spill.cap - c->spill.len < p->tot_len) {
 		memmove(c->spill.buf, c->spill.buf + c->spill.pos, held);
 		c->spill.pos = 0;
 		c->spill.len = held;
