@@ -7,6 +7,7 @@
  * This newlib calls the plain names (write, sbrk, ...); the _names are aliases.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -18,6 +19,7 @@
 #define LOW_MEMORY_END (1ull << 20) /* BIOS data, option ROMs: never heap */
 
 static uint8_t *heap_start, *heap_end, *heap_break;
+static uint8_t *heap_top; /* the highest heap_break so far: malloc may trim the arena */
 
 /* The largest piece of [base, base+len) that avoids [busy, busy+busy_len). */
 static void carve(uint64_t *base, uint64_t *len, uint64_t busy, uint64_t busy_len)
@@ -52,7 +54,7 @@ void heap_init(const struct boot_info *bi)
 	}
 	uint64_t aligned = (best_base + 4095) & ~4095ull;
 	best_len = best_len > aligned - best_base ? best_len - (aligned - best_base) : 0;
-	heap_start = heap_break = (uint8_t *)aligned;
+	heap_start = heap_break = heap_top = (uint8_t *)aligned;
 	heap_end = heap_start + best_len;
 	paging_heap_ready();
 }
@@ -77,7 +79,17 @@ void *sbrk(ptrdiff_t incr)
 	}
 	uint8_t *old = heap_break;
 	heap_break += incr;
+	if (heap_break > heap_top)
+		heap_top = heap_break;
 	return old;
+}
+
+void heap_usage(uint64_t *in_use, uint64_t *high_water, uint64_t *size)
+{
+	struct mallinfo mi = mallinfo();
+	*in_use = mi.uordblks;
+	*high_water = (uint64_t)(heap_top - heap_start);
+	*size = (uint64_t)(heap_end - heap_start);
 }
 
 int write(int fd, const void *buf, size_t len)

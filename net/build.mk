@@ -19,6 +19,8 @@ HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 	$(HOST)/tests/net/test_iscsi_login $(HOST)/tests/net/test_iscsi_cmd \
 	$(HOST)/tests/net/test_iscsi_session $(HOST)/tests/net/test_iscsi_fuzz \
 	$(HOST)/tests/net/test_iscsi_bounds
+# Admission: login deadline and PDU cap, connection slots and eviction.
+HOST_TESTS += $(HOST)/tests/net/test_iscsi_conn
 # The lwIP binding (firmware) tested on the host over lwIP's loopback.
 ISCSI_LWIP_TEST_SRCS := tests/unit/net/lwip_host.c net/iscsi_lwip.c
 $(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP_TEST_SRCS) \
@@ -26,7 +28,7 @@ $(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP
 	$(call quiet,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests $(NET_INCLUDES) \
-		-o $@ $< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+		$(BOOT_INCLUDES) -o $@ $< $(ISCSI_LWIP_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
 # ---- end of the iSCSI block --------------------------------------------------------------
 

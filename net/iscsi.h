@@ -12,8 +12,9 @@
  *                                                   // queue full, offer the rest later
  *     iscsi_conn_closed(c);                         // the transport is gone (peer closed,
  *                                                   // error, or after ops->close)
- *   every few seconds, from the loop:
+ *   every ISCSI_TICK_MS, from the loop:
  *     iscsi_server_tick(&srv);                      // NOP-In pings, drops dead initiators
+ *                                                   // and logins past their deadline
  *
  * Threading: everything runs on the one event loop. iscsi_conn_input() never blocks; the
  * work runs in tasks (lib/task.h): one per connection for the PDUs in order, one per SCSI
@@ -47,6 +48,10 @@ struct iscsi_transport_ops {
 	 * its per-connection state here; the target's reference count is the only one. May
 	 * be called from inside iscsi_conn_closed(). */
 	void (*release)(void *ctx);
+	/* Optional: as close, but nothing queued need reach the peer, so the transport may
+	 * drop the connection at once (a TCP reset) and free what it holds now. Used for
+	 * connections the target evicts or whose login ran out of time. NULL: close. */
+	void (*abort)(void *ctx);
 };
 
 /* A CHAP name and secret (RFC 7143 12.1.3: secrets of at least 12 bytes). secret NULL:
@@ -109,6 +114,39 @@ struct iscsi_config {
 	uint64_t global_buffer_bytes;   /* buffer bytes of all sessions together: the
 					 * appliance passes half its heap; 256 MiB */
 	uint32_t max_tasks;             /* command and TMF tasks of all sessions: 1024 */
+	/* Connection slots and the login phase; 0 picks the default named after each. */
+	unsigned max_connections;               /* open at once: ISCSI_DEFAULT_MAX_CONNECTIONS */
+	unsigned max_connections_per_source;    /* from one address: ..._PER_SOURCE */
+	uint32_t login_timeout_ms;              /* accept to full feature phase: 15000 */
+};
+
+/* The period at which the binding calls iscsi_server_tick(): the liveness checks and the
+ * login deadline count in ticks of this length. */
+#define ISCSI_TICK_MS 5000
+
+/* Slots. A connection holds one from iscsi_conn_open() until the target or the transport
+ * ends it. 64 in all: ample for the initiators one appliance serves, each a few sessions.
+ * 32 per source address: every initiator behind one NAT (or QEMU's user network) shares
+ * an address, so the per-source cap must fit many of them; it stops one address from
+ * taking every slot. When a cap is reached, the newcomer takes the slot of the oldest
+ * connection still logging in (a real login takes milliseconds: the oldest is the likeliest
+ * to be stuck or hostile); sessions in the full feature phase are never evicted, and when
+ * every slot holds one the newcomer is refused. */
+#define ISCSI_DEFAULT_MAX_CONNECTIONS 64
+#define ISCSI_DEFAULT_MAX_CONNECTIONS_PER_SOURCE 32
+/* From accept to the full feature phase: LIO's default login timeout, and open-iscsi's own
+ * (an initiator has given up on a login by then, so a longer one serves nobody). Checked
+ * at each tick: a login is ended between 15 and 20 s after it began. */
+#define ISCSI_DEFAULT_LOGIN_TIMEOUT_MS 15000
+/* Login PDUs one connection may send, continuations (C bit) included. A real login takes a
+ * handful (CHAP: 3-4); 64 KiB of login text in 8 KiB PDUs is 8 more. */
+#define ISCSI_LOGIN_PDU_MAX 64
+
+/* Where a connection comes from, for the per-source cap: the peer's address as bytes (4
+ * for IPv4, 16 for IPv6). Connections with equal addresses share one allowance. */
+struct iscsi_source {
+	uint8_t len;
+	uint8_t addr[16];
 };
 
 /* A pool of buffer bytes (iscsi_budget.c): a session's, whose parent is the server's. */
@@ -137,11 +175,20 @@ struct iscsi_server {
 	struct iscsi_budget budget;
 	unsigned tasks;
 	uint64_t cmds_dropped, task_set_full, tmfs_refused;
+	unsigned conns_evicted;         /* login-phase connections that gave their slot away */
+	unsigned conns_refused;         /* newcomers refused: every slot held a session */
+	unsigned logins_timed_out;      /* past the login deadline or the login PDU cap */
 };
 
 void iscsi_server_init(struct iscsi_server *srv, const struct iscsi_config *cfg);
 
-/* A new transport connection. Returns NULL when out of memory (close the transport). */
+/* A new transport connection from source (NULL: unknown, held to the global cap only).
+ * May evict an older connection still logging in (see the slot limits above). Returns
+ * NULL when refused or out of memory: the transport then drops the connection. */
+struct iscsi_conn *iscsi_conn_open_from(struct iscsi_server *srv,
+					const struct iscsi_transport_ops *ops, void *ctx,
+					const struct iscsi_source *source);
+/* The same from an unknown source. */
 struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_transport_ops *ops,
 				   void *ctx);
 
@@ -157,8 +204,8 @@ void iscsi_conn_closed(struct iscsi_conn *c);
 
 /* Liveness: sends a NOP-In ping on idle full-feature connections, and closes the ones
  * that neither answered the previous ping nor sent anything since, and connections whose
- * login made no progress for a whole period. From the loop, every few seconds (e.g. 5 s).
- * A connection that keeps sending is never closed. */
+ * login made no progress for a whole period or outlived the login deadline. From the
+ * loop, every ISCSI_TICK_MS. A session that keeps sending is never closed. */
 void iscsi_server_tick(struct iscsi_server *srv);
 
 #endif

@@ -23,9 +23,71 @@
 
 static void worker_main(void *arg);
 
-struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_transport_ops *ops,
-				   void *ctx)
+/* ---- slots ------------------------------------------------------------------------- */
+
+static unsigned or_default(unsigned value, unsigned dflt) { return value ? value : dflt; }
+
+static bool same_source(const struct iscsi_source *a, const struct iscsi_source *b)
 {
+	return a->len && a->len == b->len && !memcmp(a->addr, b->addr, a->len);
+}
+
+/* A connection holds a slot until it is being closed: what lingers after that (tasks
+ * finishing) no longer answers its peer. */
+static bool in_source(const struct iscsi_conn *c, const struct iscsi_source *source)
+{
+	return !c->closing && (!source || same_source(&c->source, source));
+}
+
+static unsigned slots_held(const struct iscsi_server *srv, const struct iscsi_source *source)
+{
+	unsigned n = 0;
+	for (const struct iscsi_conn *c = srv->conns; c; c = c->next)
+		n += in_source(c, source);
+	return n;
+}
+
+/* Frees a slot of source (NULL: any) by ending its oldest connection still logging in.
+ * srv->conns is newest first. Returns false when every such slot holds a session. */
+static bool evict_oldest_login(struct iscsi_server *srv, const struct iscsi_source *source)
+{
+	struct iscsi_conn *oldest = NULL;
+	for (struct iscsi_conn *c = srv->conns; c; c = c->next)
+		if (in_source(c, source) && c->phase == ISCSI_PHASE_LOGIN)
+			oldest = c;
+	if (!oldest)
+		return false;
+	srv->conns_evicted++;
+	iscsi_conn_abort(oldest);
+	return true;
+}
+
+/* Makes room for a newcomer from source under both caps. Returns false to refuse it. */
+static bool make_room(struct iscsi_server *srv, const struct iscsi_source *source)
+{
+	const struct iscsi_config *cfg = srv->cfg;
+	unsigned per_source = or_default(cfg->max_connections_per_source,
+					 ISCSI_DEFAULT_MAX_CONNECTIONS_PER_SOURCE);
+	unsigned total = or_default(cfg->max_connections, ISCSI_DEFAULT_MAX_CONNECTIONS);
+
+	/* Over its own allowance, a source gives up one of its own logins, not another's. */
+	if (source && slots_held(srv, source) >= per_source && !evict_oldest_login(srv, source))
+		return false;
+	if (slots_held(srv, NULL) >= total && !evict_oldest_login(srv, NULL))
+		return false;
+	return true;
+}
+
+struct iscsi_conn *iscsi_conn_open_from(struct iscsi_server *srv,
+					const struct iscsi_transport_ops *ops, void *ctx,
+					const struct iscsi_source *source)
+{
+	if (source && (!source->len || source->len > sizeof(source->addr)))
+		source = NULL;
+	if (!make_room(srv, source)) {
+		srv->conns_refused++;
+		return NULL;
+	}
 	struct iscsi_limits limits;
 	struct iscsi_conn *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -35,6 +97,8 @@ struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_
 	c->ctx = ctx;
 	c->refs = 2; /* the transport and the worker */
 	c->phase = ISCSI_PHASE_LOGIN;
+	if (source)
+		c->source = *source;
 	iscsi_limits_from_config(&limits, srv->cfg);
 	iscsi_params_init(&c->params, &limits);
 	iscsi_rx_init(&c->rx, limits.max_recv_data_segment_length > ISCSI_DEFAULT_MRDSL ?
@@ -54,6 +118,12 @@ struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_
 	srv->conns = c;
 	srv->conns_open++;
 	return c;
+}
+
+struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_transport_ops *ops,
+				   void *ctx)
+{
+	return iscsi_conn_open_from(srv, ops, ctx, NULL);
 }
 
 void iscsi_conn_get(struct iscsi_conn *c) { c->refs++; }
@@ -85,14 +155,21 @@ void iscsi_conn_wake_worker(struct iscsi_conn *c)
 	}
 }
 
-void iscsi_conn_close(struct iscsi_conn *c)
+static void end_conn(struct iscsi_conn *c, void (*how)(void *ctx))
 {
 	if (c->closing)
 		return;
 	c->closing = true;
 	iscsi_conn_wake_worker(c);
 	if (!c->transport_gone)
-		c->ops->close(c->ctx);
+		how(c->ctx);
+}
+
+void iscsi_conn_close(struct iscsi_conn *c) { end_conn(c, c->ops->close); }
+
+void iscsi_conn_abort(struct iscsi_conn *c)
+{
+	end_conn(c, c->ops->abort ? c->ops->abort : c->ops->close);
 }
 
 void iscsi_conn_closed(struct iscsi_conn *c)
@@ -255,7 +332,11 @@ static void handle_pdu(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 	}
 	switch (c->phase) {
 	case ISCSI_PHASE_LOGIN:
-		if (pdu_opcode(pdu) != ISCSI_OP_LOGIN_REQ) {
+		if (++c->login_pdus > ISCSI_LOGIN_PDU_MAX) {
+			/* Endless continuations: no login needs this many. */
+			c->srv->logins_timed_out++;
+			iscsi_conn_abort(c);
+		} else if (pdu_opcode(pdu) != ISCSI_OP_LOGIN_REQ) {
 			/* Nothing but Login before the full feature phase (RFC 7143 6.3). */
 			iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_PROTOCOL_ERROR);
 			iscsi_conn_close(c);
@@ -344,6 +425,46 @@ static void ping_main(void *arg)
 	iscsi_conn_put(c);
 }
 
+/* Whether c sent anything since the previous tick. */
+static bool heard_since_tick(struct iscsi_conn *c)
+{
+	bool heard = c->rx_bytes != c->rx_bytes_at_ping;
+	c->rx_bytes_at_ping = c->rx_bytes;
+	return heard;
+}
+
+/* A login ends when it stalls for a whole period or outlives the deadline, counted in
+ * whole ticks past it so that it is never cut short: a trickle of bytes keeps it from
+ * stalling, not from the deadline. */
+static void tick_login(struct iscsi_conn *c)
+{
+	uint32_t timeout_ms = or_default(c->srv->cfg->login_timeout_ms,
+					 ISCSI_DEFAULT_LOGIN_TIMEOUT_MS);
+	unsigned deadline_ticks = (timeout_ms + ISCSI_TICK_MS - 1) / ISCSI_TICK_MS;
+	bool heard = heard_since_tick(c);
+
+	if (++c->login_ticks > deadline_ticks) {
+		c->srv->logins_timed_out++;
+		iscsi_conn_abort(c);
+	} else if (!heard) {
+		iscsi_conn_abort(c);
+	}
+}
+
+static void tick_session(struct iscsi_conn *c)
+{
+	if (heard_since_tick(c)) {
+		c->ping_outstanding = false;
+	} else if (c->ping_outstanding) {
+		iscsi_conn_close(c); /* silence after a ping */
+	} else {
+		c->ping_outstanding = true;
+		iscsi_conn_get(c);
+		if (!task_spawn(ping_main, c))
+			iscsi_conn_put(c);
+	}
+}
+
 void iscsi_server_tick(struct iscsi_server *srv)
 {
 	struct iscsi_conn *next;
@@ -351,22 +472,11 @@ void iscsi_server_tick(struct iscsi_server *srv)
 		next = c->next;
 		if (c->closing || c->phase == ISCSI_PHASE_LOGGED_OUT)
 			continue;
-		bool heard = c->rx_bytes != c->rx_bytes_at_ping;
-		c->rx_bytes_at_ping = c->rx_bytes;
-		if (heard) {
-			c->ping_outstanding = false;
-			continue;
-		}
 		iscsi_conn_get(c);
-		if (c->phase == ISCSI_PHASE_LOGIN || c->ping_outstanding) {
-			/* A login that stalls a whole period, or silence after a ping. */
-			iscsi_conn_close(c);
-		} else {
-			c->ping_outstanding = true;
-			iscsi_conn_get(c);
-			if (!task_spawn(ping_main, c))
-				iscsi_conn_put(c);
-		}
+		if (c->phase == ISCSI_PHASE_LOGIN)
+			tick_login(c);
+		else
+			tick_session(c);
 		next = c->next;
 		iscsi_conn_put(c);
 	}

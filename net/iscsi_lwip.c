@@ -3,8 +3,13 @@
  *
  * Receive: pbufs from tcp_recv stay on the connection until iscsi_conn_input() has taken
  * them; tcp_recved() acknowledges only what it took, so a slow connection closes its own
- * TCP window instead of growing our memory. When the target's input queue was full it
- * calls resume from a task; the rest is offered again from an lwIP timeout (the loop).
+ * TCP window instead of growing our memory. The window bounds bytes, not pbufs: a peer
+ * sending tiny segments would pin one pool pbuf (1.5 KiB) per byte, and the receive pool
+ * is shared by every connection and the NIC. So a connection keeps at most
+ * ISCSI_LWIP_HELD_PBUFS_MAX pbufs; what arrives beyond them is copied into its spill
+ * buffer (heap, at most a window) and the pbufs go back at once. When the target's input queue was
+ * full it calls resume from a task; the connection then waits on one list, offered again
+ * from one lwIP timeout (the loop) for all of them: lwIP has few timeout slots.
  *
  * Send: ops->send copies into lwIP (TCP_WRITE_FLAG_COPY) as far as the send buffer
  * allows, and otherwise sleeps on the connection's wait queue, woken by tcp_sent and by
@@ -26,21 +31,49 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "net_init.h"
+#include "platform.h"
 #include "task.h"
 
-#define TICK_MS 5000 /* iscsi_server_tick: NOP-In pings, dead-initiator detection */
+#define SPILL_MIN (16 * 1024) /* the spill buffer's first size; it doubles up to TCP_WND */
+#define RECVED_MAX 0xffff     /* tcp_recved() takes a u16_t */
+
+/* The listen backlog: connections lwIP holds before on_accept (handshakes in flight). */
+#define LISTEN_BACKLOG 16
+/* Pcbs beyond our slots and the backlog, for connections closing (FIN_WAIT, TIME_WAIT,
+ * which lwIP also reclaims when short) so that a newcomer still gets a pcb and reaches
+ * on_accept, where it may evict a stuck login, rather than being refused by lwIP. */
+#define PCB_HEADROOM 16
+_Static_assert(MEMP_NUM_TCP_PCB >= ISCSI_DEFAULT_MAX_CONNECTIONS + LISTEN_BACKLOG + PCB_HEADROOM,
+	       "lwIP's pcb pool must hold every iSCSI slot, the backlog and closing pcbs");
+/* Pool pbufs not held by connections: the NIC's 256 posted buffers, IP reassembly, and
+ * the out-of-order queues of pcbs closing. */
+#define POOL_OTHERS 512
+_Static_assert(PBUF_POOL_SIZE >= ISCSI_DEFAULT_MAX_CONNECTIONS *
+			 (ISCSI_LWIP_HELD_PBUFS_MAX + TCP_OOSEQ_MAX_PBUFS) + POOL_OTHERS,
+	       "the receive pool must outlast every connection holding its share");
+
+/* "qedbox: memory high-water" is printed again once the mark grew by this much. */
+#define MEMORY_REPORT_STEP (1024 * 1024)
 
 struct tcp_conn {
 	struct tcp_pcb *pcb;        /* NULL once detached, or freed by lwIP */
 	struct iscsi_conn *conn;
 	struct pbuf *pending;       /* received, not yet taken by the target */
 	u16_t offset;               /* bytes of pending's first pbuf already taken */
+	u16_t pending_pbufs;        /* pbufs on pending: at most ISCSI_LWIP_HELD_PBUFS_MAX */
+	/* Received after pending, not yet taken: bytes [pos, len) of buf (cap bytes). */
+	struct {
+		u8_t *buf;
+		size_t pos, len, cap;
+	} spill;
 	bool aborted;               /* tcp_abort() was called: lwIP wants ERR_ABRT */
-	bool reoffer_scheduled;
+	bool resume_queued;         /* on target.resume_head */
+	struct tcp_conn *resume_next;
 	bool offering;              /* inside iscsi_conn_input(): see tcp_conn_close() */
 	bool closed_while_offering;
 	struct waitq senders;
@@ -52,9 +85,11 @@ static struct {
 	struct tcp_pcb *listener;
 	char portal[32];
 	uint16_t port;
+	struct tcp_conn *resume_head; /* connections to offer again, from reoffer_all */
+	bool reoffer_scheduled;
+	uint64_t high_water_printed;
+	struct iscsi_lwip_stats stats;
 } target;
-
-static void reoffer(void *arg);
 
 /* The target is done with c (ops->release). */
 static void tcp_conn_free(void *ctx)
@@ -62,6 +97,9 @@ static void tcp_conn_free(void *ctx)
 	struct tcp_conn *c = ctx;
 	if (c->pending)
 		pbuf_free(c->pending);
+	target.stats.held_pbufs -= c->pending_pbufs;
+	target.stats.spilled_bytes -= c->spill.len - c->spill.pos;
+	free(c->spill.buf);
 	free(c);
 }
 
@@ -85,33 +123,130 @@ static void detach_pcb(struct tcp_conn *c, bool abort)
 
 /* The transport is gone, whoever noticed. The last use of c: the target may free it
  * right here. */
+static void resume_unlink(struct tcp_conn *c)
+{
+	for (struct tcp_conn **link = &target.resume_head; *link; link = &(*link)->resume_next) {
+		if (*link == c) {
+			*link = c->resume_next;
+			break;
+		}
+	}
+	c->resume_queued = false;
+}
+
 static void tell_target_gone(struct tcp_conn *c)
 {
-	if (c->reoffer_scheduled)
-		sys_untimeout(reoffer, c);
+	if (c->resume_queued)
+		resume_unlink(c);
 	iscsi_conn_closed(c->conn);
 }
 
-/* Hands pending bytes to the target until it takes no more. Returns what lwIP's recv
- * callback must return. */
-static err_t offer(struct tcp_conn *c)
+/* Hands len bytes to the target, acknowledging what it took. Returns true when it took
+ * them all. */
+static bool offer_bytes(struct tcp_conn *c, const u8_t *bytes, size_t len, size_t *took)
 {
-	c->offering = true;
+	*took = iscsi_conn_input(c->conn, bytes, len);
+	if (c->pcb && *took)
+		tcp_recved(c->pcb, (u16_t)*took);
+	return *took == len;
+}
+
+/* The pbufs first: returns true when they are all taken. */
+static bool offer_pbufs(struct tcp_conn *c)
+{
 	while (c->pending && c->pcb) {
 		struct pbuf *q = c->pending;
-		size_t avail = (size_t)(q->len - c->offset);
-		size_t took = iscsi_conn_input(c->conn, (const u8_t *)q->payload + c->offset, avail);
-		if (c->pcb && took)
-			tcp_recved(c->pcb, (u16_t)took);
+		size_t took;
+		bool all = offer_bytes(c, (const u8_t *)q->payload + c->offset,
+				       (size_t)(q->len - c->offset), &took);
 		c->offset = (u16_t)(c->offset + took);
-		if (took < avail)
-			break; /* input queue full: the target calls resume */
+		if (!all)
+			return false; /* input queue full: the target calls resume */
 		c->pending = q->next;
 		q->next = NULL;
 		q->tot_len = q->len;
 		pbuf_free(q); /* the rest of the chain keeps the reference the link held */
+		c->pending_pbufs--;
+		target.stats.held_pbufs--;
 		c->offset = 0;
 	}
+	return !c->pending;
+}
+
+/* Then the spill buffer, freed once taken: an idle connection holds no copy. */
+static void offer_spill(struct tcp_conn *c)
+{
+	while (c->spill.pos < c->spill.len && c->pcb) {
+		size_t n = c->spill.len - c->spill.pos, took;
+		bool all = offer_bytes(c, c->spill.buf + c->spill.pos, n < RECVED_MAX ? n : RECVED_MAX,
+				       &took);
+		c->spill.pos += took;
+		target.stats.spilled_bytes -= took;
+		if (!all)
+			return;
+	}
+	if (c->spill.pos == c->spill.len) {
+		free(c->spill.buf);
+		c->spill.buf = NULL;
+		c->spill.pos = c->spill.len = c->spill.cap = 0;
+	}
+}
+
+/* Copies p after the spill buffer's bytes and frees it. -ENOMEM leaves p to the caller. */
+static int spill_append(struct tcp_conn *c, struct pbuf *p)
+{
+	size_t held = c->spill.len - c->spill.pos;
+	if (c->spill.pos && c->spill.cap - c->spill.len < p->tot_len) {
+		memmove(c->spill.buf, c->spill.buf + c->spill.pos, held);
+		c->spill.pos = 0;
+		c->spill.len = held;
+	}
+	if (c->spill.cap - held < p->tot_len) {
+		/* Doubling, but never past a window: the window bounds what is held. */
+		size_t need = held + p->tot_len, cap = c->spill.cap ? 2 * c->spill.cap : SPILL_MIN;
+		if (cap > TCP_WND)
+			cap = TCP_WND;
+		if (cap < need)
+			cap = need;
+		u8_t *buf = realloc(c->spill.buf, cap);
+		if (!buf)
+			return -ENOMEM;
+		c->spill.buf = buf;
+		c->spill.cap = cap;
+	}
+	pbuf_copy_partial(p, c->spill.buf + c->spill.len, p->tot_len, 0);
+	c->spill.len += p->tot_len;
+	target.stats.spilled_bytes += p->tot_len;
+	pbuf_free(p);
+	return 0;
+}
+
+/* Keeps p until the target takes it: as pbufs while the connection holds few, else as
+ * a copy. Returns ERR_MEM (lwIP keeps p and offers it again) when out of memory. */
+static err_t hold(struct tcp_conn *c, struct pbuf *p)
+{
+	u16_t n = pbuf_clen(p);
+	if (c->spill.pos == c->spill.len && c->pending_pbufs + n <= ISCSI_LWIP_HELD_PBUFS_MAX) {
+		if (c->pending)
+			pbuf_cat(c->pending, p);
+		else
+			c->pending = p;
+		c->pending_pbufs = (u16_t)(c->pending_pbufs + n);
+		target.stats.held_pbufs += n;
+		if (c->pending_pbufs > target.stats.held_pbufs_peak)
+			target.stats.held_pbufs_peak = c->pending_pbufs;
+		return ERR_OK;
+	}
+	return spill_append(c, p) == 0 ? ERR_OK : ERR_MEM;
+}
+
+/* Hands held bytes to the target until it takes no more. Returns what lwIP's recv
+ * callback must return. */
+static err_t offer(struct tcp_conn *c)
+{
+	c->offering = true;
+	if (offer_pbufs(c))
+		offer_spill(c);
 	c->offering = false;
 	/* Closing from inside iscsi_conn_input() may have aborted the pcb. */
 	err_t rc = c->aborted ? ERR_ABRT : ERR_OK;
@@ -120,11 +255,19 @@ static err_t offer(struct tcp_conn *c)
 	return rc;
 }
 
-static void reoffer(void *arg)
+/* The one timeout that offers again to every connection the target resumed. Each is
+ * taken off the list before offer(), which may end (and free) it but no other. */
+static void reoffer_all(void *arg)
 {
-	struct tcp_conn *c = arg;
-	c->reoffer_scheduled = false;
-	offer(c);
+	(void)arg;
+	target.reoffer_scheduled = false;
+	struct tcp_conn *c;
+	while ((c = target.resume_head) != NULL) {
+		target.resume_head = c->resume_next;
+		c->resume_next = NULL;
+		c->resume_queued = false;
+		offer(c);
+	}
 }
 
 /* ---- what the target calls (iscsi_transport_ops) ------------------------------------ */
@@ -161,22 +304,32 @@ static int tcp_conn_send(void *ctx, const void *buf, size_t len)
 
 /* The target ends the connection. When it does so from inside iscsi_conn_input(), offer()
  * still uses c afterwards, so it is offer() that tells the target. */
-static void tcp_conn_close(void *ctx)
+static void end_conn(struct tcp_conn *c, bool abort)
 {
-	struct tcp_conn *c = ctx;
-	detach_pcb(c, false);
+	detach_pcb(c, abort);
 	if (c->offering)
 		c->closed_while_offering = true;
 	else
 		tell_target_gone(c);
 }
 
+static void tcp_conn_close(void *ctx) { end_conn(ctx, false); }
+
+/* Evicted or out of time: a reset frees the pcb now, where a close could leave it in
+ * FIN_WAIT for as long as the peer likes. */
+static void tcp_conn_abort(void *ctx) { end_conn(ctx, true); }
+
 static void tcp_conn_resume(void *ctx)
 {
 	struct tcp_conn *c = ctx;
-	if (!c->reoffer_scheduled && c->pending) {
-		c->reoffer_scheduled = true;
-		sys_timeout(0, reoffer, c);
+	if (c->resume_queued || (!c->pending && c->spill.pos == c->spill.len))
+		return;
+	c->resume_queued = true;
+	c->resume_next = target.resume_head;
+	target.resume_head = c;
+	if (!target.reoffer_scheduled) {
+		target.reoffer_scheduled = true;
+		sys_timeout(0, reoffer_all, NULL);
 	}
 }
 
@@ -185,6 +338,7 @@ static const struct iscsi_transport_ops tcp_transport = {
 	.close = tcp_conn_close,
 	.resume = tcp_conn_resume,
 	.release = tcp_conn_free,
+	.abort = tcp_conn_abort,
 };
 
 /* ---- lwIP callbacks ---------------------------------------------------------------- */
@@ -194,10 +348,8 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	struct tcp_conn *c = arg;
 	(void)pcb;
 	if (p && err == ERR_OK) {
-		if (c->pending)
-			pbuf_cat(c->pending, p);
-		else
-			c->pending = p;
+		if (hold(c, p) != ERR_OK)
+			return ERR_MEM;
 		return offer(c);
 	}
 	/* The peer closed (or lwIP gave up). */
@@ -243,7 +395,10 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	tcp_sent(pcb, on_sent);
 	tcp_err(pcb, on_error);
 	tcp_nagle_disable(pcb); /* responses are small and sent whole: don't hold them */
-	c->conn = iscsi_conn_open(&target.server, &tcp_transport, c);
+	struct iscsi_source source = { .len = 4 };
+	u32_t addr = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)); /* network order */
+	memcpy(source.addr, &addr, sizeof(addr));
+	c->conn = iscsi_conn_open_from(&target.server, &tcp_transport, c, &source);
 	if (!c->conn) {
 		detach_pcb(c, true);
 		free(c);
@@ -252,11 +407,45 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
+/* The heap's high-water mark on the console whenever it grew by MEMORY_REPORT_STEP since
+ * it was last printed: how close the appliance came to running out, without flooding. */
+static void report_memory(void)
+{
+	uint64_t in_use, high_water, size;
+	heap_usage(&in_use, &high_water, &size);
+	if (high_water < target.high_water_printed + MEMORY_REPORT_STEP)
+		return;
+	target.high_water_printed = high_water;
+	printf("qedbox: memory high-water: %llu KiB of %llu KiB heap\n",
+	       (unsigned long long)(high_water / 1024), (unsigned long long)(size / 1024));
+}
+
 static void tick(void *arg)
 {
 	(void)arg;
 	iscsi_server_tick(&target.server);
-	sys_timeout(TICK_MS, tick, NULL);
+	report_memory();
+	sys_timeout(ISCSI_TICK_MS, tick, NULL);
+}
+
+/* The slots this binding can hold: the defaults, or fewer when configured so; never more
+ * than lwIP's pcb pool was sized for. */
+static void settle_limits(struct iscsi_config *config)
+{
+	if (!config->max_connections || config->max_connections > ISCSI_DEFAULT_MAX_CONNECTIONS)
+		config->max_connections = ISCSI_DEFAULT_MAX_CONNECTIONS;
+	if (!config->max_connections_per_source)
+		config->max_connections_per_source = ISCSI_DEFAULT_MAX_CONNECTIONS_PER_SOURCE;
+	if (!config->login_timeout_ms)
+		config->login_timeout_ms = ISCSI_DEFAULT_LOGIN_TIMEOUT_MS;
+}
+
+static void print_limits(const struct iscsi_config *config)
+{
+	printf("iscsi: limits: %u connections, %u per address; login within %u s and %u PDUs; "
+	       "%u receive pbufs per connection\n", config->max_connections,
+	       config->max_connections_per_source, (unsigned)(config->login_timeout_ms / 1000),
+	       ISCSI_LOGIN_PDU_MAX, ISCSI_LWIP_HELD_PBUFS_MAX);
 }
 
 static void set_portal(void *ctx, uint32_t addr)
@@ -272,6 +461,11 @@ int iscsi_lwip_start(struct iscsi_config *config, uint16_t port)
 {
 	target.config = config;
 	target.port = port;
+	target.resume_head = NULL;
+	target.reoffer_scheduled = false;
+	target.high_water_printed = 0;
+	target.stats = (struct iscsi_lwip_stats){ 0 };
+	settle_limits(config);
 	iscsi_server_init(&target.server, config);
 	if (!config->portal)
 		net_on_bound(set_portal, NULL);
@@ -286,15 +480,24 @@ int iscsi_lwip_start(struct iscsi_config *config, uint16_t port)
 		printf("iscsi: port %u is in use\n", port);
 		return -EADDRINUSE;
 	}
-	target.listener = tcp_listen_with_backlog(pcb, 16);
+	target.listener = tcp_listen_with_backlog(pcb, LISTEN_BACKLOG);
 	if (!target.listener) {
 		tcp_close(pcb);
 		printf("iscsi: out of memory for the listener\n");
 		return -ENOMEM;
 	}
 	tcp_accept(target.listener, on_accept);
-	sys_timeout(TICK_MS, tick, NULL);
+	sys_timeout(ISCSI_TICK_MS, tick, NULL);
 	printf("iscsi: listening on port %u, %u target%s\n", port, config->n_targets,
 	       config->n_targets == 1 ? "" : "s");
+	print_limits(config);
 	return 0;
+}
+
+void iscsi_lwip_stats(struct iscsi_lwip_stats *out)
+{
+	*out = target.stats;
+	out->reoffers_queued = 0;
+	for (const struct tcp_conn *c = target.resume_head; c; c = c->resume_next)
+		out->reoffers_queued++;
 }

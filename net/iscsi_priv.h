@@ -299,12 +299,19 @@ struct iscsi_conn {
 	/* liveness */
 	uint64_t rx_bytes, rx_bytes_at_ping;
 	bool ping_outstanding;
+	/* admission (iscsi_conn.c): the slot and the login's limits */
+	struct iscsi_source source;
+	unsigned login_ticks;       /* ticks seen while in the login phase */
+	unsigned login_pdus;        /* PDUs received in the login phase */
 };
 
 void iscsi_conn_get(struct iscsi_conn *c);
 void iscsi_conn_put(struct iscsi_conn *c);
 /* The target ends the connection: calls ops->close once and stops the worker. */
 void iscsi_conn_close(struct iscsi_conn *c);
+/* The same for a connection owed nothing more (evicted, out of time): ops->abort when the
+ * transport has one. */
+void iscsi_conn_abort(struct iscsi_conn *c);
 uint32_t iscsi_conn_new_ttt(struct iscsi_conn *c);
 /* Makes the worker look at its connection again (an aborted command to free). */
 void iscsi_conn_wake_worker(struct iscsi_conn *c);

@@ -5,15 +5,16 @@
  * no threads). The stack is sized for iSCSI: a few initiators, each keeping 32+ requests
  * of up to 1 MiB in flight (32 MiB per initiator), so TCP never waits for the
  * application's buffer space: windows and send buffers are large (256 KiB each way per
- * connection, a bandwidth-delay product far above a VM link's), and the receive pool
- * holds the posted virtio-net buffers plus a full window for several connections. What
+ * connection, a bandwidth-delay product far above a VM link's). The receive pool holds
+ * the posted virtio-net buffers plus a few pbufs per connection (16 in order, 8 out of
+ * order): the iSCSI binding copies what a stalled connection receives beyond them. What
  * is beyond a window waits in the initiator, not here.
  * Memory (static pools measured in the linked image; RAM is 128 MiB+):
- *   PBUF_POOL  2048 x 1560 B  =  3.05 MiB  receive buffers (256 posted + ~7 windows)
+ *   PBUF_POOL  2048 x 1560 B  =  3.05 MiB  receive buffers (256 posted + 24 per slot)
  *   TCP_SEG    8192 x   32 B  =  0.25 MiB  segments queued, unacked or out of order
  *   PBUF       4096 x   24 B  =  0.09 MiB  PBUF_REF/ROM: lwIP's own references (IP
  *                                          fragments, queued ARP); our senders copy
- *   TCP_PCB      64 x  280 B  =  0.02 MiB
+ *   TCP_PCB      96 x  280 B  =  0.03 MiB  64 iSCSI slots + 16 backlog + 16 closing
  *   PBUF_RAM   from malloc (MEM_LIBC_MALLOC): copied send data, at most TCP_SND_BUF
  *              (256 KiB) per connection while unacknowledged.
  */
@@ -45,15 +46,20 @@
  * own references only. */
 #define MEMP_NUM_PBUF 4096
 
-#define MEMP_NUM_TCP_PCB 64 /* iSCSI sessions (several connections each) + spare */
+/* The iSCSI target's 64 connection slots (net/iscsi.h), its listen backlog of 16
+ * handshakes, and 16 for connections closing: a newcomer always gets a pcb and reaches
+ * the target, which may evict a stuck login for it (net/iscsi_lwip.c checks the sum). */
+#define MEMP_NUM_TCP_PCB 96
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB 4 /* DHCP */
 #define MEMP_NUM_TCP_SEG 8192
 #define MEMP_NUM_REASSDATA 8
 #define MEMP_NUM_FRAG_PBUF 32
 #define MEMP_NUM_ARP_QUEUE 64
-/* lwIP's own timers plus ours: the driver's link check and a few spare. */
-#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
+/* lwIP's own timers plus ours, each one at a time: the driver's link check, the DHCP
+ * warning, the iSCSI tick and its one re-offer timeout (shared by every connection);
+ * and as many spare. */
+#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8)
 
 /* ---- protocols ---------------------------------------------------------------------- */
 #define LWIP_IPV4 1
@@ -89,6 +95,11 @@
 #define TCP_SNDQUEUELOWAT (TCP_SND_QUEUELEN / 2)
 #define TCP_OVERSIZE TCP_MSS             /* tcp_write() fills whole segments */
 #define TCP_QUEUE_OOSEQ 1
+/* Out-of-order segments held per pcb, from the shared receive pool: enough to bridge a
+ * lost segment or two; a peer sending a window of 1-byte segments out of order holds 8
+ * pool pbufs, not thousands (net/iscsi_lwip.c bounds the in-order ones). */
+#define TCP_OOSEQ_MAX_PBUFS 8
+#define TCP_OOSEQ_MAX_BYTES (TCP_OOSEQ_MAX_PBUFS * TCP_MSS)
 #define LWIP_TCP_SACK_OUT 1              /* tell the peer which segments we hold */
 #define LWIP_TCP_TIMESTAMPS 0
 #define TCP_LISTEN_BACKLOG 1

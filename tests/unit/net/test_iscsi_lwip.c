@@ -2,16 +2,23 @@
  * Host tests of the lwIP binding (net/iscsi_lwip.c) on the firmware's lwIP configuration
  * over loopback: a scripted initiator logs in, writes and reads back 1 MiB (several TCP
  * windows and send buffers: both directions of backpressure), logs out, and a connection
- * reset mid-transfer leaves nothing behind.
+ * reset mid-transfer leaves nothing behind. Admission and bounds: a source at its cap
+ * resets its oldest login for a newcomer, a flood of 1-byte segments holds few pbufs,
+ * and many stalled connections share one re-offer timeout.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "iscsi_priv.h"
 #include "iscsi_lwip.h"
 #include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "netif/ppp/ppp_opts.h" /* PPP_NUM_TIMEOUTS, in MEMP_NUM_SYS_TIMEOUT */
 #include "lwip_host.h"
+#include "platform.h"
 #include "scsi_test_support.h"
 
 #define PORT 3260
@@ -25,6 +32,9 @@ struct client {
 	size_t in_len, in_cap, parsed;
 	struct iscsi_rx rx;
 	bool connected, closed, failed;
+	size_t tiny_from;         /* bytes from here on go out one per segment */
+	bool tiny;
+	uint8_t isid_tail;        /* distinct initiator ports: no reinstatement */
 };
 
 static struct client cl;
@@ -38,20 +48,51 @@ int net_on_bound(void (*fn)(void *ctx, uint32_t addr), void *ctx)
 	(void)ctx;
 	return 0;
 }
+/* boot/syscalls.c is firmware-only: a heap whose high-water mark the tests set. */
+static uint64_t fake_high_water;
+void heap_usage(uint64_t *in_use, uint64_t *high_water, uint64_t *size)
+{
+	*in_use = fake_high_water / 2;
+	*high_water = fake_high_water;
+	*size = 64ull << 20;
+}
+
 static struct iscsi_target_config target;
 static struct scsi_fixture sf;
 
+/* One byte in a segment of its own, once the previous one left (else lwIP would merge
+ * them): a peer flooding tiny segments. */
+static bool push_one_byte(struct client *c)
+{
+	if (c->pcb->unsent || tcp_sndqueuelen(c->pcb) + 1 >= TCP_SND_QUEUELEN ||
+	    tcp_write(c->pcb, c->out + c->sent, 1, TCP_WRITE_FLAG_COPY) != ERR_OK)
+		return false;
+	c->sent++;
+	tcp_output(c->pcb);
+	return true;
+}
+
+static bool push_bulk(struct client *c)
+{
+	size_t n = c->out_len - c->sent;
+	if (n > tcp_sndbuf(c->pcb))
+		n = tcp_sndbuf(c->pcb);
+	if (n > 0xffff)
+		n = 0xffff;
+	if (c->tiny && n > c->tiny_from - c->sent)
+		n = c->tiny_from - c->sent;
+	if (!n || tcp_write(c->pcb, c->out + c->sent, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
+		return false;
+	c->sent += n;
+	return true;
+}
+
 static void client_push(struct client *c)
 {
-	while (c->pcb && c->sent < c->out_len && tcp_sndbuf(c->pcb) > 0) {
-		size_t n = c->out_len - c->sent;
-		if (n > tcp_sndbuf(c->pcb))
-			n = tcp_sndbuf(c->pcb);
-		if (n > 0xffff)
-			n = 0xffff;
-		if (tcp_write(c->pcb, c->out + c->sent, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
+	while (c->pcb && c->sent < c->out_len) {
+		bool tiny = c->tiny && c->sent >= c->tiny_from;
+		if (!(tiny ? push_one_byte(c) : push_bulk(c)))
 			break;
-		c->sent += n;
 	}
 	if (c->pcb)
 		tcp_output(c->pcb);
@@ -155,6 +196,7 @@ static struct iscsi_pdu *client_pdu(struct client *c)
 }
 
 struct wait_pdu {
+	struct client *c;
 	struct iscsi_pdu *pdu;
 	uint8_t opcode;
 };
@@ -166,9 +208,9 @@ static bool got_pdu(void *ctx)
 	while (task_run_ready())
 		;
 	while (!w->pdu) {
-		struct iscsi_pdu *p = client_pdu(&cl);
+		struct iscsi_pdu *p = client_pdu(w->c);
 		if (!p)
-			return cl.failed || cl.closed;
+			return w->c->failed || w->c->closed;
 		if (pdu_opcode(p) == w->opcode)
 			w->pdu = p;
 		else
@@ -177,12 +219,14 @@ static bool got_pdu(void *ctx)
 	return true;
 }
 
-static struct iscsi_pdu *wait_for(uint8_t opcode)
+static struct iscsi_pdu *wait_on(struct client *c, uint8_t opcode)
 {
-	struct wait_pdu w = { NULL, opcode };
+	struct wait_pdu w = { c, NULL, opcode };
 	lwip_host_run_until(got_pdu, &w, 20000);
 	return w.pdu;
 }
+
+static struct iscsi_pdu *wait_for(uint8_t opcode) { return wait_on(&cl, opcode); }
 
 static bool tasks_idle_and(void *ctx)
 {
@@ -194,11 +238,16 @@ static bool tasks_idle_and(void *ctx)
 
 /* Every connection's worker task has ended: the connections are gone. */
 static bool no_connections(void) { return task_count() == 0; }
+static bool never(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
 static bool client_closed(void) { return cl.closed || cl.failed; }
 
-/* Logs in with the keys plus extra; then, unless the keys changed the framing (digests),
- * clears the unit attention. */
-static void login_with(const char *extra, size_t extra_len, bool clear_ua)
+/* Logs c in with the keys plus extra; then, unless the keys changed the framing
+ * (digests), clears the unit attention. */
+static void login_on(struct client *c, const char *extra, size_t extra_len, bool clear_ua)
 {
 	char text[512];
 	uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_LOGIN_REQ | ISCSI_IMMEDIATE,
@@ -209,10 +258,11 @@ static void login_with(const char *extra, size_t extra_len, bool clear_ua)
 	memcpy(text, keys, sizeof(keys));
 	memcpy(text + sizeof(keys) - 1, extra, extra_len);
 	bhs[ISCSI_BHS_ISID] = 0x80;
+	bhs[ISCSI_BHS_ISID + ISCSI_ISID_LEN - 1] = c->isid_tail;
 	cmdsn = 1;
 	put_be32(bhs + ISCSI_BHS_CMDSN, cmdsn);
-	queue_pdu(&cl, bhs, text, (uint32_t)(sizeof(keys) - 1 + extra_len));
-	struct iscsi_pdu *r = wait_for(ISCSI_OP_LOGIN_RSP);
+	queue_pdu(c, bhs, text, (uint32_t)(sizeof(keys) - 1 + extra_len));
+	struct iscsi_pdu *r = wait_on(c, ISCSI_OP_LOGIN_RSP);
 	CHECK(r != NULL);
 	if (r) {
 		CHECK_EQ(0, r->bhs[ISCSI_BHS_STATUS_CLASS]);
@@ -225,10 +275,15 @@ static void login_with(const char *extra, size_t extra_len, bool clear_ua)
 	uint8_t tur[ISCSI_BHS_LEN] = { ISCSI_OP_SCSI_CMD, ISCSI_FLAG_FINAL };
 	put_be32(tur + ISCSI_BHS_INITIATOR_TASK_TAG, 9);
 	put_be32(tur + ISCSI_BHS_CMDSN, cmdsn++);
-	queue_pdu(&cl, tur, NULL, 0);
-	r = wait_for(ISCSI_OP_SCSI_RSP);
+	queue_pdu(c, tur, NULL, 0);
+	r = wait_on(c, ISCSI_OP_SCSI_RSP);
 	CHECK(r != NULL);
 	iscsi_pdu_free(r);
+}
+
+static void login_with(const char *extra, size_t extra_len, bool clear_ua)
+{
+	login_on(&cl, extra, extra_len, clear_ua);
 }
 
 static void login(void) { login_with("", 0, true); }
@@ -334,6 +389,185 @@ static void test_framing_error_closes_inside_receive_callback(void)
 	CHECK(lwip_host_run_until(tasks_idle_and, (void *)no_connections, 5000));
 }
 
+/* ---- admission and bounds ----------------------------------------------------------- */
+
+/* More than lwIP has timeouts in all: a timeout per stalled connection cannot fit. */
+#define EXTRA (MEMP_NUM_SYS_TIMEOUT + 1)
+static struct client extra[EXTRA];
+
+static bool all_connected(void *ctx)
+{
+	struct client *c = ctx;
+	for (unsigned i = 0; i < EXTRA && c[i].pcb; i++)
+		if (!c[i].connected)
+			return false;
+	while (task_run_ready())
+		;
+	return true;
+}
+
+static void drop_client(struct client *c)
+{
+	if (c->pcb) {
+		tcp_arg(c->pcb, NULL);
+		tcp_abort(c->pcb);
+		c->pcb = NULL;
+	}
+	iscsi_rx_free(&c->rx);
+	free(c->out);
+	free(c->in);
+	memset(c, 0, sizeof(*c));
+}
+
+static void drop_all(void)
+{
+	for (unsigned i = 0; i < EXTRA; i++)
+		drop_client(&extra[i]);
+	if (cl.pcb) {
+		tcp_arg(cl.pcb, NULL);
+		tcp_abort(cl.pcb);
+		cl.pcb = NULL;
+	}
+	CHECK(lwip_host_run_until(tasks_idle_and, (void *)no_connections, 20000));
+}
+
+static bool newcomer_in_oldest_out(void *ctx)
+{
+	(void)ctx;
+	while (task_run_ready())
+		;
+	return cl.connected && extra[0].failed;
+}
+
+/* Everything from 127.0.0.1: at the per-source cap, a newcomer resets the oldest
+ * connection still logging in (a reset frees its pcb at once) and logs in itself. */
+static void test_source_at_cap_resets_oldest_login(void)
+{
+	unsigned cap = 4;
+	cfg.max_connections_per_source = cap;
+	for (unsigned i = 0; i < cap; i++)
+		client_connect(&extra[i]);
+	CHECK(lwip_host_run_until(all_connected, extra, 1000));
+	client_connect(&cl);
+	CHECK(lwip_host_run_until(newcomer_in_oldest_out, NULL, 1000));
+	for (unsigned i = 1; i < cap; i++)
+		CHECK(!extra[i].failed && !extra[i].closed);
+	login();
+	cfg.max_connections_per_source = ISCSI_DEFAULT_MAX_CONNECTIONS_PER_SOURCE;
+	drop_all();
+}
+
+static void queue_nop_outs(struct client *c, uint32_t first_itt, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_NOP_OUT | ISCSI_IMMEDIATE, ISCSI_FLAG_FINAL };
+		put_be32(bhs + ISCSI_BHS_INITIATOR_TASK_TAG, first_itt + i);
+		put_be32(bhs + ISCSI_BHS_TARGET_TRANSFER_TAG, ISCSI_RESERVED_TAG);
+		put_be32(bhs + ISCSI_BHS_CMDSN, cmdsn);
+		queue_pdu(c, bhs, NULL, 0);
+	}
+}
+
+/* The target received (acknowledged) all c sent. Runs no task: the workers stay busy. */
+static bool all_acked(void *ctx)
+{
+	struct client *c = ctx;
+	return c->sent == c->out_len && c->pcb && !c->pcb->unsent && !c->pcb->unacked;
+}
+
+/* The NOP-Ins answering itts first.. first+n-1, in order. */
+static void expect_nop_ins(struct client *c, uint32_t first_itt, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct iscsi_pdu *r = wait_on(c, ISCSI_OP_NOP_IN);
+		CHECK(r != NULL);
+		if (!r)
+			return;
+		CHECK_EQ(first_itt + i, pdu_be32(r, ISCSI_BHS_INITIATOR_TASK_TAG));
+		iscsi_pdu_free(r);
+	}
+}
+
+/* The worker is busy (no task runs) and its input queue full; the peer goes on in 1-byte
+ * segments. The binding holds at most ISCSI_LWIP_HELD_PBUFS_MAX of them and copies the
+ * rest; every byte reaches the target in order once the worker runs again. */
+static void test_tiny_segments_hold_few_pbufs(void)
+{
+	enum { QUEUED = 40, TINY = 8 }; /* the input queue takes 32 PDUs */
+	struct iscsi_lwip_stats st;
+	client_connect(&cl);
+	login();
+	queue_nop_outs(&cl, 100, QUEUED);
+	cl.tiny = true;
+	cl.tiny_from = cl.out_len;
+	tcp_nagle_disable(cl.pcb);
+	queue_nop_outs(&cl, 100 + QUEUED, TINY);
+	CHECK(lwip_host_run_until(all_acked, &cl, 20000));
+	iscsi_lwip_stats(&st);
+	CHECK(st.held_pbufs_peak <= ISCSI_LWIP_HELD_PBUFS_MAX);
+	CHECK_EQ(ISCSI_LWIP_HELD_PBUFS_MAX, st.held_pbufs);
+	CHECK(st.spilled_bytes > 0);
+	expect_nop_ins(&cl, 100, QUEUED + TINY);
+	iscsi_lwip_stats(&st);
+	CHECK_EQ(0, st.held_pbufs);
+	CHECK_EQ(0, st.spilled_bytes);
+	drop_all();
+}
+
+/* More connections stall and resume at once than lwIP has spare timeouts: they share
+ * one (each used to take its own, and lwIP asserted "pool MEMP_SYS_TIMEOUT is empty"). */
+static void test_many_stalled_connections_share_one_reoffer_timeout(void)
+{
+	enum { QUEUED = 36 };
+	struct iscsi_lwip_stats st;
+	for (unsigned i = 0; i < EXTRA; i++) {
+		client_connect(&extra[i]);
+		extra[i].isid_tail = (uint8_t)(i + 1);
+		login_on(&extra[i], "", 0, false);
+	}
+	for (unsigned i = 0; i < EXTRA; i++) {
+		queue_nop_outs(&extra[i], 1, QUEUED);
+		CHECK(lwip_host_run_until(all_acked, &extra[i], 20000));
+	}
+	while (task_run_ready()) /* every worker drains its queue and resumes its input */
+		;
+	iscsi_lwip_stats(&st);
+	CHECK_EQ(EXTRA, st.reoffers_queued);
+	for (unsigned i = 0; i < EXTRA; i++)
+		expect_nop_ins(&extra[i], 1, QUEUED);
+	iscsi_lwip_stats(&st);
+	CHECK_EQ(0, st.reoffers_queued);
+	drop_all();
+}
+
+/* The heap's high-water mark is printed from the tick, once per MiB it grew. */
+static void test_memory_high_water_printed_per_mib_grown(void)
+{
+	char line[256];
+	unsigned printed = 0;
+	FILE *out = tmpfile();
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	dup2(fileno(out), STDOUT_FILENO);
+	static const uint64_t marks_kib[] = { 3072, 3500, 4000, 4096, 4100, 9000 };
+	for (unsigned i = 0; i < sizeof(marks_kib) / sizeof(marks_kib[0]); i++) {
+		fake_high_water = marks_kib[i] * 1024;
+		lwip_host_run_until(never, NULL, ISCSI_TICK_MS);
+	}
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	rewind(out);
+	const char *expected[] = { "qedbox: memory high-water: 3072 KiB of 65536 KiB heap\n",
+				   "qedbox: memory high-water: 4096 KiB of 65536 KiB heap\n",
+				   "qedbox: memory high-water: 9000 KiB of 65536 KiB heap\n" };
+	while (fgets(line, sizeof(line), out))
+		if (!strncmp(line, "qedbox: memory", 14) && printed < 3)
+			CHECK_STR_EQ(expected[printed++], line);
+	CHECK_EQ(3, printed);
+	fclose(out);
+}
+
 int main(void)
 {
 	lwip_host_init();
@@ -345,6 +579,10 @@ int main(void)
 	RUN(test_write_read_logout_over_tcp);
 	RUN(test_reset_mid_transfer_leaves_nothing);
 	RUN(test_framing_error_closes_inside_receive_callback);
+	RUN(test_source_at_cap_resets_oldest_login);
+	RUN(test_tiny_segments_hold_few_pbufs);
+	RUN(test_many_stalled_connections_share_one_reoffer_timeout);
+	RUN(test_memory_high_water_printed_per_mib_grown);
 	iscsi_rx_free(&cl.rx);
 	free(cl.out);
 	free(cl.in);
