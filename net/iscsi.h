@@ -138,6 +138,10 @@ struct iscsi_config {
  * (an initiator has given up on a login by then, so a longer one serves nobody). Checked
  * at each tick: a login is ended between 15 and 20 s after it began. */
 #define ISCSI_DEFAULT_LOGIN_TIMEOUT_MS 15000
+/* Buffer bytes every connection may hold even when the shared pool is spent: two 1 MiB
+ * commands, or a depth of 32 at 64 KiB. An honest session keeps going under a flood from
+ * others (they get TASK SET FULL, then a closed window); 64 slots reserve 128 MiB. */
+#define ISCSI_SESSION_GUARANTEED_BYTES (2ull * 1024 * 1024)
 /* Login PDUs one connection may send, continuations (C bit) included. A real login takes a
  * handful (CHAP: 3-4); 64 KiB of login text in 8 KiB PDUs is 8 more. */
 #define ISCSI_LOGIN_PDU_MAX 64
@@ -153,6 +157,10 @@ struct iscsi_source {
 struct iscsi_budget {
 	struct iscsi_budget *parent;    /* charged too; NULL at the top */
 	uint64_t limit;
+	/* Bytes this budget may hold even when its parent has no room left: the parent's
+	 * limit leaves room for every child's guarantee, so an honest session keeps going
+	 * while others have spent the shared pool. */
+	uint64_t guaranteed;
 	uint64_t charged, high_water;   /* bytes now, the most ever */
 	uint64_t refused;               /* charges that did not fit */
 };

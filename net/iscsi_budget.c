@@ -10,6 +10,11 @@
  * The last are structurally bounded (input queue, window) and cannot wait for room
  * without risking a deadlock (the Data-Out that would free a buffer must be received):
  * they are forced, counted even past the limit, so that they close the window.
+ *
+ * A session's budget carries a guarantee (ISCSI_SESSION_GUARANTEED_BYTES): up to that
+ * much it is charged even when the server's pool is spent, and the server's pool is the
+ * global figure minus every connection slot's guarantee. So initiators that flood the
+ * shared pool cannot starve another session: it always has room for a few commands.
  */
 #include "iscsi_priv.h"
 
@@ -18,15 +23,19 @@ void iscsi_budget_init(struct iscsi_budget *b, uint64_t limit, struct iscsi_budg
 	*b = (struct iscsi_budget){ .parent = parent, .limit = limit };
 }
 
+static uint64_t left(uint64_t limit, uint64_t charged)
+{
+	return charged < limit ? limit - charged : 0;
+}
+
 uint64_t iscsi_budget_room(const struct iscsi_budget *b)
 {
 	uint64_t room = UINT64_MAX;
-	for (; b; b = b->parent) {
-		uint64_t here = b->charged < b->limit ? b->limit - b->charged : 0;
-		if (here < room)
-			room = here;
-	}
-	return room;
+	for (const struct iscsi_budget *l = b; l; l = l->parent)
+		if (left(l->limit, l->charged) < room)
+			room = left(l->limit, l->charged);
+	uint64_t own = left(b->guaranteed < b->limit ? b->guaranteed : b->limit, b->charged);
+	return own > room ? own : room;
 }
 
 void iscsi_budget_force(struct iscsi_budget *b, uint64_t bytes)

@@ -104,6 +104,7 @@ struct iscsi_conn *iscsi_conn_open_from(struct iscsi_server *srv,
 	iscsi_rx_init(&c->rx, limits.max_recv_data_segment_length > ISCSI_DEFAULT_MRDSL ?
 				      limits.max_recv_data_segment_length : ISCSI_DEFAULT_MRDSL);
 	iscsi_budget_init(&c->sess.budget, iscsi_session_buffer_limit(srv->cfg), &srv->budget);
+	c->sess.budget.guaranteed = ISCSI_SESSION_GUARANTEED_BYTES;
 	c->rx.budget = &c->sess.budget;
 	c->send_lock = (struct task_lock)TASK_LOCK_INIT;
 	c->next_ttt = 1;

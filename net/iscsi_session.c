@@ -50,12 +50,22 @@ unsigned iscsi_server_max_tasks(const struct iscsi_config *cfg)
 	return cfg->max_tasks ? cfg->max_tasks : DEFAULT_MAX_TASKS;
 }
 
+/* The shared pool: the global figure less what every connection slot is guaranteed
+ * (iscsi_budget.c), so that the guarantees are always there to be taken. */
+static uint64_t shared_pool_bytes(const struct iscsi_config *cfg)
+{
+	uint64_t global = cfg->global_buffer_bytes ? cfg->global_buffer_bytes
+						  : DEFAULT_GLOBAL_BUFFER_BYTES;
+	unsigned slots = cfg->max_connections ? cfg->max_connections : ISCSI_DEFAULT_MAX_CONNECTIONS;
+	uint64_t guarantees = (uint64_t)slots * ISCSI_SESSION_GUARANTEED_BYTES;
+	return global > 2 * guarantees ? global - guarantees : global / 2;
+}
+
 void iscsi_server_init(struct iscsi_server *srv, const struct iscsi_config *cfg)
 {
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = cfg;
-	iscsi_budget_init(&srv->budget, cfg->global_buffer_bytes ? cfg->global_buffer_bytes :
-					DEFAULT_GLOBAL_BUFFER_BYTES, NULL);
+	iscsi_budget_init(&srv->budget, shared_pool_bytes(cfg), NULL);
 	srv->next_tsih = 1;
 }
 

@@ -248,6 +248,39 @@ static void test_huge_writes_without_data_stay_within_budget(void)
 	CHECK_EQ(0, f.srv.budget.charged);
 }
 
+/* A session that floods the shared pool does not starve another one: the other's
+ * commands are paid from its guarantee (ISCSI_SESSION_GUARANTEED_BYTES). */
+static void test_flooded_pool_leaves_others_their_guarantee(void)
+{
+	struct iscsi_fixture f;
+	struct fx_link link2;
+	struct fx_pdu last;
+	uint8_t cdb[16];
+	fx_setup(&f);
+	/* A shared pool of 16 MiB; the guarantees of four connection slots come on top. */
+	f.cfg.max_connections = 4;
+	f.cfg.global_buffer_bytes = (16ull << 20) + 4 * ISCSI_SESSION_GUARANTEED_BYTES;
+	fx_start(&f);
+	fx_ready(&f, "ImmediateData=No");
+	fx_write10_cdb(cdb, 0, 1);
+	for (uint32_t i = 0; i < 40; i++) /* 1 MiB each, no data: the pool and more */
+		fx_scsi_cmd(&f, ISCSI_FLAG_CMD_WRITE, 0x700 + i, 1u << 20, cdb, NULL, 0);
+	CHECK(iscsi_budget_room(&f.srv.budget) == 0);
+	second_session(&f, &link2, NULL);
+	uint8_t tur[16] = { 0 };
+	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL, 0x7ff, 0, tur, NULL, 0);
+	CHECK_EQ(1, count_status(&f, SAM_STAT_CHECK_CONDITION, &last)); /* power-on attention */
+	uint8_t data[WRITE_BYTES];
+	memset(data, 0x5a, sizeof(data));
+	fx_write10_cdb(cdb, 8, WRITE_BYTES / FX_BLOCK_SIZE);
+	for (uint32_t i = 0; i < 8; i++)
+		fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_WRITE, 0x800 + i, WRITE_BYTES, cdb,
+			    data, sizeof(data));
+	CHECK_EQ(8, count_status(&f, SAM_STAT_GOOD, &last));
+	CHECK(sn_lt(last.expcmdsn - 1, last.maxcmdsn)); /* its window stays open */
+	fini_two(&f, &link2);
+}
+
 static void test_window_closes_and_reopens_with_budget(void)
 {
 	struct iscsi_fixture f;
@@ -364,6 +397,7 @@ int main(void)
 	RUN(test_commands_beyond_max_cmdsn_dropped);
 	RUN(test_immediate_flood_bounded);
 	RUN(test_huge_writes_without_data_stay_within_budget);
+	RUN(test_flooded_pool_leaves_others_their_guarantee);
 	RUN(test_window_closes_and_reopens_with_budget);
 	RUN(test_tmf_flood_bounded);
 	RUN(test_global_task_cap);
