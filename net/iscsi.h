@@ -190,6 +190,11 @@ struct iscsi_server {
 
 void iscsi_server_init(struct iscsi_server *srv, const struct iscsi_config *cfg);
 
+/* The limits in force for cfg, its zeros replaced by the defaults (for the console). */
+uint32_t iscsi_session_cmd_window(const struct iscsi_config *cfg);
+uint64_t iscsi_session_buffer_limit(const struct iscsi_config *cfg);
+unsigned iscsi_server_max_tasks(const struct iscsi_config *cfg);
+
 /* A new transport connection from source (NULL: unknown, held to the global cap only).
  * May evict an older connection still logging in (see the slot limits above). Returns
  * NULL when refused or out of memory: the transport then drops the connection. */

@@ -446,6 +446,13 @@ static void print_limits(const struct iscsi_config *config)
 	       "%u receive pbufs per connection\n", config->max_connections,
 	       config->max_connections_per_source, (unsigned)(config->login_timeout_ms / 1000),
 	       ISCSI_LOGIN_PDU_MAX, ISCSI_LWIP_HELD_PBUFS_MAX);
+	printf("iscsi: limits: %u commands and %llu MiB of buffers per session, %llu MiB shared "
+	       "and %llu MiB more guaranteed to each connection, %u tasks in all\n",
+	       iscsi_session_cmd_window(config),
+	       (unsigned long long)(iscsi_session_buffer_limit(config) >> 20),
+	       (unsigned long long)(target.server.budget.limit >> 20),
+	       (unsigned long long)(ISCSI_SESSION_GUARANTEED_BYTES >> 20),
+	       iscsi_server_max_tasks(config));
 }
 
 static void set_portal(void *ctx, uint32_t addr)

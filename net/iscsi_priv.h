@@ -323,9 +323,6 @@ uint32_t iscsi_session_max_cmdsn(struct iscsi_conn *c);
 /* Whether one more command fits the session's and the server's caps (window slots,
  * tasks); immediate commands are held to the same. */
 bool iscsi_session_slot_free(const struct iscsi_conn *c);
-uint32_t iscsi_session_cmd_window(const struct iscsi_config *cfg);
-uint64_t iscsi_session_buffer_limit(const struct iscsi_config *cfg);
-unsigned iscsi_server_max_tasks(const struct iscsi_config *cfg);
 /* Orders PDUs that carry a CmdSN: returns them one by one in CmdSN order. Feeds pdu
  * (may be NULL to only drain), and returns the next deliverable PDU or NULL. PDUs outside
  * the window are freed (dropped, RFC 7143 3.2.2.1). */
