@@ -228,26 +228,95 @@ static void wl_race(struct wl_ctx *c)
 	completion_wait(&all_done);
 }
 
+/* Need-check cleared, then allocations again: an allocation after a flush that had
+ * nothing to flush but the header (the second of two flushes in a row clears the bit)
+ * must set need-check, durably, before it links anything; into an existing L2 table
+ * (data and entry with no flush between), into a new one, and over a zero cluster. */
+static void wl_flush_flush_alloc(struct wl_ctx *c)
+{
+	static const uint64_t where[] = {
+		0, 5 * CLUSTER + 1024, L2_SPAN + 2 * CLUSTER, 9 * CLUSTER,
+		3 * L2_SPAN + 512, 2 * CLUSTER, 20 * CLUSTER + 3072,
+	};
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		wl_write(c, where[i], (1 + wl_rand(c) % 8) * 512);
+		if (i == 3)
+			c->errors += guest_zero(c->g, c->img, 30 * CLUSTER, CLUSTER) != 0;
+		wl_flush(c);
+		wl_flush(c); /* quiet: clears need-check */
+		if (i % 2)
+			wl_write(c, where[i], 512); /* in place: no need-check needed */
+	}
+}
+
+/* Allocations in flight while another task flushes in a loop: a flush that finds no new
+ * allocation since the previous one must still keep need-check while one is under way.
+ * One task writes new clusters (some in new L2 tables), the other only flushes. */
+struct clear_arg {
+	struct wl_ctx *c;
+	bool flusher;
+	unsigned *running;
+	struct completion *all_done;
+};
+
+static void clear_lane(void *p)
+{
+	struct clear_arg *a = p;
+	for (uint64_t i = 0; i < 10; i++) {
+		if (a->flusher)
+			wl_flush(a->c);
+		else
+			wl_write(a->c, (i % 3) * L2_SPAN + (4 * i + 1) * CLUSTER - 1024,
+				 CLUSTER + 2048);
+	}
+	if (--*a->running == 0)
+		completion_done(a->all_done, 0);
+}
+
+static void wl_clear_during_alloc(struct wl_ctx *c)
+{
+	struct clear_arg args[2];
+	unsigned running = 2;
+	struct completion all_done;
+	completion_init(&all_done);
+	wl_write(c, 0, CLUSTER);
+	wl_flush(c);
+	wl_flush(c);
+	for (unsigned i = 0; i < 2; i++) {
+		args[i] = (struct clear_arg){ c, i == 1, &running, &all_done };
+		if (!task_spawn(clear_lane, &args[i]))
+			c->errors++;
+	}
+	completion_wait(&all_done);
+}
+
 struct workload {
 	const char *name;
 	void (*run)(struct wl_ctx *c);
 	bool backing;
 	uint64_t seed;
+	/* test_crash: fewer crash states is a failure (an enumeration that shrank). The
+	 * minimums are 90% of the counts measured when they were committed. */
+	uint64_t min_states;
 };
 
 static const struct workload workloads[] = {
-	{ "sequential", wl_sequential, false, 11 },
-	{ "random", wl_random, false, 23 },
-	{ "new-l2-tables", wl_new_tables, false, 37 },
-	{ "backing-cow", wl_backing, true, 41 },
-	{ "zeroing", wl_zero, false, 53 },
-	{ "concurrent", wl_concurrent, false, 67 },
-	{ "random-2", wl_random, false, 71 },
-	{ "concurrent-2", wl_concurrent, false, 89 },
-	{ "mixed-backing", wl_mixed, true, 97 },
-	{ "mixed", wl_mixed, false, 101 },
-	{ "alloc-race", wl_race, false, 107 },
-	{ "alloc-race-2", wl_race, false, 109 },
+	{ "sequential", wl_sequential, false, 11, 5811 },
+	{ "random", wl_random, false, 23, 8433 },
+	{ "new-l2-tables", wl_new_tables, false, 37, 2740 },
+	{ "backing-cow", wl_backing, true, 41, 5137 },
+	{ "zeroing", wl_zero, false, 53, 2178 },
+	{ "concurrent", wl_concurrent, false, 67, 22960 },
+	{ "random-2", wl_random, false, 71, 7213 },
+	{ "concurrent-2", wl_concurrent, false, 89, 20609 },
+	{ "mixed-backing", wl_mixed, true, 97, 20115 },
+	{ "mixed", wl_mixed, false, 101, 26482 },
+	{ "alloc-race", wl_race, false, 107, 2946 },
+	{ "alloc-race-2", wl_race, false, 109, 3100 },
+	{ "flush-flush-alloc", wl_flush_flush_alloc, false, 113, 548 },
+	{ "flush-flush-alloc-b", wl_flush_flush_alloc, true, 127, 573 },
+	{ "clear-during-alloc", wl_clear_during_alloc, false, 131, 4414 },
+	{ "clear-during-alloc-2", wl_clear_during_alloc, false, 137, 2785 },
 };
 
 #endif
