@@ -1,10 +1,13 @@
 /*
- * Workloads for the crash enumeration test (test_crash.c): each runs in a task against an
- * open image and issues its writes through the guest model, so every acknowledgement and
- * flush is in the trace. Included by test_crash.c only.
+ * Workloads for the crash enumeration test (test_crash.c) and the fault sweep
+ * (test_qed_faults.c): each runs in a task against an open image and issues its writes
+ * through the guest model, so every acknowledgement and flush is in the trace. At the
+ * end, recovery_verify(): what both tests require of a recovered image.
  */
 #ifndef QEDBOX_CRASH_WORKLOADS_H
 #define QEDBOX_CRASH_WORKLOADS_H
+
+#include <stdio.h>
 
 #include "support/guest_model.h"
 #include "task.h"
@@ -19,7 +22,9 @@ struct wl_ctx {
 	struct guest_model *g;
 	struct qed_image *img;
 	uint64_t rng;
+	int expect_err;         /* the one errno a failing operation may return (faults) */
 	int errors;             /* operations the core failed: a workload must not see any */
+	int bad_status;         /* ... with another status than expect_err */
 };
 
 static uint64_t wl_rand(struct wl_ctx *c)
@@ -30,14 +35,26 @@ static uint64_t wl_rand(struct wl_ctx *c)
 	return c->rng;
 }
 
+/* Counts a failed operation, and one that failed with an unexpected status. */
+static void wl_status(struct wl_ctx *c, int rc)
+{
+	c->errors += rc != 0;
+	c->bad_status += rc != 0 && rc != c->expect_err;
+}
+
 static void wl_write(struct wl_ctx *c, uint64_t off, uint64_t len)
 {
-	c->errors += guest_write(c->g, c->img, off, len) != 0;
+	wl_status(c, guest_write(c->g, c->img, off, len));
+}
+
+static void wl_zero_range(struct wl_ctx *c, uint64_t off, uint64_t len)
+{
+	wl_status(c, guest_zero(c->g, c->img, off, len));
 }
 
 static void wl_flush(struct wl_ctx *c)
 {
-	c->errors += guest_flush(c->g, c->img) != 0;
+	wl_status(c, guest_flush(c->g, c->img));
 }
 
 /* Sequential writes of 2-6 KiB (so some straddle clusters), a flush every third. */
@@ -95,17 +112,17 @@ static void wl_zero(struct wl_ctx *c)
 {
 	wl_write(c, 0, 6 * CLUSTER);
 	wl_flush(c);
-	c->errors += guest_zero(c->g, c->img, CLUSTER, 2 * CLUSTER) != 0;
-	c->errors += guest_zero(c->g, c->img, 4 * CLUSTER + 1024, 1024) != 0;
-	c->errors += guest_zero(c->g, c->img, 10 * CLUSTER, CLUSTER) != 0; /* unallocated */
+	wl_zero_range(c, CLUSTER, 2 * CLUSTER);
+	wl_zero_range(c, 4 * CLUSTER + 1024, 1024);
+	wl_zero_range(c, 10 * CLUSTER, CLUSTER); /* unallocated */
 	wl_flush(c);
 	wl_write(c, CLUSTER + 512, 512); /* writes into a zero cluster */
-	c->errors += guest_zero(c->g, c->img, 0, CLUSTER) != 0;
+	wl_zero_range(c, 0, CLUSTER);
 	wl_write(c, 12 * CLUSTER, 3 * CLUSTER);
-	c->errors += guest_zero(c->g, c->img, 12 * CLUSTER, 3 * CLUSTER) != 0;
+	wl_zero_range(c, 12 * CLUSTER, 3 * CLUSTER);
 	wl_write(c, 13 * CLUSTER + 1024, 1024);
 	wl_flush(c);
-	c->errors += guest_zero(c->g, c->img, L2_SPAN, 2 * CLUSTER) != 0; /* no L2 yet */
+	wl_zero_range(c, L2_SPAN, 2 * CLUSTER); /* no L2 yet */
 }
 
 /* Many tasks in flight: each writes its own sectors of the same clusters, so allocating
@@ -163,8 +180,7 @@ static void mixed_lane(void *p)
 		uint64_t off = stripe + wl_rand(c) % (16 * CLUSTER / 512 - 16) * 512;
 		uint64_t r = wl_rand(c) % 8;
 		if (r == 0)
-			c->errors += guest_zero(c->g, c->img, off / CLUSTER * CLUSTER,
-						CLUSTER) != 0;
+			wl_zero_range(c, off / CLUSTER * CLUSTER, CLUSTER);
 		else if (r == 1)
 			wl_flush(c);
 		else
@@ -184,12 +200,15 @@ static void wl_mixed(struct wl_ctx *c)
 	for (unsigned i = 0; i < LANES; i++) {
 		args[i] = (struct mixed_arg){ *c, i, &running, &all_done };
 		args[i].c.rng = c->rng + i * 1000003;
+		args[i].c.errors = args[i].c.bad_status = 0;
 		if (!task_spawn(mixed_lane, &args[i]))
 			c->errors++;
 	}
 	completion_wait(&all_done);
-	for (unsigned i = 0; i < LANES; i++)
+	for (unsigned i = 0; i < LANES; i++) {
 		c->errors += args[i].c.errors;
+		c->bad_status += args[i].c.bad_status;
+	}
 }
 
 /* Two tasks race on the same clusters: one allocates a cluster (sector 0), the other
@@ -241,7 +260,7 @@ static void wl_flush_flush_alloc(struct wl_ctx *c)
 	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
 		wl_write(c, where[i], (1 + wl_rand(c) % 8) * 512);
 		if (i == 3)
-			c->errors += guest_zero(c->g, c->img, 30 * CLUSTER, CLUSTER) != 0;
+			wl_zero_range(c, 30 * CLUSTER, CLUSTER);
 		wl_flush(c);
 		wl_flush(c); /* quiet: clears need-check */
 		if (i % 2)
@@ -318,5 +337,71 @@ static const struct workload workloads[] = {
 	{ "clear-during-alloc", wl_clear_during_alloc, false, 131, 4414 },
 	{ "clear-during-alloc-2", wl_clear_during_alloc, false, 137, 2785 },
 };
+
+/* ---- what a recovered image must show (test_crash after a power cut, test_qed_faults
+ * after a device error) ------------------------------------------------------------ */
+enum recovery_stage { REC_OK, REC_OPEN, REC_READ_ONLY, REC_REPAIR, REC_SECOND, REC_GUEST,
+		      REC_CLOSE, REC_REOPEN, REC_STAGES };
+static const char *const recovery_stage_names[REC_STAGES] = {
+	"ok", "open", "read-only check", "check -r", "second check", "guest data/allocation",
+	"close", "reopen without check",
+};
+
+static enum recovery_stage recovery_fail(enum recovery_stage st, char *why, size_t len,
+					 const char *what, int rc, uint64_t n)
+{
+	snprintf(why, len, "%s: rc %d, %llu corruptions", what, rc, (unsigned long long)n);
+	return st;
+}
+
+/* The checks of the opened image, in order, up to the first that fails. */
+static enum recovery_stage recovery_checks(struct qed_image *img, const struct guest_model *g,
+					   char *why, size_t len)
+{
+	struct qed_check_result r = { 0 };
+	/* What the boot path left: a read-only look before anything repairs it. */
+	int rc = qed_check(img, false, &r);
+	if (rc || r.corruptions || r.check_errors)
+		return recovery_fail(REC_READ_ONLY, why, len, "read-only check right after open",
+				     rc, r.corruptions);
+	rc = qed_check(img, true, &r);
+	if (rc || r.corruptions > r.corruptions_fixed)
+		return recovery_fail(REC_REPAIR, why, len, "check -r left corruption", rc,
+				     r.corruptions - r.corruptions_fixed);
+	rc = qed_check(img, false, &r);
+	if (rc || r.corruptions || r.check_errors)
+		return recovery_fail(REC_SECOND, why, len, "second check", rc, r.corruptions);
+	if (!guest_verify_image(g, img, CLUSTER, why, len))
+		return REC_GUEST;
+	return REC_OK;
+}
+
+/* In a task: opens the image on dev (with the boot-time check); a read-only check then
+ * finds no corruption, check -r leaves none, a second check finds none, every sector and
+ * allocation is one the guest model allows (guest_verify_image), the image closes, and
+ * it opens again without a check. Returns the first stage that failed (why says how),
+ * or REC_OK. */
+static enum recovery_stage recovery_verify(struct blkdev *dev, const struct qed_open_opts *opts,
+					   const struct guest_model *g, char *why, size_t len)
+{
+	struct qed_image *img;
+	int rc = qed_open(dev, opts, &img);
+	if (rc)
+		return recovery_fail(REC_OPEN, why, len, "open failed", rc, 0);
+	enum recovery_stage st = recovery_checks(img, g, why, len);
+	rc = qed_close(img);
+	if (st == REC_OK && rc)
+		st = recovery_fail(REC_CLOSE, why, len, "close failed", rc, 0);
+	if (st != REC_OK)
+		return st;
+	/* A consistent image closes clean: it opens again without any check. */
+	struct qed_open_opts plain = *opts;
+	plain.check_on_open = false;
+	rc = qed_open(dev, &plain, &img);
+	if (rc)
+		return recovery_fail(REC_REOPEN, why, len, "reopen needs a check again", rc, 0);
+	qed_close(img);
+	return REC_OK;
+}
 
 #endif

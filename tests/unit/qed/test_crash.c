@@ -32,14 +32,6 @@
 #define TORN_MAX 6          /* writes torn per cut */
 #define QEMU_SAMPLES 12     /* states per workload checked with qemu-img, over the trace */
 
-/* The checks of a recovered image, in order; the first that fails is counted. */
-enum verify_stage { V_OPEN, V_READ_ONLY, V_REPAIR, V_SECOND, V_GUEST, V_CLOSE, V_REOPEN,
-		    V_STAGES };
-static const char *const stage_names[V_STAGES] = {
-	"open", "read-only check", "check -r", "second check", "guest data/allocation",
-	"close", "reopen without check",
-};
-
 struct crash_run {
 	const struct workload *w;
 	struct memdisk *md, *crashed;
@@ -50,7 +42,7 @@ struct crash_run {
 	uint64_t qemu_states;    /* states sampled for qemu-img */
 	size_t next_sample;      /* sample the first new state at or past this event */
 	int failures;            /* recovered images that broke an invariant */
-	int failed_at[V_STAGES]; /* ... by the first check that failed */
+	int failed_at[REC_STAGES]; /* ... by the first check that failed */
 	uint64_t rng;
 };
 
@@ -125,69 +117,14 @@ static int record_workload(struct crash_run *cr)
 struct verify_job {
 	struct crash_run *cr;
 	char why[256];
-	bool ok;
-	enum verify_stage stage;
+	enum recovery_stage failed;
 };
-
-static bool fail(struct verify_job *v, const char *fmt, long long a, long long b)
-{
-	snprintf(v->why, sizeof(v->why), fmt, a, b);
-	v->ok = false;
-	return false;
-}
-
-/* The checks of an opened recovered image, in order, up to the first that fails. */
-static bool check_recovered(struct verify_job *v, struct qed_image *img)
-{
-	struct qed_check_result r = { 0 };
-	/* What the boot path left: a read-only look before anything repairs it. */
-	v->stage = V_READ_ONLY;
-	int rc = qed_check(img, false, &r);
-	if (rc || r.corruptions || r.check_errors)
-		return fail(v, "read-only check right after open: rc %lld, %lld corruptions", rc,
-			    (long long)r.corruptions);
-	v->stage = V_REPAIR;
-	rc = qed_check(img, true, &r);
-	if (rc || r.corruptions > r.corruptions_fixed)
-		return fail(v, "check after repair: rc %lld, %lld corruptions left", rc,
-			    (long long)(r.corruptions - r.corruptions_fixed));
-	v->stage = V_SECOND;
-	rc = qed_check(img, false, &r);
-	if (rc || r.corruptions || r.check_errors)
-		return fail(v, "second check: rc %lld, %lld corruptions", rc,
-			    (long long)r.corruptions);
-	v->stage = V_GUEST;
-	if (!guest_verify_image(&v->cr->g, img, CLUSTER, v->why, sizeof(v->why)))
-		v->ok = false;
-	return v->ok;
-}
 
 static void verify_task(void *p)
 {
 	struct verify_job *v = p;
-	struct qed_image *img;
-	int rc = qed_open(memdisk_blkdev(v->cr->crashed), &open_opts, &img);
-	if (rc) {
-		fail(v, "open failed: %lld", rc, 0);
-		return;
-	}
-	check_recovered(v, img);
-	rc = qed_close(img);
-	if (v->ok && rc) {
-		v->stage = V_CLOSE;
-		fail(v, "close failed: %lld", rc, 0);
-	}
-	if (!v->ok)
-		return;
-	/* A consistent image closes clean: it opens again without any check. */
-	struct qed_open_opts plain = open_opts;
-	plain.check_on_open = false;
-	v->stage = V_REOPEN;
-	rc = qed_open(memdisk_blkdev(v->cr->crashed), &plain, &img);
-	if (rc)
-		fail(v, "reopen after recovery needs a check again: %lld", rc, 0);
-	else
-		qed_close(img);
+	v->failed = recovery_verify(memdisk_blkdev(v->cr->crashed), &open_opts, &v->cr->g,
+				    v->why, sizeof(v->why));
 }
 
 /* ---- qemu-img check of a sample of recovered images -------------------------------- */
@@ -305,17 +242,19 @@ static void check_state(struct crash_run *cr, const struct memdisk_replay *r,
 			cr->next_sample = r->events + 1;
 		qemu_img_check(cr, "before recovery");
 	}
-	struct verify_job v = { .cr = cr, .ok = true };
+	struct verify_job v = { .cr = cr };
 	task_spawn(verify_task, &v);
-	if (!task_run_all(memdisk_poll, cr->crashed))
-		fail(&v, "recovery deadlocked%lld", 0, 0);
-	if (v.ok && sample)
+	if (!task_run_all(memdisk_poll, cr->crashed)) {
+		v.failed = REC_OPEN;
+		snprintf(v.why, sizeof(v.why), "recovery deadlocked");
+	}
+	if (!v.failed && sample)
 		qemu_img_check(cr, "after recovery");
-	if (!v.ok && cr->failures == 0 && getenv("CRASH_TRACE"))
+	if (v.failed && cr->failures == 0 && getenv("CRASH_TRACE"))
 		guest_print_trace(&cr->g, r->events);
-	if (!v.ok)
-		cr->failed_at[v.stage]++;
-	if (!v.ok && ++cr->failures <= 5)
+	if (v.failed)
+		cr->failed_at[v.failed]++;
+	if (v.failed && ++cr->failures <= 5)
 		fprintf(stderr, "%s: cut after event %zu/%zu, keep 0x%llx of %zu, torn %d/0x%llx: %s\n",
 			cr->w->name, r->events, memdisk_trace_len(cr->md),
 			(unsigned long long)cut->keep, r->n_unflushed, cut->torn,
@@ -396,10 +335,10 @@ static void run_crash_enumeration(const struct workload *w, uint64_t *total)
 		fprintf(stderr, "%s: %llu states, fewer than the committed minimum %llu\n",
 			w->name, (unsigned long long)cr.states, (unsigned long long)w->min_states);
 	CHECK(cr.states >= w->min_states);
-	for (int s = 0; s < V_STAGES; s++)
+	for (int s = 0; s < REC_STAGES; s++)
 		if (cr.failed_at[s])
 			fprintf(stderr, "%s: %d states failed first at: %s\n", w->name,
-				cr.failed_at[s], stage_names[s]);
+				cr.failed_at[s], recovery_stage_names[s]);
 	printf("# crash %-20s %4zu trace events, %6llu states (min %6llu), %llu failed, "
 	       "qemu-img check %llu/%llu ok (%llu states)\n",
 	       w->name, cr.md ? memdisk_trace_len(cr.md) : 0, (unsigned long long)cr.states,
