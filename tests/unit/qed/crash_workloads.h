@@ -125,41 +125,53 @@ static void wl_zero(struct wl_ctx *c)
 	wl_zero_range(c, L2_SPAN, 2 * CLUSTER); /* no L2 yet */
 }
 
-/* Many tasks in flight: each writes its own sectors of the same clusters, so allocating
- * writes to one cluster race; one of them flushes now and then. */
-struct concurrent_arg {
+/* Tasks of one workload sharing its context: lane i runs fn(&arg[i]); wl_run_lanes()
+ * returns when all have. */
+#define WL_LANES_MAX 8
+struct lane_arg {
 	struct wl_ctx *c;
 	unsigned lane;
 	unsigned *running;
 	struct completion *all_done;
 };
 
+static void lane_finished(struct lane_arg *a)
+{
+	if (--*a->running == 0)
+		completion_done(a->all_done, 0);
+}
+
+static void wl_run_lanes(struct wl_ctx *c, void (*fn)(void *), unsigned lanes)
+{
+	struct lane_arg args[WL_LANES_MAX];
+	unsigned running = lanes;
+	struct completion all_done;
+	completion_init(&all_done);
+	for (unsigned i = 0; i < lanes; i++) {
+		args[i] = (struct lane_arg){ c, i, &running, &all_done };
+		if (!task_spawn(fn, &args[i]))
+			c->errors++;
+	}
+	completion_wait(&all_done);
+}
+
+/* Many tasks in flight: each writes its own sectors of the same clusters, so allocating
+ * writes to one cluster race; one of them flushes now and then. */
 static void concurrent_lane(void *p)
 {
-	struct concurrent_arg *a = p;
+	struct lane_arg *a = p;
 	for (unsigned cl = 0; cl < 6; cl++) {
 		uint64_t base = (cl * 5 % 7) * CLUSTER + (cl >= 3 ? L2_SPAN : 0);
 		wl_write(a->c, base + a->lane * 512, 512);
 		if (a->lane == 0 && cl % 2 == 1)
 			wl_flush(a->c);
 	}
-	if (--*a->running == 0)
-		completion_done(a->all_done, 0);
+	lane_finished(a);
 }
 
 static void wl_concurrent(struct wl_ctx *c)
 {
-	enum { LANES = 8 };
-	struct concurrent_arg args[LANES];
-	unsigned running = LANES;
-	struct completion all_done;
-	completion_init(&all_done);
-	for (unsigned i = 0; i < LANES; i++) {
-		args[i] = (struct concurrent_arg){ c, i, &running, &all_done };
-		if (!task_spawn(concurrent_lane, &args[i]))
-			c->errors++;
-	}
-	completion_wait(&all_done);
+	wl_run_lanes(c, concurrent_lane, 8);
 }
 
 /* Mixed, over a backing file: four tasks doing random writes, zeroing and flushes in
@@ -214,37 +226,20 @@ static void wl_mixed(struct wl_ctx *c)
 /* Two tasks race on the same clusters: one allocates a cluster (sector 0), the other
  * writes another sector of it and flushes at once, so its write may find the cluster's
  * entry set in memory while the allocation's L2 write is still in flight. */
-struct race_arg {
-	struct wl_ctx *c;
-	unsigned lane;
-	unsigned *running;
-	struct completion *all_done;
-};
-
 static void race_lane(void *p)
 {
-	struct race_arg *a = p;
+	struct lane_arg *a = p;
 	for (uint64_t cl = 0; cl < 12; cl++) {
 		wl_write(a->c, (cl * 3 + 1) * CLUSTER + a->lane * 512, 512);
 		if (a->lane == 1)
 			wl_flush(a->c);
 	}
-	if (--*a->running == 0)
-		completion_done(a->all_done, 0);
+	lane_finished(a);
 }
 
 static void wl_race(struct wl_ctx *c)
 {
-	struct race_arg args[2];
-	unsigned running = 2;
-	struct completion all_done;
-	completion_init(&all_done);
-	for (unsigned i = 0; i < 2; i++) {
-		args[i] = (struct race_arg){ c, i, &running, &all_done };
-		if (!task_spawn(race_lane, &args[i]))
-			c->errors++;
-	}
-	completion_wait(&all_done);
+	wl_run_lanes(c, race_lane, 2);
 }
 
 /* Need-check cleared, then allocations again: an allocation after a flush that had
@@ -271,42 +266,25 @@ static void wl_flush_flush_alloc(struct wl_ctx *c)
 /* Allocations in flight while another task flushes in a loop: a flush that finds no new
  * allocation since the previous one must still keep need-check while one is under way.
  * One task writes new clusters (some in new L2 tables), the other only flushes. */
-struct clear_arg {
-	struct wl_ctx *c;
-	bool flusher;
-	unsigned *running;
-	struct completion *all_done;
-};
-
 static void clear_lane(void *p)
 {
-	struct clear_arg *a = p;
+	struct lane_arg *a = p;
 	for (uint64_t i = 0; i < 10; i++) {
-		if (a->flusher)
+		if (a->lane == 1)
 			wl_flush(a->c);
 		else
 			wl_write(a->c, (i % 3) * L2_SPAN + (4 * i + 1) * CLUSTER - 1024,
 				 CLUSTER + 2048);
 	}
-	if (--*a->running == 0)
-		completion_done(a->all_done, 0);
+	lane_finished(a);
 }
 
 static void wl_clear_during_alloc(struct wl_ctx *c)
 {
-	struct clear_arg args[2];
-	unsigned running = 2;
-	struct completion all_done;
-	completion_init(&all_done);
 	wl_write(c, 0, CLUSTER);
 	wl_flush(c);
 	wl_flush(c);
-	for (unsigned i = 0; i < 2; i++) {
-		args[i] = (struct clear_arg){ c, i == 1, &running, &all_done };
-		if (!task_spawn(clear_lane, &args[i]))
-			c->errors++;
-	}
-	completion_wait(&all_done);
+	wl_run_lanes(c, clear_lane, 2);
 }
 
 struct workload {

@@ -128,11 +128,11 @@ static struct outcome run_once(const struct workload *w, uint64_t fail_at, bool 
 	if (r.failed && getenv("FAULT_TRACE"))
 		guest_print_trace(&r.g, memdisk_trace_len(r.md));
 	if (r.failed || r.bad_status)
-		fprintf(stderr, "%s: fail request %llu%s, space limit %llu: %s%s%s\n", w->name,
-			(unsigned long long)fail_at, sticky ? " and after" : "",
-			(unsigned long long)space_limit, recovery_stage_names[r.failed],
-			r.failed ? r.why : "",
-			r.bad_status ? " (an operation failed with an unexpected errno)" : "");
+		fprintf(stderr, "%s: fail request %llu%s, space limit %llu: recovery %s%s%s%s%s\n",
+			w->name, (unsigned long long)fail_at, sticky ? " and after" : "",
+			(unsigned long long)space_limit, r.failed ? "failed at " : "ok",
+			r.failed ? recovery_stage_names[r.failed] : "", r.failed ? ": " : "", r.failed ? r.why : "",
+			r.bad_status ? "; an operation failed with an unexpected errno" : "");
 	CHECK_EQ(REC_OK, r.failed);
 	CHECK_EQ(0, r.bad_status);
 	out.errors = r.errors;
