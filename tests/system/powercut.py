@@ -472,14 +472,14 @@ def cmd_analyze(d, init, logpath, qedtool, seed, count, boots):
         checked += 1
         if found:
             debris[(cut, policy)] = found
-        if len(errors) >= 10:
-            break
     for tmp in ("state.img", "state.img.raw"):
         if os.path.exists(os.path.join(d, tmp)):
             os.remove(os.path.join(d, tmp))
     secs = time.time() - started
-    for e in errors:
+    for e in errors[:10]:  # all states are checked: the boots need what each repaired
         print("FAIL: " + e)
+    if len(errors) > 10:
+        print("FAIL: ... %d more" % (len(errors) - 10))
     n = len(model.entries)
     cuts = set(c for c, _ in states)
     at_flush = len(set(c for c in cuts if c < n and model.entries[c]["flags"] & FLUSH))
