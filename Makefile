@@ -22,8 +22,12 @@ Q := $(if $(filter 1,$(V)),,@)
 quiet = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' '$(1)' '$(2)';)
 
 # Debian packages the build and the tests need; installed when missing (as root).
+# Build: gcc ... newlib-source. Tests: qemu-system-x86 (qemu-system-x86_64), qemu-utils
+# (qemu-img, qemu-io), qemu-block-extra (QEMU's iscsi driver), grub-pc-bin grub-common
+# xorriso mtools (the ISO boot), libiscsi-bin (iscsi-ls, iscsi-inq, iscsi-test-cu), tgt
+# (the reference target), python3 (the tests' helpers), procps (pgrep in lib.sh).
 PACKAGES := gcc make binutils xz-utils dpkg-dev newlib-source qemu-system-x86 qemu-utils \
-	qemu-block-extra grub-pc-bin grub-common xorriso mtools libiscsi-bin tgt python3
+	qemu-block-extra grub-pc-bin grub-common xorriso mtools libiscsi-bin tgt python3 procps
 PACKAGES_STAMP := $(BUILD)/.packages
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual

@@ -22,16 +22,20 @@ Commands:
                             patterns, SYNCHRONIZE CACHE at chosen points; DIR/ops.json
                             records them in issue order
   analyze DIR INIT LOG QEDTOOL SEED STATES BOOTS
-                            rebuild STATES power-cut disks from INIT and LOG (cut at
-                            every flush and between, the unflushed writes kept, lost or
-                            torn per sector), check each with qemu-img check, repair it
-                            with qedtool check -r (the firmware's QED core), verify what
-                            it reads; keep BOOTS of them unrepaired as DIR/boot/N.img
-                            with their cut in DIR/boot/list for booted recoveries
+                            rebuild STATES power-cut disks from INIT and LOG (cuts at
+                            flushes and between, spread over the whole log, the
+                            unflushed writes kept, lost or torn per sector), check each
+                            with qemu-img check, open it with qedtool (the firmware's
+                            QED core: its check repairs), verify what it reads; keep
+                            BOOTS of them unrepaired as DIR/boot/N.img, listed in
+                            DIR/boot/list ("N CUT IMAGE CORRUPTIONS-THE-HOST-REPAIRED"),
+                            for booted recoveries; DIR/figures gets the run's figures
+                            ("name value" lines) for test_powercut.sh to assert
   verify DIR LOG CUT RAW [after]
                             verify a raw read of the volume (after a booted recovery)
                             against what a cut before log entry CUT allows; with
-                            "after", AFTER's range must hold AFTER's byte
+                            "after", AFTER's range must hold AFTER's byte; prints
+                            "exact N", the sectors that had to read back exactly
 
 Verification, per guest sector: a write acknowledged before a SYNCHRONIZE CACHE (or a
 FUA write) that provably completed before the cut reads back exactly, or a later write
@@ -327,28 +331,44 @@ def tail_of(model, cut):
     return last, [i for i in range(last + 1, cut) if is_write(model.entries[i])]
 
 
+def spread(items, k, rnd):
+    """k of the items, evenly spaced over them in sorted order (a random phase): a budget
+    smaller than the list still reaches its end."""
+    items = sorted(items)
+    if k >= len(items):
+        return items
+    step = len(items) / k
+    phase = rnd.random() * step
+    return [items[int(phase + i * step)] for i in range(k)]
+
+
 def plan_states(model, seed, count):
-    """(cut, policy) pairs. First, at every cut just before a flush whose unflushed tail
-    holds several writes, the first of them lost (what a rule may depend on: an L2 table
-    under its L1 entry, a need-check header under an L2 entry); then random subsets with
-    tearing at such cuts; then random cuts anywhere with random subsets; plus the end of
-    the log with all unflushed writes lost and all kept."""
+    """(cut, policy) pairs, count of them, sorted. Two thirds at cuts just before a flush
+    whose unflushed tail holds several writes, spread over the whole log: at half of
+    them the first of those writes lost and the later ones kept (the order a missing
+    flush between them would betray: an L2 table under its L1 entry, a need-check
+    header under an L2 entry), at a quarter random subsets with tearing, at a quarter
+    another single write lost. Then random cuts anywhere with random subsets; plus the
+    end of the log with all unflushed writes lost and all kept."""
     rnd = random.Random(seed)
     n = len(model.entries)
     flushes = [i for i, e in enumerate(model.entries) if e["flags"] & FLUSH]
     tails = {f: len(tail_of(model, f)[1]) for f in flushes}
     rich = [f for f in flushes if tails[f] >= 2]
+    budget = max(count * 2 // 3 - 2, 0)
     states = [(n, "none"), (n, "all")]
-    # The first unflushed write lost and the later ones kept is the order a missing
-    # flush between them would betray: at every such cut; then random subsets, then
-    # another single write lost.
-    states += [(f, "drop0") for f in rich]
-    states += [(f, "rnd%d" % rnd.randrange(1 << 30)) for f in rnd.sample(rich, len(rich))]
-    states += [(f, "drop%d" % rnd.randrange(1, tails[f])) for f in rnd.sample(rich, len(rich))]
-    states = list(dict.fromkeys(states))[:max(count * 2 // 3, 2)]
+    states += [(f, "drop0") for f in spread(rich, budget // 2, rnd)]
+    states += [(f, "rnd%d" % rnd.randrange(1 << 30)) for f in spread(rich, budget // 4, rnd)]
+    states += [(f, "drop%d" % rnd.randrange(1, tails[f]))
+               for f in spread(rich, budget - budget // 2 - budget // 4, rnd)]
+    states = list(dict.fromkeys(states))[:count]
+    chosen = set(states)
     while len(states) < count:
-        states.append((rnd.randrange(1, n + 1), "rnd%d" % rnd.randrange(1 << 30)))
-    return sorted(set(states)), len(flushes)
+        s = (rnd.randrange(1, n + 1), "rnd%d" % rnd.randrange(1 << 30))
+        if s not in chosen:
+            chosen.add(s)
+            states.append(s)
+    return sorted(states), len(flushes)
 
 
 def build_image(model, init, cut, policy, path):
@@ -383,7 +403,8 @@ def run(args):
 
 
 def check_state(model, d, init, qedtool, cut, policy):
-    """Errors of one state, and whether the open found crash debris to repair. The host
+    """Errors of one state, the corruptions the open found and repaired (crash debris),
+    and the sectors that had to read back exactly. The host
     does what the firmware does at boot: open read-write (the QED check runs only when
     need-check is set on the disk), then serve; after that open the image must be
     consistent whatever a later check looks at."""
@@ -392,29 +413,29 @@ def check_state(model, d, init, qedtool, cut, policy):
     what = "cut before entry %d of %d (%s)" % (cut, len(model.entries), policy)
     rc, out = run(["qemu-img", "check", "-f", "qed", img])
     if rc not in (0, 3):
-        return ["%s: qemu-img check before recovery: status %d: %s" % (what, rc, out.decode()[-600:])], False
+        return ["%s: qemu-img check before recovery: status %d: %s" % (what, rc, out.decode()[-600:])], 0, 0
     with open(os.devnull, "rb") as nothing:  # open read-write, write nothing, close
         r = subprocess.run([qedtool, "write", img, "0"], stdin=nothing, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=120)
     m = re.search(rb"qed check: (\d+) corruptions", r.stdout)
-    debris = bool(m and int(m.group(1)))
+    debris = int(m.group(1)) if m else 0
     if r.returncode:
-        return ["%s: open for recovery (qedtool write): status %d: %s" % (what, r.returncode, r.stdout.decode()[-600:])], debris
+        return ["%s: open for recovery (qedtool write): status %d: %s" % (what, r.returncode, r.stdout.decode()[-600:])], debris, 0
     rc, out = run([qedtool, "check", "--json", img])
     if rc not in (0, 3):
-        return ["%s: qedtool check after the recovery open: status %d: %s" % (what, rc, out.decode()[-600:])], debris
+        return ["%s: qedtool check after the recovery open: status %d: %s" % (what, rc, out.decode()[-600:])], debris, 0
     rc, out = run(["qemu-img", "check", "-f", "qed", img])
     if rc not in (0, 3):
-        return ["%s: qemu-img check after recovery: status %d: %s" % (what, rc, out.decode()[-600:])], debris
+        return ["%s: qemu-img check after recovery: status %d: %s" % (what, rc, out.decode()[-600:])], debris, 0
     with open(img + ".raw", "w+b") as f:  # a file: much faster than a pipe
         r = subprocess.run([qedtool, "read", img, "0", str(VOLUME)], stdout=f,
                            stderr=subprocess.PIPE, timeout=120)
         if r.returncode:
-            return ["%s: qedtool read: status %d: %s" % (what, r.returncode, r.stderr[-600:])], debris
+            return ["%s: qedtool read: status %d: %s" % (what, r.returncode, r.stderr[-600:])], debris, 0
         f.seek(0)
         raw = f.read()
-    errors, _ = model.verify(raw, cut, what)
-    return errors, debris
+    errors, exact = model.verify(raw, cut, what)
+    return errors, debris, exact
 
 
 def load(d, logpath):
@@ -423,52 +444,84 @@ def load(d, logpath):
     return Model(ops, parse_log(logpath))
 
 
+def quarters(model, cuts):
+    """How many of the cuts fall in each quarter of the log."""
+    n = len(model.entries)
+    q = [0, 0, 0, 0]
+    for c in cuts:
+        q[min(3, (c - 1) * 4 // n)] += 1
+    return q
+
+
 def cmd_analyze(d, init, logpath, qedtool, seed, count, boots):
+    """Checks the states; DIR/figures gets what the run measured ("name value" lines,
+    asserted by test_powercut.sh), DIR/boot/list the states to boot: N CUT IMAGE
+    CORRUPTIONS (what the host's open found and repaired on that image)."""
     model = load(d, logpath)
     writes = sum(1 for e in model.entries if is_write(e))
+    flushes = sum(1 for e in model.entries if e["flags"] & FLUSH)
     lost = [w for w in model.writes if w not in model.first]
     print("# log: %d entries (%d writes, %d flushes), %d guest writes, %d of them never reached the disk"
-          % (len(model.entries), writes, len(model.entries) - writes, len(model.writes), len(lost)))
+          % (len(model.entries), writes, flushes, len(model.writes), len(lost)))
     states, _ = plan_states(model, int(seed), int(count))
-    errors, debris_states, started = [], [], time.time()
+    errors, debris, exact, checked, started = [], {}, 0, 0, time.time()
     for cut, policy in states:
-        errs, debris = check_state(model, d, init, qedtool, cut, policy)
+        errs, found, sectors = check_state(model, d, init, qedtool, cut, policy)
         errors += errs
-        if debris:
-            debris_states.append((cut, policy))
-        if len(errors) >= 10:
-            break
+        exact += sectors
+        checked += 1
+        if found:
+            debris[(cut, policy)] = found
     for tmp in ("state.img", "state.img.raw"):
-        os.remove(os.path.join(d, tmp))
+        if os.path.exists(os.path.join(d, tmp)):
+            os.remove(os.path.join(d, tmp))
     secs = time.time() - started
-    for e in errors:
+    for e in errors[:10]:  # all states are checked: the boots need what each repaired
         print("FAIL: " + e)
-    at_flush = len(set(c for c, _ in states if c < len(model.entries) and model.entries[c]["flags"] & FLUSH))
-    print("# power cuts: %d states checked on the host (%d cut points, %d of them at flushes), "
-          "%d with crash debris repaired by the QED check; %.1f s" % (
-              len(states), len(set(s[0] for s in states)), at_flush, len(debris_states), secs))
-    # Booted recoveries: states with debris first, then the latest cuts.
+    if len(errors) > 10:
+        print("FAIL: ... %d more" % (len(errors) - 10))
+    n = len(model.entries)
+    cuts = set(c for c, _ in states)
+    at_flush = len(set(c for c in cuts if c < n and model.entries[c]["flags"] & FLUSH))
+    q = quarters(model, [c for c, _ in states])
+    print("# power cuts: %d states checked on the host (%d cut points, %d of them at flushes; "
+          "per quarter of the log %s), %d with crash debris repaired by the QED check, "
+          "%d sectors read back exactly; %.1f s" % (
+              checked, len(cuts), at_flush, "/".join(map(str, q)), len(debris), exact, secs))
+    # Booted recoveries: two thirds with debris, the rest without, each spread over the log.
     rnd = random.Random(int(seed) + 1)
-    pick = rnd.sample(debris_states, min(len(debris_states), int(boots) - int(boots) // 3))
-    rest = [s for s in states if s not in pick]
-    pick += rnd.sample(rest, min(len(rest), int(boots) - len(pick)))
+    boots = int(boots)
+    pick = spread(debris, boots - boots // 3, rnd)
+    pick += spread([s for s in states if s not in pick], boots - len(pick), rnd)
+    bq = quarters(model, [c for c, _ in pick])
     os.makedirs(os.path.join(d, "boot"), exist_ok=True)
     with open(os.path.join(d, "boot", "list"), "w") as f:
         for i, (cut, policy) in enumerate(pick):
             img = os.path.join(d, "boot", "%d.img" % i)
             build_image(model, init, cut, policy, img)
-            f.write("%d %d %s\n" % (i, cut, img))
+            f.write("%d %d %s %d\n" % (i, cut, img, debris.get((cut, policy), 0)))
+    figures = {"log_entries": n, "log_writes": writes, "log_flushes": flushes,
+               "guest_writes": len(model.writes), "states": checked, "cut_points": len(cuts),
+               "cuts_at_flushes": at_flush, "cuts_between_flushes": len(cuts) - at_flush,
+               "cuts_min_quarter": min(q), "debris_states": len(debris), "exact_sectors": exact,
+               "boots_planned": len(pick), "boots_with_debris": sum(1 for s in pick if s in debris),
+               "boots_min_half": min(bq[0] + bq[1], bq[2] + bq[3])}
+    with open(os.path.join(d, "figures"), "w") as f:
+        for k, v in figures.items():
+            f.write("%s %d\n" % (k, v))
     return 1 if errors else 0
 
 
 def cmd_verify(d, logpath, cut, rawpath, after=None):
+    """Prints "exact N": the sectors that had to read back exactly (and did)."""
     model = load(d, logpath)
     with open(rawpath, "rb") as f:
         raw = f.read(VOLUME + 1)
-    errors, _ = model.verify(raw, int(cut), "%s, cut before entry %s" % (rawpath, cut),
-                             after == "after")
+    errors, exact = model.verify(raw, int(cut), "%s, cut before entry %s" % (rawpath, cut),
+                                 after == "after")
     for e in errors:
         print("FAIL: " + e)
+    print("exact %d" % exact)
     return 1 if errors else 0
 
 
