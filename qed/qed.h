@@ -42,6 +42,11 @@ struct qed_open_opts {
 	qed_log_fn log;
 	void *log_ctx;
 	unsigned l2_cache_tables; /* L2 tables kept in memory; 0: up to 64 MiB of them */
+	/* Bytes: the image is a host file of this size, and that size is its end (QEMU's
+	 * rule): the check treats an entry at or past it as corruption (past the durable
+	 * end too, when that is lower), and an image whose L1 table reaches past it is
+	 * refused. 0: a raw disk, whose end is the durable end or the device's end. */
+	uint64_t file_size;
 };
 
 struct qed_create_opts {

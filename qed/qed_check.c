@@ -4,7 +4,9 @@
  * The check's end is img->alloc_end. At open (qed_open.c) that is the durable end when
  * our extension is valid (clusters past it may never have been written: a crash between
  * an allocating write and the next flush), else the end of the device; on a live image
- * it is the allocation end. Pass 1 validates the L1 entries: a table that is misaligned,
+ * it is the allocation end. On a host file (qed_open_opts.file_size) the file's size is
+ * the end, as in QEMU (an allocating write cut short leaves an entry past it); with a
+ * valid durable end, the lower of the two. Pass 1 validates the L1 entries: a table that is misaligned,
  * overlaps the header, the L1 table or another table, or reaches past the end is
  * corruption. Pass 2 validates every L2 entry the same way, and a data cluster already
  * referenced (by a table or an earlier entry) is corruption too. Repair clears such an
@@ -164,11 +166,22 @@ static int mark_clean(struct check *c)
 	return rc;
 }
 
-static int run_check(struct qed_image *img, bool repair, bool quiet, struct qed_check_result *res)
+/* The end entries must stay below: see the top of the file. */
+static uint64_t check_end(const struct qed_image *img)
+{
+	if (!img->file_end)
+		return img->alloc_end;
+	if (img->ext_valid && img->alloc_end < img->file_end)
+		return img->alloc_end;
+	return img->file_end;
+}
+
+static int run_check(struct qed_image *img, uint64_t end, bool repair, bool quiet,
+		     struct qed_check_result *res)
 {
 	struct check c = {
 		.img = img, .repair = repair && !img->read_only, .quiet = quiet, .res = res,
-		.end = img->alloc_end,
+		.end = end,
 	};
 	memset(res, 0, sizeof(*res));
 	c.used = calloc(1, c.end / img->cluster_size / 8 + 1);
@@ -180,8 +193,9 @@ static int run_check(struct qed_image *img, bool repair, bool quiet, struct qed_
 	mark(&c, img->hdr.l1_table_offset, img->table_bytes);
 	check_l1(&c);
 	check_l2_tables(&c);
-	/* Without a durable end, at open, the device's end says nothing about use. */
-	bool whole_device = !img->ext_valid && img->alloc_end == img->dev_end;
+	/* Without a durable end, at open, the device's end says nothing about use (a
+	 * file's end does: leaks are counted up to it, as QEMU does). */
+	bool whole_device = !img->ext_valid && !img->file_end && c.end == img->dev_end;
 	uint64_t leak_end = whole_device ? res->image_end_offset : c.end;
 	res->leaks = count_leaks(&c, meta_end < img->header_end ? img->header_end : meta_end,
 				 leak_end);
@@ -203,13 +217,15 @@ static int run_check(struct qed_image *img, bool repair, bool quiet, struct qed_
 
 int qed_check(struct qed_image *img, bool repair, struct qed_check_result *res)
 {
-	return run_check(img, repair, false, res);
+	return run_check(img, check_end(img), repair, false, res);
 }
 
 int qed_scan_end(struct qed_image *img, uint64_t *end)
 {
 	struct qed_check_result res;
-	int rc = run_check(img, false, true, &res);
+	/* Every cluster any entry references, up to the device's end: allocation must
+	 * start past them all, even those a later check will call corrupt. */
+	int rc = run_check(img, img->alloc_end, false, true, &res);
 	*end = res.image_end_offset;
 	return rc;
 }

@@ -107,6 +107,8 @@ int qed_alloc_clusters(struct qed_image *img, uint64_t count, uint64_t *offset)
 	}
 	*offset = img->alloc_end;
 	img->alloc_end += count * img->cluster_size;
+	if (img->file_end && img->file_end < img->alloc_end)
+		img->file_end = img->alloc_end; /* the writes to come extend the file */
 	img->alloc_seq++;
 	return 0;
 }

@@ -29,6 +29,10 @@ static void set_geometry(struct qed_image *img)
 	img->l1_shift = img->l2_shift + (unsigned)__builtin_ctzll(img->table_entries);
 	img->header_end = (uint64_t)h->header_size * h->cluster_size;
 	img->dev_end = qed_start_of_cluster(img->dev->capacity, h->cluster_size);
+	if (img->opts.file_size)
+		img->file_end = qed_start_of_cluster(img->opts.file_size < img->dev_end
+						     ? img->opts.file_size : img->dev_end,
+						     h->cluster_size);
 	img->block_size = img->dev->sector_size > QED_SECTOR_SIZE ? img->dev->sector_size
 								  : QED_SECTOR_SIZE;
 }
@@ -137,6 +141,11 @@ static int clear_unknown_autoclear(struct qed_image *img)
 static int find_alloc_end(struct qed_image *img)
 {
 	uint64_t end = metadata_end(img);
+	if (img->opts.file_size && img->file_end < end) {
+		qed_logf(img, 0, "qed: refusing image: the file ends (%llu) before its L1 table",
+			 (unsigned long long)img->opts.file_size);
+		return -EINVAL;
+	}
 	/* The check's end, and the limit of lookups until the real end is known. */
 	img->alloc_end = img->ext_valid ? img->durable_end : img->dev_end;
 	if (img->hdr.features & QED_F_NEED_CHECK) {

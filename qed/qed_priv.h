@@ -69,6 +69,8 @@ struct qed_image {
 	unsigned l2_shift, l1_shift;
 	uint64_t header_end;        /* header_size * cluster_size */
 	uint64_t dev_end;           /* capacity rounded down to a cluster */
+	uint64_t file_end;          /* a file's end (opts.file_size rounded down to a cluster,
+				     * raised by allocations); 0: a raw disk */
 	uint32_t block_size;        /* request alignment: max(512, device sector) */
 
 	uint8_t *l1;                /* L1 table, on-disk byte order */

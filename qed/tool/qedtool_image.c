@@ -198,12 +198,14 @@ static int open_backing(void *ctx, const char *name, const char *fmt,
 	return 0;
 }
 
-static int open_qed(struct tool_image *ti, bool read_only)
+/* A file's size is the image's end (QEMU's rule, which the core applies when told it);
+ * the disk's capacity past it is only room to grow. */
+static int open_qed(struct tool_image *ti, bool read_only, uint64_t file_size)
 {
 	struct qed_open_opts o = {
 		.read_only = read_only, .check_on_open = true,
 		.open_backing = open_backing, .backing_ctx = ti,
-		.log = tool_log, .log_ctx = ti->tool,
+		.log = tool_log, .log_ctx = ti->tool, .file_size = file_size,
 	};
 	int rc = qed_open(file_blkdev_dev(ti->fb), &o, &ti->img);
 	if (rc) {
@@ -245,7 +247,7 @@ static int open_file(struct tool *t, const char *path, const char *fmt, bool rea
 	uint64_t cap = is_qed ? qed_file_capacity(hdr, file_size) : file_size;
 	rc = tool_add_file(t, path, read_only ? FILE_BLKDEV_READ_ONLY : 0, cap, &ti->fb);
 	if (!rc && is_qed)
-		rc = open_qed(ti, read_only);
+		rc = open_qed(ti, read_only, file_size);
 	if (!rc && !is_qed) {
 		ti->vol = (struct volume){ .ops = &raw_volume_ops, .size = file_size,
 			.block_size = 512, .read_only = true, .priv = ti };

@@ -20,8 +20,7 @@ int guest_model_init(struct guest_model *g, uint64_t size, bool backing, struct 
 	g->backing = backing;
 	g->md = md;
 	g->newest = calloc(size / GUEST_SECTOR, sizeof(*g->newest));
-	g->written = calloc(size / GUEST_SECTOR, 1);
-	return g->newest && g->written ? 0 : -ENOMEM;
+	return g->newest ? 0 : -ENOMEM;
 }
 
 void guest_model_free(struct guest_model *g)
@@ -32,7 +31,6 @@ void guest_model_free(struct guest_model *g)
 	free(g->flush_set_len);
 	free(g->ops);
 	free(g->newest);
-	free(g->written);
 	free(g->node_op);
 	free(g->node_next);
 	memset(g, 0, sizeof(*g));
@@ -101,7 +99,6 @@ static uint32_t add_op(struct guest_model *g, uint64_t off, uint64_t len, bool z
 			abort();
 	}
 	g->ops[g->n_ops] = (struct guest_op){ .offset = off, .len = len, .zero = zero };
-	memset(g->written + off / GUEST_SECTOR, 1, len / GUEST_SECTOR);
 	return (uint32_t)g->n_ops++;
 }
 
@@ -252,11 +249,12 @@ bool guest_sector_ok(const struct guest_model *g, uint64_t sector, const uint8_t
 	return false;
 }
 
-/* Whether an operation covers any sector of the cluster at off. */
+/* Whether an operation started so far in the replay (not merely one the workload issues
+ * later) covers any sector of the cluster at off. */
 static bool touched(const struct guest_model *g, uint64_t off, uint64_t len)
 {
 	for (uint64_t s = off / GUEST_SECTOR; s < (off + len) / GUEST_SECTOR; s++)
-		if (g->written[s])
+		if (g->newest[s])
 			return true;
 	return false;
 }
@@ -272,12 +270,14 @@ static bool verify_map(const struct guest_model *g, struct qed_image *img, uint3
 			snprintf(why, why_len, "qed_map at %" PRIu64 " failed: %d", off, rc);
 			return false;
 		}
-		/* Allocated extents may only cover clusters the workload wrote. */
+		/* Allocated extents may only cover clusters of operations started before
+		 * the cut. */
 		for (uint64_t cl = off / cs; st != QED_EXTENT_UNALLOCATED && cl * cs < off + bytes;
 		     cl++) {
 			if (!touched(g, cl * cs, cs)) {
 				snprintf(why, why_len, "cluster %" PRIu64 " is allocated (state %d) "
-					 "but was never written", cl, (int)st);
+					 "but no operation started before the cut touched it",
+					 cl, (int)st);
 				return false;
 			}
 		}

@@ -43,7 +43,6 @@ struct guest_model {
 	struct guest_op *ops;
 	size_t n_ops, cap_ops;
 	uint32_t n_flushes;
-	uint8_t *written;           /* per sector: some operation covers it */
 	/* replay state: per sector, newest-first list of started ops */
 	uint32_t *newest;           /* per sector: node index + 1, 0 none */
 	uint32_t *node_op, *node_next;
@@ -81,9 +80,11 @@ void guest_model_apply(struct guest_model *g, const struct memdisk_event *ev);
 bool guest_sector_ok(const struct guest_model *g, uint64_t sector, const uint8_t *data,
 		     char *why, size_t why_len);
 
-/* Checks a whole opened image against the model: no allocated extent (qed_map) outside
- * the clusters of cluster_size that some operation touched, and every sector of those
- * clusters allowed (guest_sector_ok). Returns true, or false with the reason in why. */
+/* Checks a whole opened image against the model at the point the replay reached: no
+ * allocated extent (qed_map) outside the clusters of cluster_size that some operation
+ * started so far touched (a later operation's clusters must not be allocated yet), and
+ * every sector of those clusters allowed (guest_sector_ok). Returns true, or false with
+ * the reason in why. */
 bool guest_verify_image(const struct guest_model *g, struct qed_image *img,
 			uint32_t cluster_size, char *why, size_t why_len);
 

@@ -103,6 +103,7 @@ void memdisk_reset_state(struct memdisk *md)
 	md->fail_at = md->submitted = 0;
 	md->fail_err = 0;
 	md->fail_sticky = false;
+	md->fault_op = -1;
 	md->space_limit = 0;
 	md->rng = md->opts.seed ? md->opts.seed : 0x9e3779b97f4a7c15ull;
 	if (md->base)
@@ -128,8 +129,14 @@ void memdisk_get_stats(const struct memdisk *md, struct memdisk_stats *st)
 void memdisk_fail_request(struct memdisk *md, uint64_t n, int err, bool sticky)
 {
 	md->fail_at = n ? md->submitted + n : 0;
+	md->fault_op = -1;
 	md->fail_err = err;
 	md->fail_sticky = sticky;
+}
+
+int memdisk_fault_op(const struct memdisk *md)
+{
+	return md->fault_op;
 }
 
 void memdisk_set_space_limit(struct memdisk *md, uint64_t limit)
@@ -168,6 +175,8 @@ static bool is_write(enum blkdev_op op)
 static int injected_fault(struct memdisk *md, const struct blkdev_req *req)
 {
 	md->submitted++;
+	if (md->fail_at && md->submitted == md->fail_at)
+		md->fault_op = (int)req->op;
 	if (md->fail_at && (md->submitted == md->fail_at ||
 			    (md->fail_sticky && md->submitted > md->fail_at)))
 		return md->fail_err;

@@ -65,6 +65,8 @@ void memdisk_mark(struct memdisk *md, uint32_t kind, uint32_t arg);
 /* The nth request submitted from now (1: the next) fails with err (negative errno)
  * without touching the disk; with sticky, every request after it fails too. n = 0 clears. */
 void memdisk_fail_request(struct memdisk *md, uint64_t n, int err, bool sticky);
+/* The op (enum blkdev_op) of the request the armed fault hit, or -1 while none has. */
+int memdisk_fault_op(const struct memdisk *md);
 /* Writes ending past limit bytes fail with -ENOSPC. limit = 0 clears. */
 void memdisk_set_space_limit(struct memdisk *md, uint64_t limit);
 

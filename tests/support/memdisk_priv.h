@@ -49,6 +49,7 @@ struct memdisk {
 	uint64_t fail_at, submitted;
 	int fail_err;
 	bool fail_sticky;
+	int fault_op;           /* op of the request the fault hit first, -1 none yet */
 	uint64_t space_limit;
 	struct memdisk_stats stats;
 };

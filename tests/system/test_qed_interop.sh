@@ -141,5 +141,39 @@ qemu-img convert -O raw "$big" "$T/big.raw"
 dd if="$T/big.raw" bs=1M skip=1 count=20 status=none | cmp -s - "$T/big-data" && bigconv=ok || { bigconv=DIFFERS; fail "big convert differs"; }
 echo "# qedbox->qemu 20 MiB at 4K clusters (5120 clusters): qemu-img check $bigcheck (exit $(qemu-img check "$big" >/dev/null 2>&1; echo $?)), convert $bigconv"
 
+# A cut-short allocating write on a file, as QEMU leaves it: need-check set and an L2
+# entry pointing past the end of the file (QEMU allocates at the file's end, so the
+# second write's cluster is the file's last one; cutting it off leaves its entry dangling).
+# The file's size is the end (QEMU's rule): both tools call it corruption (exit 2);
+# qedtool check -r clears the entry and then both find the image clean.
+eof="$T/past-eof.qed"
+res_eof=ok
+qemu-img create -q -f qed -o cluster_size=4096 "$eof" 4M &&
+	qemu-io -c 'write -P 0xab 0 64K' -c 'write -P 0xcd 1M 4K' "$eof" >/dev/null ||
+	fail "qemu makes $eof"
+eof_size=$(stat -c %s "$eof")
+qemu-img map --output=json "$eof" | grep -q "\"start\": 1048576, .*\"offset\": $((eof_size - 4096))}" ||
+	fail "$eof: the 4K at 1M is not the file's last cluster: $(qemu-img map --output=json "$eof")"
+truncate -s $((eof_size - 4096)) "$eof"
+[ "$(od -An -tx1 -j16 -N8 "$eof" | tr -d ' ')" = 0000000000000000 ] ||
+	fail "$eof: unexpected feature bits $(od -An -tx1 -j16 -N8 "$eof")"
+printf '\002' | dd of="$eof" bs=1 seek=16 conv=notrunc status=none  # QED_F_NEED_CHECK
+eof_step() { # what: expected exit of qemu-img check and of qedtool check
+	qemu-img check "$eof" >"$T/qc.out" 2>&1; q=$?
+	"$QEDTOOL" check "$eof" >"$T/check.out" 2>&1; t=$?
+	[ $q -eq "$2" ] && [ $t -eq "$2" ] || {
+		res_eof="$1:qemu-img$q/qedtool$t"
+		fail "$eof $1: qemu-img check exit $q, qedtool check exit $t, want $2: $(cat "$T/qc.out" "$T/check.out")"; }
+}
+eof_step before 2
+"$QEDTOOL" check -r "$eof" >"$T/check.out" 2>&1 ||
+	{ res_eof="repair-exit$?"; fail "qedtool check -r $eof: $(cat "$T/check.out")"; }
+eof_step after 0
+head -c 65536 /dev/zero | tr '\0' '\253' > "$T/eof-expect.raw"
+head -c $((4194304 - 65536)) /dev/zero >> "$T/eof-expect.raw"
+qemu-img convert -O raw "$eof" "$T/eof-conv.raw" && cmp -s "$T/eof-expect.raw" "$T/eof-conv.raw" ||
+	{ res_eof="${res_eof}, convert differs"; fail "$eof after repair: convert differs"; }
+echo "# qemu past-EOF entry with need-check (file size is the end): $res_eof"
+
 echo "# interop failures: $fails"
 [ $fails -eq 0 ]

@@ -3,15 +3,19 @@
  * memdisk with a volatile cache; then power is cut after every event of its trace, and
  * at each cut the image is rebuilt with every subset of the writes still in doubt (a
  * sample when there are many) and with torn writes. Each recovered image must: open
- * (with the boot-time check), check clean after repair (and again), show every write
- * acknowledged before a completed flush, show every other sector as either its old or
- * one of its new contents (never stale disk content or another cluster's data), have no
- * allocated extent outside the clusters the workload touched, and close clean (it
- * reopens without a check).
+ * (with the boot-time check) and then check clean read-only (whatever the boot path let
+ * through is reported here, not repaired away), check clean after repair (and again),
+ * show every write acknowledged before a completed flush, show every other sector as
+ * either its old or one of its new contents (never stale disk content or another
+ * cluster's data), have no allocated extent outside the clusters of the operations
+ * started before the cut, and close clean (it reopens without a check). Each workload
+ * must reach its committed minimum of states (crash_workloads.h), so an enumeration that
+ * shrinks fails. `qemu-img check` (required: its absence is a failure) runs on at least
+ * QEMU_SAMPLES states per workload, spread over the whole trace, before and after
+ * recovery.
  *
- * CRASH_SCALE=N multiplies the sampling; QEMU_IMG_SAMPLE=0 turns off the qemu-img check
- * of a sample of recovered images; CRASH_TRACE=1 prints the trace up to the first failing
- * cut of each workload (guest operations and device requests).
+ * CRASH_SCALE=N multiplies the sampling; CRASH_TRACE=1 prints the trace up to the first
+ * failing cut of each workload (guest operations and device requests).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@
 #define ENUM_ALL_MAX 8      /* up to 2^8 subsets enumerated at one cut */
 #define SAMPLES 128         /* subsets sampled where more writes are in doubt */
 #define TORN_MAX 6          /* writes torn per cut */
+#define QEMU_SAMPLES 12     /* states per workload checked with qemu-img, over the trace */
 
 struct crash_run {
 	const struct workload *w;
@@ -34,11 +39,12 @@ struct crash_run {
 	uint64_t *seen;          /* hash set of crash-state keys already checked */
 	size_t seen_cap;
 	uint64_t states, qemu_checked, qemu_failed;
+	uint64_t qemu_states;    /* states sampled for qemu-img */
+	size_t next_sample;      /* sample the first new state at or past this event */
 	int failures;            /* recovered images that broke an invariant */
+	int failed_at[REC_STAGES]; /* ... by the first check that failed */
 	uint64_t rng;
 };
-
-static bool use_qemu_img;
 
 /* ---- the backing file (guest_backing_volume) ------------------------------------------ */
 static struct volume backing_volume;
@@ -111,55 +117,19 @@ static int record_workload(struct crash_run *cr)
 struct verify_job {
 	struct crash_run *cr;
 	char why[256];
-	bool ok;
+	enum recovery_stage failed;
 };
-
-static bool fail(struct verify_job *v, const char *fmt, long long a, long long b)
-{
-	snprintf(v->why, sizeof(v->why), fmt, a, b);
-	v->ok = false;
-	return false;
-}
 
 static void verify_task(void *p)
 {
 	struct verify_job *v = p;
-	struct qed_image *img;
-	int rc = qed_open(memdisk_blkdev(v->cr->crashed), &open_opts, &img);
-	if (rc) {
-		fail(v, "open failed: %lld", rc, 0);
-		return;
-	}
-	struct qed_check_result r1 = { 0 }, r2 = { 0 };
-	rc = qed_check(img, true, &r1);
-	if (rc || r1.corruptions > r1.corruptions_fixed)
-		fail(v, "check after repair: rc %lld, %lld corruptions left", rc,
-		     (long long)(r1.corruptions - r1.corruptions_fixed));
-	else if ((rc = qed_check(img, false, &r2)) != 0 || r2.corruptions || r2.check_errors)
-		fail(v, "second check: rc %lld, %lld corruptions", rc, (long long)r2.corruptions);
-	else if (!guest_verify_image(&v->cr->g, img, CLUSTER, v->why, sizeof(v->why)))
-		v->ok = false;
-	rc = qed_close(img);
-	if (v->ok && rc)
-		fail(v, "close failed: %lld", rc, 0);
-	if (!v->ok)
-		return;
-	/* A consistent image closes clean: it opens again without any check. */
-	struct qed_open_opts plain = open_opts;
-	plain.check_on_open = false;
-	rc = qed_open(memdisk_blkdev(v->cr->crashed), &plain, &img);
-	if (rc)
-		fail(v, "reopen after recovery needs a check again: %lld", rc, 0);
-	else
-		qed_close(img);
+	v->failed = recovery_verify(memdisk_blkdev(v->cr->crashed), &open_opts, &v->cr->g,
+				    v->why, sizeof(v->why));
 }
 
 /* ---- qemu-img check of a sample of recovered images -------------------------------- */
 static bool qemu_img_available(void)
 {
-	const char *env = getenv("QEMU_IMG_SAMPLE");
-	if (env && strcmp(env, "0") == 0)
-		return false;
 	return system("qemu-img --version >/dev/null 2>&1") == 0;
 }
 
@@ -200,8 +170,12 @@ static void remove_scratch(void)
  * power cut may leave) pass, 2 (corruption) or anything else fails. */
 static void qemu_img_check(struct crash_run *cr, const char *stage)
 {
-	if (!make_scratch())
+	cr->qemu_checked++;
+	if (!make_scratch()) {
+		cr->qemu_failed++;
+		fprintf(stderr, "%s: no scratch directory for qemu-img\n", cr->w->name);
 		return;
+	}
 	char path[64];
 	snprintf(path, sizeof(path), "%s/image.qed", scratch_dir);
 	FILE *f = fopen(path, "wb");
@@ -214,7 +188,6 @@ static void qemu_img_check(struct crash_run *cr, const char *stage)
 	int st = written ? system(cmd) : -1;
 	unlink(path);
 	int code = st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	cr->qemu_checked++;
 	if (code != 0 && code != 3) {
 		cr->qemu_failed++;
 		fprintf(stderr, "%s: qemu-img check of a recovered image (%s) exited %d\n",
@@ -259,18 +232,29 @@ static void check_state(struct crash_run *cr, const struct memdisk_replay *r,
 		return;
 	memdisk_power_cut(r, cut, cr->crashed);
 	cr->states++;
-	bool sample = use_qemu_img && cr->qemu_checked < 10 && cr->states % 211 == 0;
-	if (sample)
+	/* qemu-img at QEMU_SAMPLES points spread evenly over the trace. */
+	bool sample = r->events >= cr->next_sample;
+	if (sample) {
+		size_t len = memdisk_trace_len(cr->md);
+		cr->qemu_states++;
+		cr->next_sample = len * cr->qemu_states / QEMU_SAMPLES;
+		if (cr->next_sample <= r->events)
+			cr->next_sample = r->events + 1;
 		qemu_img_check(cr, "before recovery");
-	struct verify_job v = { .cr = cr, .ok = true };
+	}
+	struct verify_job v = { .cr = cr };
 	task_spawn(verify_task, &v);
-	if (!task_run_all(memdisk_poll, cr->crashed))
-		fail(&v, "recovery deadlocked%lld", 0, 0);
-	if (v.ok && sample)
+	if (!task_run_all(memdisk_poll, cr->crashed)) {
+		v.failed = REC_OPEN;
+		snprintf(v.why, sizeof(v.why), "recovery deadlocked");
+	}
+	if (!v.failed && sample)
 		qemu_img_check(cr, "after recovery");
-	if (!v.ok && cr->failures == 0 && getenv("CRASH_TRACE"))
+	if (v.failed && cr->failures == 0 && getenv("CRASH_TRACE"))
 		guest_print_trace(&cr->g, r->events);
-	if (!v.ok && ++cr->failures <= 5)
+	if (v.failed)
+		cr->failed_at[v.failed]++;
+	if (v.failed && ++cr->failures <= 5)
 		fprintf(stderr, "%s: cut after event %zu/%zu, keep 0x%llx of %zu, torn %d/0x%llx: %s\n",
 			cr->w->name, r->events, memdisk_trace_len(cr->md),
 			(unsigned long long)cut->keep, r->n_unflushed, cut->torn,
@@ -346,11 +330,21 @@ static void run_crash_enumeration(const struct workload *w, uint64_t *total)
 	}
 	CHECK_EQ(0, cr.failures);
 	CHECK_EQ(0, cr.qemu_failed);
-	printf("# crash %-14s %6zu trace events, %7llu states, %llu failed, qemu-img check %llu/%llu ok\n",
+	CHECK(cr.qemu_states >= QEMU_SAMPLES);
+	if (cr.states < w->min_states)
+		fprintf(stderr, "%s: %llu states, fewer than the committed minimum %llu\n",
+			w->name, (unsigned long long)cr.states, (unsigned long long)w->min_states);
+	CHECK(cr.states >= w->min_states);
+	for (int s = 0; s < REC_STAGES; s++)
+		if (cr.failed_at[s])
+			fprintf(stderr, "%s: %d states failed first at: %s\n", w->name,
+				cr.failed_at[s], recovery_stage_names[s]);
+	printf("# crash %-20s %4zu trace events, %6llu states (min %6llu), %llu failed, "
+	       "qemu-img check %llu/%llu ok (%llu states)\n",
 	       w->name, cr.md ? memdisk_trace_len(cr.md) : 0, (unsigned long long)cr.states,
-	       (unsigned long long)cr.failures,
+	       (unsigned long long)w->min_states, (unsigned long long)cr.failures,
 	       (unsigned long long)(cr.qemu_checked - cr.qemu_failed),
-	       (unsigned long long)cr.qemu_checked);
+	       (unsigned long long)cr.qemu_checked, (unsigned long long)cr.qemu_states);
 	*total += cr.states;
 	task_reset();
 	guest_model_free(&cr.g);
@@ -370,12 +364,15 @@ static void test_crash_states_all_workloads(void)
 int main(void)
 {
 	struct timespec t0, t1;
-	use_qemu_img = qemu_img_available();
+	if (!qemu_img_available()) {
+		fprintf(stderr, "test_crash: qemu-img not found: it checks a sample of the "
+			"recovered images (Debian: qemu-utils)\n");
+		return 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	RUN(test_crash_states_all_workloads);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (use_qemu_img)
-		remove_scratch();
+	remove_scratch();
 	printf("# crash states checked: %llu in %.1f s\n", (unsigned long long)total_states,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return check_report("test_crash");

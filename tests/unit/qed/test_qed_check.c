@@ -213,6 +213,91 @@ static void case_check_error_keeps_need_check(void *arg)
 	CHECK(disk_need_check(disk)); /* the check did not finish: keep it */
 }
 
+/* On a host file (qed_open_opts.file_size) the file's size is the end, as in QEMU: an
+ * image QEMU left with need-check set and an entry past the end of the file (an
+ * allocating write cut short) is corrupt there, while on a raw disk without the durable
+ * end the same entry is inside the device and left alone. */
+static struct qed_image *open_file_image(bool read_only, uint64_t file_size, int *rc)
+{
+	struct qed_open_opts o = test_opts();
+	o.read_only = read_only;
+	o.file_size = file_size;
+	struct qed_image *img = NULL;
+	*rc = qed_open(&disk->dev, &o, &img);
+	return img;
+}
+
+static void case_file_size_is_the_end(void *arg)
+{
+	(void)arg;
+	make_image(4);
+	poke_u64(32, 0); /* QEMU's image: no durable end (autoclear bits cleared) */
+	uint64_t c3 = disk_u64(l2_entry_addr(3));
+	uint64_t file_size = c3 + 100; /* cut inside cluster 3: its entry is past the end */
+	CHECK(c3 > disk_u64(l2_entry_addr(2)));
+	set_need_check_on_disk();
+	int rc;
+	struct qed_check_result r;
+
+	/* A raw disk: the device's end is the end; nothing to report. */
+	struct qed_image *img = open_file_image(true, 0, &rc);
+	CHECK_EQ(0, rc);
+	CHECK_EQ(0, qed_check(img, false, &r));
+	CHECK_EQ(0, r.corruptions);
+	CHECK_EQ(0, qed_close(img));
+
+	/* The file: corruption, counted by a read-only check and not repaired. */
+	img = open_file_image(true, file_size, &rc);
+	CHECK_EQ(0, rc);
+	CHECK_EQ(0, qed_check(img, false, &r));
+	CHECK_EQ(1, r.corruptions);
+	CHECK_EQ(c3, r.image_end_offset);
+	static uint8_t back[CS];
+	CHECK_EQ(-EIO, qed_read(img, 3 * CS, back, CS));
+	CHECK_EQ(0, qed_close(img));
+	CHECK(disk_need_check(disk));
+
+	/* Read-write: the boot-time check clears the entry and need-check. */
+	img = open_file_image(false, file_size, &rc);
+	CHECK_EQ(0, rc);
+	CHECK(!disk_need_check(disk));
+	CHECK_EQ(0, disk_u64(l2_entry_addr(3)));
+	expect_cluster(img, 2, 2);
+	expect_cluster(img, 3, -1);
+	CHECK_EQ(0, qed_check(img, false, &r));
+	CHECK_EQ(0, r.corruptions);
+	/* Allocations extend the file: their clusters are inside the end. */
+	static uint8_t data[CS];
+	fill_pattern(data, CS, 77);
+	CHECK_EQ(0, qed_write(img, 7 * CS, data, CS));
+	CHECK_EQ(0, qed_write(img, 8 * CS, data, CS));
+	CHECK_EQ(0, qed_check(img, false, &r));
+	CHECK_EQ(0, r.corruptions);
+	CHECK_EQ(0, qed_close(img));
+	CHECK(!disk_need_check(disk));
+
+	/* Need-check clear, the file cut inside cluster 8: an explicit check still holds
+	 * entries to the file's end. */
+	uint64_t c8 = disk_u64(l2_entry_addr(8));
+	CHECK(c8 > disk_u64(l2_entry_addr(7)));
+	poke_u64(32, 0);
+	img = open_file_image(false, c8 + 512, &rc);
+	CHECK_EQ(0, rc);
+	CHECK_EQ(0, qed_check(img, true, &r));
+	CHECK_EQ(1, r.corruptions);
+	CHECK_EQ(1, r.corruptions_fixed);
+	CHECK_EQ(0, disk_u64(l2_entry_addr(8)));
+	expect_cluster(img, 7, 77);
+	CHECK_EQ(0, qed_close(img));
+
+	/* A file that ends before its L1 table is refused, without a write. */
+	unsigned writes = disk->count[BLKDEV_WRITE];
+	img = open_file_image(false, L1_OFF + 512, &rc);
+	CHECK_EQ(-EINVAL, rc);
+	CHECK(img == NULL);
+	CHECK_EQ(writes, disk->count[BLKDEV_WRITE]);
+}
+
 #define RUN_TASK(fn) RUN_DISK_CASE(256 * MiB, (void)0, fn)
 
 int main(void)
@@ -223,5 +308,6 @@ int main(void)
 	RUN_TASK(case_corruption_at_run_time);
 	RUN_TASK(case_read_only_check_does_not_write);
 	RUN_TASK(case_check_error_keeps_need_check);
+	RUN_TASK(case_file_size_is_the_end);
 	return check_report("test_qed_check");
 }
