@@ -64,6 +64,38 @@ static void case_flush_covers_writes_acked_before_it(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
+/* The converse: a flush waiting for an older allocation (A) to be written must stop the
+ * durable end below a newer one (B) that allocated meanwhile and is still being written
+ * when the flush is sent: B's data may miss that flush while its L2 entry lands, and the
+ * check trusts entries below the durable end. */
+static void case_flush_stops_below_writes_still_in_flight(void *arg)
+{
+	(void)arg;
+	open_clean_with_one_cluster(64 * MiB);
+	static uint8_t a[4096], b[4096];
+	CHECK_EQ(0, qed_write(img, 3 * CS, a, sizeof(a))); /* cluster 10 */
+	CHECK_EQ(0, qed_flush(img));   /* need-check stays set: no header write for A, B */
+	CHECK(disk_need_check(disk));
+	CHECK_EQ(11 * CS, disk_durable_end(disk));
+	fill_pattern(a, sizeof(a), 7);
+	fill_pattern(b, sizeof(b), 8);
+	/* A (cluster 11) is being written when the flush starts, which waits for it; B
+	 * (cluster 12) allocates meanwhile and its data write is slow. */
+	disk->hold_off = 12 * CS;
+	disk->hold_len = CS;
+	disk->hold_polls = 30;
+	struct job jobs[3] = {
+		{ .off = CS, .len = 4096, .buf = a },
+		{ .buf = NULL /* a flush */ },
+		{ .off = 2 * CS, .len = 4096, .buf = b },
+	};
+	run_jobs(img, jobs, 3);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(0, jobs[i].rc);
+	CHECK_EQ(12 * CS, disk_durable_end(disk)); /* A's cluster, not B's */
+	CHECK_EQ(0, qed_close(img));
+}
+
 static struct testdisk *base_disk;
 static struct volume base_vol;
 
@@ -164,6 +196,7 @@ static void case_allocation_waits_for_durable_need_check(void *arg)
 int main(void)
 {
 	RUN_TASK(case_flush_covers_writes_acked_before_it);
+	RUN_TASK(case_flush_stops_below_writes_still_in_flight);
 	RUN_TASK(case_write_over_zero_cluster_of_backed_image);
 	RUN_TASK(case_allocation_during_need_check_clear);
 	RUN_TASK(case_allocation_waits_for_durable_need_check);
