@@ -5,6 +5,7 @@
 #   make test       host unit tests, then system tests under qemu-system
 #   make unit-test  the host unit tests alone
 #                   (both also run every host test again built with ASan and UBSan)
+#   make mutants    mutation testing: every bug of tests/mutants/ caught by the tests
 #   make bench      benchmarks, printed as ratios against a baseline run side by side
 #   make iso        build/qedbox.iso, bootable with -cdrom through GRUB
 #
@@ -182,6 +183,11 @@ check-layers: deps
 		DRIVERS="$(DRIVERS_INCLUDES)" QED="$(QED_INCLUDES)" NET="$(NET_INCLUDES)" \
 		NET_FW="$(NET_FW_INCLUDES)" APP="$(APP_INCLUDES)" sh mk/check-layers.sh
 
+# Mutation testing (tests/mutants/run.sh): each committed bug in tests/mutants/ must make
+# one of the tests it names fail. Not part of make test (about 3 minutes).
+mutants: all $(HOST_TESTS)
+	$(Q)sh tests/mutants/run.sh
+
 bench: all
 	$(Q)for b in $(BENCHES); do sh $$b || exit 1; done
 
@@ -192,7 +198,7 @@ distclean:
 	rm -rf $(BUILD)
 
 .PHONY: all firmware deps host-tools test bench clean distclean run iso check-layers unit-test \
-	san-tests host-tests
+	san-tests host-tests mutants
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -276,6 +276,40 @@ static void test_write_immediate_yes_initial_r2t_yes_rest_solicited(void)
 	fx_fini(&f);
 }
 
+/* StatSN (RFC 7143 11.8, 11.7): an R2T carries the next StatSN without taking it, a
+ * Data-In takes one only when it carries the status. */
+static void test_statsn_taken_only_by_status(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	uint8_t cdb[16];
+	uint32_t ttt;
+	make_pattern();
+	fx_init(&f);
+	fx_ready(&f, "ImmediateData=No\nInitialR2T=Yes\nMaxRecvDataSegmentLength=512");
+	uint32_t next = f.expstatsn;
+	fx_write10_cdb(cdb, 0, 2);
+	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_WRITE, 0x24, 1024, cdb, NULL, 0);
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(ISCSI_OP_R2T, r.opcode);
+	CHECK_EQ(next, r.statsn);
+	ttt = r.ttt;
+	fx_data_out(&f, 0x24, ttt, 0, 0, true, pattern, 1024);
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(ISCSI_OP_SCSI_RSP, r.opcode);
+	CHECK_EQ(next, r.statsn);
+	fx_read10_cdb(cdb, 0, 2);
+	fx_scsi_cmd(&f, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_READ, 0x25, 1024, cdb, NULL, 0);
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(0, r.flags & ISCSI_FLAG_DATA_STATUS);
+	CHECK(fx_next(&f, &r));
+	CHECK(r.flags & ISCSI_FLAG_DATA_STATUS);
+	CHECK_EQ(next + 1, r.statsn);
+	CHECK_MEM_EQ(pattern + 512, r.data, 512);
+	CHECK_EQ(0, fx_pending(&f));
+	fx_fini(&f);
+}
+
 static void test_write_immediate_no_initial_r2t_yes(void)
 {
 	struct iscsi_fixture f;
@@ -498,6 +532,7 @@ int main(void)
 	RUN(test_write_immediate_yes_initial_r2t_yes_all_immediate);
 	RUN(test_write_immediate_yes_initial_r2t_yes_rest_solicited);
 	RUN(test_write_immediate_no_initial_r2t_yes);
+	RUN(test_statsn_taken_only_by_status);
 	RUN(test_immediate_data_when_not_negotiated_is_rejected);
 	RUN(test_write_immediate_yes_initial_r2t_no);
 	RUN(test_write_immediate_no_initial_r2t_no);

@@ -486,8 +486,9 @@ static void test_session_type_switch_after_first_request_fails(void)
 	free(link2.out);
 }
 
-/* Authenticating for one target and then naming another in a later request fails. */
-static void test_target_switch_after_authentication_fails(void)
+/* Authenticating for one target and then naming another in a later request fails,
+ * whether the request names the target alone or repeats the initiator's name with it. */
+static void target_switch_after_authentication_fails(const char *switch_text)
 {
 	struct iscsi_fixture f;
 	struct fx_pdu r;
@@ -510,12 +511,19 @@ static void test_target_switch_after_authentication_fails(void)
 	fx_login_req(&f, T | CSG(0) | 1, 0, text);
 	CHECK(fx_next(&f, &r));
 	CHECK_EQ(0, status_of(&r)); /* authenticated for disk1 */
-	fx_login_req(&f, T | CSG(1) | 3, 0, "TargetName=" FX_TARGET);
+	fx_login_req(&f, T | CSG(1) | 3, 0, switch_text);
 	CHECK(fx_next(&f, &r));
 	CHECK_EQ(ISCSI_LOGIN_INITIATOR_ERROR, status_of(&r));
 	CHECK(f.link.closed);
 	CHECK_EQ(0, f.srv.sessions_open);
 	fx_fini(&f);
+}
+
+static void test_target_switch_after_authentication_fails(void)
+{
+	target_switch_after_authentication_fails("TargetName=" FX_TARGET);
+	target_switch_after_authentication_fails("InitiatorName=" FX_INITIATOR
+						 "\nTargetName=" FX_TARGET);
 }
 
 static void test_repeating_the_same_names_is_allowed(void)

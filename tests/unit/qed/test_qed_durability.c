@@ -8,6 +8,7 @@
 #include "qedtest_util.h"
 
 #define MiB (1024ull * 1024)
+#define GiB (1024ull * MiB)
 #define CS (64u * 1024)
 
 static struct testdisk *disk;
@@ -61,6 +62,38 @@ static void case_flush_covers_writes_acked_before_it(void *arg)
 	crash_and_reopen();
 	CHECK_EQ(0, qed_read(img, 2 * CS, back, sizeof(back)));
 	CHECK_MEM_EQ(b, back, sizeof(b));
+	CHECK_EQ(0, qed_close(img));
+}
+
+/* The converse: a flush waiting for an older allocation (A) to be written must stop the
+ * durable end below a newer one (B) that allocated meanwhile and is still being written
+ * when the flush is sent: B's data may miss that flush while its L2 entry lands, and the
+ * check trusts entries below the durable end. */
+static void case_flush_stops_below_writes_still_in_flight(void *arg)
+{
+	(void)arg;
+	open_clean_with_one_cluster(64 * MiB);
+	static uint8_t a[4096], b[4096];
+	CHECK_EQ(0, qed_write(img, 3 * CS, a, sizeof(a))); /* cluster 10 */
+	CHECK_EQ(0, qed_flush(img));   /* need-check stays set: no header write for A, B */
+	CHECK(disk_need_check(disk));
+	CHECK_EQ(11 * CS, disk_durable_end(disk));
+	fill_pattern(a, sizeof(a), 7);
+	fill_pattern(b, sizeof(b), 8);
+	/* A (cluster 11) is being written when the flush starts, which waits for it; B
+	 * (cluster 12) allocates meanwhile and its data write is slow. */
+	disk->hold_off = 12 * CS;
+	disk->hold_len = CS;
+	disk->hold_polls = 30;
+	struct job jobs[3] = {
+		{ .off = CS, .len = 4096, .buf = a },
+		{ .buf = NULL /* a flush */ },
+		{ .off = 2 * CS, .len = 4096, .buf = b },
+	};
+	run_jobs(img, jobs, 3);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(0, jobs[i].rc);
+	CHECK_EQ(12 * CS, disk_durable_end(disk)); /* A's cluster, not B's */
 	CHECK_EQ(0, qed_close(img));
 }
 
@@ -122,6 +155,44 @@ static void case_allocation_during_need_check_clear(void *arg)
 	CHECK_EQ(0, qed_close(img));
 }
 
+/* Need-check is cleared only when idle: a flush with nothing claimed since the last one
+ * (F2) still finds X and W in flight. X links a new L2 table and holds l1_lock while its
+ * L1 write is slow; W waits for the lock, and only then allocates its own table, past
+ * anything a flush made durable. Had F2 cleared the bit, W's L1 entry would point past
+ * the durable end of an image that opens without a check. */
+static void case_need_check_kept_while_allocations_link(void *arg)
+{
+	(void)arg;
+	open_clean_with_one_cluster(16 * GiB);
+	static uint8_t x[4096], w[4096], back[4096];
+	CHECK_EQ(0, qed_write(img, 3 * CS, x, sizeof(x)));
+	CHECK_EQ(0, qed_flush(img)); /* need-check set, and kept: allocations since the last */
+	CHECK(disk_need_check(disk));
+	fill_pattern(x, sizeof(x), 9);
+	fill_pattern(w, sizeof(w), 10);
+	disk->hold_off = CS; /* the L1 table */
+	disk->hold_len = 4 * CS;
+	disk->hold_polls = 40;
+	struct job jobs[4] = {
+		{ .off = 2 * GiB, .len = 4096, .buf = x },  /* a new L2 table */
+		{ .off = 4 * GiB, .len = 4096, .buf = w },  /* another, after X's */
+		{ .buf = NULL /* F1: claims since the last flush, keeps the bit */ },
+		{ .buf = NULL /* F2: nothing claimed since F1, but X and W in flight */ },
+	};
+	jobs[3].after = &jobs[2].done;
+	run_jobs(img, jobs, 4);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(0, jobs[i].rc);
+	CHECK(disk_need_check(disk));
+	crash_and_reopen();
+	struct qed_check_result r;
+	CHECK_EQ(0, qed_check(img, false, &r));
+	CHECK_EQ(0, r.corruptions);
+	CHECK_EQ(0, qed_read(img, 4 * GiB, back, sizeof(back)));
+	CHECK(is_zero(back, sizeof(back)) || memcmp(back, w, sizeof(w)) == 0);
+	CHECK_EQ(0, qed_close(img));
+}
+
 /* A sets need-check: its header write completes, its flush is held back. B allocates
  * meanwhile. Until that flush has completed, the header saying "needs check" may still
  * be lost in a power cut while B's data and L2 entry survive: entries past the durable
@@ -164,8 +235,10 @@ static void case_allocation_waits_for_durable_need_check(void *arg)
 int main(void)
 {
 	RUN_TASK(case_flush_covers_writes_acked_before_it);
+	RUN_TASK(case_flush_stops_below_writes_still_in_flight);
 	RUN_TASK(case_write_over_zero_cluster_of_backed_image);
 	RUN_TASK(case_allocation_during_need_check_clear);
 	RUN_TASK(case_allocation_waits_for_durable_need_check);
+	RUN_TASK(case_need_check_kept_while_allocations_link);
 	return check_report("test_qed_durability");
 }
