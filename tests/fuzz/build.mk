@@ -6,8 +6,8 @@
 #   make fuzz                     every target for FUZZ_SECONDS (60) each, then per target
 #                                 its executions, coverage and crashes (tests/fuzz/run-fuzz.sh)
 #   make fuzz FUZZ_TARGETS=qed_image FUZZ_SECONDS=600
-#   make test, make unit-test     each target briefly (FUZZ_TEST_RUNS executions after its
-#                                 seeds and regression inputs), as one test each
+#   make test, make unit-test     each target briefly, as one test each: its seeds and
+#                                 regression inputs, then FUZZ_TEST_RUNS executions (5 s at most)
 #
 # Seeds: tests/fuzz/corpus/<target>/ (made by tests/fuzz/make-seeds.py). An input that
 # crashed a target, once fixed, goes to tests/fuzz/regressions/<target>/. Inputs the
@@ -20,7 +20,7 @@ FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-o
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-field-initializers -MMD -MP -D_GNU_SOURCE \
 	$(FUZZ_SAN)
 FUZZ_SECONDS ?= 60
-FUZZ_TEST_RUNS ?= 3000
+FUZZ_TEST_RUNS ?= 10000
 
 # What each target links (object paths under $(FUZZ)/obj/ mirror the sources).
 FUZZ_LIB_SRCS := lib/task.c lib/task_switch.S lib/blkdev.c
@@ -66,7 +66,7 @@ $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h | $(PACKAGES_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/fuzz $(FUZZ_INCLUDES) -o $@ $< $(filter %.o,$^)
 
-$(FUZZ)/fuzz_%.sh: $(FUZZ)/fuzz_%
+$(FUZZ)/fuzz_%.sh: $(FUZZ)/fuzz_% tests/fuzz/build.mk
 	$(Q)printf 'exec sh tests/fuzz/run-fuzz.sh test %s %s\n' '$*' '$(FUZZ_TEST_RUNS)' > $@
 
 fuzz-build: $(FUZZ_BINS)

@@ -77,7 +77,7 @@ test)
 	log=$work/fuzz.log
 	seeds=$(inputs_of "$t")
 	nseeds=$(find $seeds -type f 2>/dev/null | wc -l)
-	"$FUZZ/fuzz_$t" $FUZZ_OPTS -runs="$runs" -max_total_time=20 -artifact_prefix="$work/" \
+	"$FUZZ/fuzz_$t" $FUZZ_OPTS -runs="$runs" -max_total_time=5 -artifact_prefix="$work/" \
 		"$work/corpus" $seeds > "$log" 2>&1
 	rc=$?
 	figures "$log"
