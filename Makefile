@@ -4,7 +4,9 @@
 #   make run        boot the appliance under QEMU with a scratch volume in build/
 #   make test       host unit tests, then system tests under qemu-system
 #   make unit-test  the host unit tests alone
-#                   (both also run every host test again built with ASan and UBSan)
+#                   (both also run every host test again built with ASan and UBSan, and
+#                   each libFuzzer target briefly on its seeds and regression inputs)
+#   make fuzz       coverage-guided fuzzing, FUZZ_SECONDS per target (tests/fuzz/build.mk)
 #   make mutants    mutation testing: every bug of tests/mutants/ caught by the tests
 #   make bench      benchmarks, printed as ratios against a baseline run side by side
 #   make iso        build/qedbox.iso, bootable with -cdrom through GRUB
@@ -26,9 +28,11 @@ quiet = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' '$(1)' '$(2)';)
 # Build: gcc ... newlib-source. Tests: qemu-system-x86 (qemu-system-x86_64), qemu-utils
 # (qemu-img, qemu-io), qemu-block-extra (QEMU's iscsi driver), grub-pc-bin grub-common
 # xorriso mtools (the ISO boot), libiscsi-bin (iscsi-ls, iscsi-inq, iscsi-test-cu), tgt
-# (the reference target), python3 (the tests' helpers), procps (pgrep in lib.sh).
+# (the reference target), python3 (the tests' helpers), procps (pgrep in lib.sh), clang
+# libclang-rt-dev (libFuzzer and its runtime, tests/fuzz/).
 PACKAGES := gcc make binutils xz-utils dpkg-dev newlib-source qemu-system-x86 qemu-utils \
-	qemu-block-extra grub-pc-bin grub-common xorriso mtools libiscsi-bin tgt python3 procps
+	qemu-block-extra grub-pc-bin grub-common xorriso mtools libiscsi-bin tgt python3 procps \
+	clang libclang-rt-dev
 PACKAGES_STAMP := $(BUILD)/.packages
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual
@@ -94,6 +98,7 @@ include qed/build.mk
 include net/build.mk
 include app/build.mk
 include tests/build.mk
+include tests/fuzz/build.mk
 
 # ---- third-party dependencies -------------------------------------------------------
 $(PACKAGES_STAMP): Makefile
@@ -169,12 +174,12 @@ san-tests: deps
 host-tests: $(HOST_TESTS)
 
 # ---- entry points -------------------------------------------------------------------
-test: all $(HOST_TESTS) san-tests check-layers
-	$(Q)$(SAN_ENV) sh tests/run-tests.sh $(HOST_TESTS) $(SAN_TESTS) $(SYSTEM_TESTS)
+test: all $(HOST_TESTS) san-tests check-layers $(FUZZ_TESTS)
+	$(Q)$(SAN_ENV) sh tests/run-tests.sh $(HOST_TESTS) $(SAN_TESTS) $(FUZZ_TESTS) $(SYSTEM_TESTS)
 
 # The host unit tests alone (under a minute, no VM).
-unit-test: all $(HOST_TESTS) san-tests check-layers
-	$(Q)$(SAN_ENV) sh tests/run-tests.sh $(HOST_TESTS) $(SAN_TESTS)
+unit-test: all $(HOST_TESTS) san-tests check-layers $(FUZZ_TESTS)
+	$(Q)$(SAN_ENV) sh tests/run-tests.sh $(HOST_TESTS) $(SAN_TESTS) $(FUZZ_TESTS)
 
 # Each layer's include paths admit its own headers and refuse those of the layers above.
 check-layers: deps
@@ -192,7 +197,7 @@ bench: all
 	$(Q)for b in $(BENCHES); do sh $$b || exit 1; done
 
 clean:
-	rm -rf $(FW) $(HOST) $(SAN) $(BUILD)/*.elf $(BUILD)/*.iso
+	rm -rf $(FW) $(HOST) $(SAN) $(FUZZ) $(BUILD)/*.elf $(BUILD)/*.iso
 
 distclean:
 	rm -rf $(BUILD)

@@ -297,9 +297,12 @@ static void handle_full_feature(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 	case ISCSI_OP_SCSI_TASK_MGMT_REQ:
 	case ISCSI_OP_TEXT_REQ:
 	case ISCSI_OP_LOGOUT_REQ:
-		for (struct iscsi_pdu *p = iscsi_session_order(c, pdu); p && !c->closing;
-		     p = iscsi_session_order(c, NULL)) {
-			dispatch_ordered(c, p);
+		/* Once a PDU closed the connection (a logout), the next ones stay in the
+		 * ordering, which the teardown frees: none is taken out only to be lost. */
+		for (struct iscsi_pdu *p = iscsi_session_order(c, pdu); p;
+		     p = c->closing ? NULL : iscsi_session_order(c, NULL)) {
+			if (!c->closing)
+				dispatch_ordered(c, p);
 			iscsi_pdu_free(p);
 		}
 		return; /* the ordering took pdu */

@@ -267,6 +267,30 @@ static void test_logout_closes_session(void)
 	fx_fini(&f);
 }
 
+/* A logout that fills the CmdSN gap before commands already waiting in the ordering: it
+ * ends the session, and the waiting commands are freed unanswered (found by fuzzing:
+ * the first of them was taken out of the ordering and lost). LeakSanitizer checks it. */
+static void test_logout_before_waiting_commands_frees_them(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	fx_init(&f);
+	fx_ready(&f, NULL);
+	tur(&f, 0x51, 2);
+	tur(&f, 0x52, 3);
+	CHECK_EQ(2, f.c->sess.pending_count);
+	uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_LOGOUT_REQ, ISCSI_FLAG_FINAL | ISCSI_LOGOUT_CLOSE_SESSION };
+	put_be32(bhs + ISCSI_BHS_INITIATOR_TASK_TAG, 0xb0);
+	put_be32(bhs + ISCSI_BHS_CMDSN, 1);
+	fx_send(&f, bhs, NULL, 0);
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(ISCSI_OP_LOGOUT_RSP, r.opcode);
+	CHECK_EQ(ISCSI_LOGOUT_RSP_SUCCESS, r.bhs[ISCSI_BHS_RESPONSE]);
+	CHECK(!fx_next(&f, &r)); /* the commands after it get no answer */
+	CHECK(f.link.closed);
+	fx_fini(&f);
+}
+
 static void test_logout_for_recovery_not_supported(void)
 {
 	struct iscsi_fixture f;
@@ -681,6 +705,7 @@ int main(void)
 	RUN(test_unknown_opcode_rejected_connection_stays);
 	RUN(test_snack_rejected_at_erl0);
 	RUN(test_logout_closes_session);
+	RUN(test_logout_before_waiting_commands_frees_them);
 	RUN(test_logout_for_recovery_not_supported);
 	RUN(test_abort_running_task_no_response_after_tmf);
 	RUN(test_abort_task_waiting_for_data);
