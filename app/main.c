@@ -126,7 +126,9 @@ static void serve_task(void *arg)
 	app.iscsi.random = app.seeded ? random_for_chap : NULL; /* no seed: no CHAP */
 	/* Initiators' buffers may take half the heap; the rest stays for QED's caches,
 	 * lwIP, task stacks and the drivers. */
-	app.iscsi.global_buffer_bytes = platform_heap_bytes() / 2;
+	uint64_t in_use, high_water, heap_bytes;
+	heap_usage(&in_use, &high_water, &heap_bytes);
+	app.iscsi.global_buffer_bytes = heap_bytes / 2;
 	iscsi_lwip_start(&app.iscsi, cfg->iscsi_port);
 }
 

@@ -30,11 +30,8 @@ static inline void insb(uint16_t port, void *buf, size_t len)
 volatile void *mmio_map(uint64_t phys, uint64_t len);
 /* The heap (malloc's arena, grown by sbrk): bytes allocated now, the most the arena ever
  * took from the heap (its high-water mark: malloc reuses freed memory before growing),
- * and the heap's size. */
+ * and the heap's size (the appliance sizes its budgets from it). */
 void heap_usage(uint64_t *in_use, uint64_t *high_water, uint64_t *size);
-
-/* Bytes of the heap malloc draws from (the appliance sizes its budgets from it). */
-uint64_t platform_heap_bytes(void);
 
 /* ---- time ------------------------------------------------------------------------- */
 /* Monotonic nanoseconds since boot. */

@@ -65,11 +65,6 @@ void heap_region(uint64_t *base, uint64_t *len)
 	*len = (uint64_t)(heap_end - heap_start);
 }
 
-uint64_t platform_heap_bytes(void)
-{
-	return (uint64_t)(heap_end - heap_start);
-}
-
 void *sbrk(ptrdiff_t incr)
 {
 	if ((incr > 0 && incr > heap_end - heap_break) ||

@@ -435,8 +435,7 @@ static void test_same_isid_and_name_reinstates_old_session(void)
 	c1 = f.c;
 	/* the second connection becomes the one the helpers use */
 	fx_open_link(&f, &link2, &c2);
-	f.lk = &link2;
-	f.c = c2;
+	fx_use(&f, &link2);
 	CHECK_EQ(0, fx_login(&f, NULL));
 	CHECK(get_be16(f.last.bhs + ISCSI_BHS_TSIH) != tsih1);
 	CHECK_EQ(1, f.srv.sessions_open);
@@ -469,8 +468,7 @@ static void test_session_type_switch_after_first_request_fails(void)
 	CHECK(fx_next(&f, &r));
 	victim = f.c;
 	fx_open_link(&f, &link2, &c2);
-	f.lk = &link2;
-	f.c = c2;
+	fx_use(&f, &link2);
 	fx_login_req(&f, CSG(0) | 1, 0, "InitiatorName=" FX_INITIATOR "\nTargetName=" FX_TARGET
 				      "\nSessionType=Normal\nAuthMethod=CHAP,None");
 	CHECK(fx_next(&f, &r));
@@ -612,8 +610,7 @@ static void test_discovery_login_does_not_reinstate(void)
 	fx_init(&f);
 	CHECK_EQ(0, fx_login(&f, NULL));
 	fx_open_link(&f, &link2, &c2);
-	f.lk = &link2;
-	f.c = c2;
+	fx_use(&f, &link2);
 	CHECK_EQ(0, fx_login_discovery(&f, NULL));
 	CHECK(!f.link.closed);
 	CHECK_EQ(2, f.srv.sessions_open);
@@ -630,8 +627,7 @@ static void test_login_to_another_target_does_not_reinstate(void)
 	fx_init(&f);
 	CHECK_EQ(0, fx_login(&f, NULL));
 	fx_open_link(&f, &link2, &c2);
-	f.lk = &link2;
-	f.c = c2;
+	fx_use(&f, &link2);
 	fx_login_req(&f, T | CSG(1) | 3, 0, "InitiatorName=" FX_INITIATOR "\nTargetName=" FX_TARGET2);
 	struct fx_pdu r;
 	CHECK(fx_next(&f, &r));
