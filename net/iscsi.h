@@ -168,6 +168,18 @@ struct iscsi_budget {
 struct iscsi_session;
 struct iscsi_conn;
 
+/* What the data path did, all sessions together: the profiler divides these by the
+ * commands to show the work per command and the copies per payload byte. "rx" is what
+ * the target received, "tx" what it sent; payload is data segment bytes. rx_copied counts
+ * each copy of received payload (out of the transport's buffers, then into a command's
+ * buffer); tx_copied every byte the transport copied to send (headers included). */
+struct iscsi_data_counters {
+	uint64_t commands;              /* SCSI commands admitted */
+	uint64_t rx_pdus, rx_payload_bytes, rx_copied_bytes;
+	uint64_t tx_pdus, tx_payload_bytes, tx_copied_bytes;
+	uint64_t tx_sends;              /* calls of ops->send */
+};
+
 /* The state of all sessions of one portal. Everything mutable lives here or below: a test
  * resets it by creating a new one. */
 struct iscsi_server {
@@ -186,6 +198,7 @@ struct iscsi_server {
 	unsigned conns_evicted;         /* login-phase connections that gave their slot away */
 	unsigned conns_refused;         /* newcomers refused: every slot held a session */
 	unsigned logins_timed_out;      /* past the login deadline or the login PDU cap */
+	struct iscsi_data_counters data;
 };
 
 void iscsi_server_init(struct iscsi_server *srv, const struct iscsi_config *cfg);

@@ -130,6 +130,7 @@ static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *p
 		}
 	}
 	c->sess.cmds_in_flight++;
+	c->srv->data.commands++;
 	c->srv->tasks++; /* its task, spawned once the data is in */
 	cmd->next = c->cmds;
 	c->cmds = cmd;
@@ -186,8 +187,10 @@ static void begin_data(struct iscsi_cmd *cmd, const struct iscsi_pdu *pdu)
 	bool more_unsolicited = !(pdu->bhs[ISCSI_BHS_FLAGS] & ISCSI_FLAG_FINAL) &&
 				!params->initial_r2t;
 
-	if (pdu->data_len)
+	if (pdu->data_len) {
 		memcpy(cmd->buf, pdu->data, pdu->data_len);
+		cmd->conn->srv->data.rx_copied_bytes += pdu->data_len;
+	}
 	cmd->received = pdu->data_len;
 	cmd->unsolicited_next = pdu->data_len;
 	cmd->unsolicited_end = pdu->data_len;
@@ -261,8 +264,10 @@ int iscsi_cmd_data_out(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 		rc = take_solicited(cmd, ttt, offset, datasn, len, final);
 	if (rc < 0)
 		return rc;
-	if (len)
+	if (len) {
 		memcpy(cmd->buf + offset, pdu->data, len);
+		c->srv->data.rx_copied_bytes += len;
+	}
 	cmd->received += len;
 	collect_or_execute(cmd);
 	return 0;

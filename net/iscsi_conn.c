@@ -212,6 +212,10 @@ size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len)
 			break;
 		}
 		if (rc == 1) {
+			c->srv->data.rx_pdus++;
+			c->srv->data.rx_payload_bytes += pdu->data_len;
+			if (pdu->data) /* the receive state machine copied the segment */
+				c->srv->data.rx_copied_bytes += pdu->data_len;
 			if (c->inq_tail)
 				c->inq_tail->next = pdu;
 			else

@@ -215,6 +215,7 @@ static int spill_append(struct tcp_conn *c, struct pbuf *p)
 		c->spill.cap = cap;
 	}
 	pbuf_copy_partial(p, c->spill.buf + c->spill.len, p->tot_len, 0);
+	target.server.data.rx_copied_bytes += p->tot_len;
 	c->spill.len += p->tot_len;
 	target.stats.spilled_bytes += p->tot_len;
 	pbuf_free(p);
@@ -288,6 +289,7 @@ static int tcp_conn_send(void *ctx, const void *buf, size_t len)
 			e = tcp_write(c->pcb, p, (u16_t)n,
 				      TCP_WRITE_FLAG_COPY | (n < len ? TCP_WRITE_FLAG_MORE : 0));
 		if (e == ERR_OK) {
+			target.server.data.tx_copied_bytes += n; /* TCP_WRITE_FLAG_COPY */
 			p += n;
 			len -= n;
 			continue;
@@ -504,6 +506,7 @@ int iscsi_lwip_start(struct iscsi_config *config, uint16_t port)
 void iscsi_lwip_stats(struct iscsi_lwip_stats *out)
 {
 	*out = target.stats;
+	out->data = target.server.data;
 	out->reoffers_queued = 0;
 	for (const struct tcp_conn *c = target.resume_head; c; c = c->resume_next)
 		out->reoffers_queued++;

@@ -32,6 +32,7 @@ struct iscsi_lwip_stats {
 	unsigned held_pbufs_peak;   /* the most one connection ever held at once */
 	size_t spilled_bytes;       /* received bytes copied out of pbufs, not yet taken */
 	unsigned reoffers_queued;   /* connections waiting for the one re-offer timeout */
+	struct iscsi_data_counters data; /* the target's data path, since start */
 };
 void iscsi_lwip_stats(struct iscsi_lwip_stats *out);
 

@@ -28,6 +28,7 @@ static int send_bytes(struct iscsi_conn *c, const void *buf, size_t len)
 {
 	if (c->closing)
 		return -EPIPE;
+	c->srv->data.tx_sends++;
 	int rc = c->ops->send(c->ctx, buf, len);
 	if (rc < 0)
 		iscsi_conn_close(c);
@@ -82,6 +83,8 @@ int iscsi_send_pdu(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void 
 		return -EPIPE;
 	put_be24(bhs + ISCSI_BHS_DATA_SEGMENT_LENGTH, len);
 	task_lock(&c->send_lock);
+	c->srv->data.tx_pdus++;
+	c->srv->data.tx_payload_bytes += len;
 	fill_numbers(c, bhs, statsn);
 	rc = send_locked(c, bhs, data, len);
 	task_unlock(&c->send_lock);

@@ -364,6 +364,33 @@ static void test_write_immediate_yes_initial_r2t_no(void)
 	fx_fini(&f);
 }
 
+/* The data path's counters: one command, its PDUs, and each copy of its payload (today
+ * twice: out of the transport's bytes into a PDU, then into the command's buffer). */
+static void test_counters_count_commands_pdus_and_copies(void)
+{
+	struct iscsi_fixture f;
+	uint8_t cdb[16];
+	uint32_t ttt;
+	make_pattern();
+	fx_init(&f);
+	fx_ready(&f, "ImmediateData=Yes\nInitialR2T=No\nFirstBurstLength=2048");
+	struct iscsi_data_counters before = f.srv.data;
+	fx_write10_cdb(cdb, 0, 12);
+	fx_scsi_cmd(&f, ISCSI_FLAG_CMD_WRITE, 0x24, 6144, cdb, pattern, 512);
+	expect_r2t(&f, 0x24, 0, 2048, 4096, &ttt);
+	fx_data_out(&f, 0x24, ISCSI_RESERVED_TAG, 0, 512, true, pattern + 512, 1536);
+	fx_data_out(&f, 0x24, ttt, 0, 2048, true, pattern + 2048, 4096);
+	expect_good_response(&f, 0x24);
+	const struct iscsi_data_counters *d = &f.srv.data;
+	CHECK_EQ(1, d->commands - before.commands);
+	CHECK_EQ(3, d->rx_pdus - before.rx_pdus);
+	CHECK_EQ(6144, d->rx_payload_bytes - before.rx_payload_bytes);
+	CHECK_EQ(2 * 6144, d->rx_copied_bytes - before.rx_copied_bytes);
+	CHECK_EQ(2, d->tx_pdus - before.tx_pdus); /* the R2T and the response */
+	CHECK_EQ(0, d->tx_payload_bytes - before.tx_payload_bytes);
+	fx_fini(&f);
+}
+
 static void test_write_immediate_no_initial_r2t_no(void)
 {
 	struct iscsi_fixture f;
@@ -536,6 +563,7 @@ int main(void)
 	RUN(test_immediate_data_when_not_negotiated_is_rejected);
 	RUN(test_write_immediate_yes_initial_r2t_no);
 	RUN(test_write_immediate_no_initial_r2t_no);
+	RUN(test_counters_count_commands_pdus_and_copies);
 	RUN(test_unsolicited_burst_ended_early_is_solicited);
 	RUN(test_r2ts_bounded_by_max_burst_and_outstanding);
 	RUN(test_data_out_wrong_datasn_ends_connection);
