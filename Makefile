@@ -9,6 +9,8 @@
 #   make fuzz       coverage-guided fuzzing, FUZZ_SECONDS per target (tests/fuzz/build.mk)
 #   make mutants    mutation testing: every bug of tests/mutants/ caught by the tests
 #   make bench      benchmarks, printed as ratios against a baseline run side by side
+#   make bench-appliance  qedbox against a Linux+tgt VM of the same shape (in make bench)
+#   make profile    where the appliance's time goes per workload (sampling profiler)
 #   make iso        build/qedbox.iso, bootable with -cdrom through GRUB
 #
 # Each directory adds its sources and tests in its own build.mk. Third-party code
@@ -29,10 +31,13 @@ quiet = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' '$(1)' '$(2)';)
 # (qemu-img, qemu-io), qemu-block-extra (QEMU's iscsi driver), grub-pc-bin grub-common
 # xorriso mtools (the ISO boot), libiscsi-bin (iscsi-ls, iscsi-inq, iscsi-test-cu), tgt
 # (the reference target), python3 (the tests' helpers), procps (pgrep in lib.sh), clang
-# libclang-rt-dev (libFuzzer and its runtime, tests/fuzz/).
+# libclang-rt-dev (libFuzzer and its runtime, tests/fuzz/), e2fsprogs (e2fsck of a volume
+# Linux formatted) and apt (`apt-get download` of the Linux guests' packages,
+# tests/linux-vm/build.sh, which takes busybox from its .deb: the host needs no busybox
+# or cpio).
 PACKAGES := gcc make binutils xz-utils dpkg-dev newlib-source qemu-system-x86 qemu-utils \
 	qemu-block-extra grub-pc-bin grub-common xorriso mtools libiscsi-bin tgt python3 procps \
-	clang libclang-rt-dev
+	clang libclang-rt-dev e2fsprogs apt
 PACKAGES_STAMP := $(BUILD)/.packages
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual

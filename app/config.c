@@ -17,6 +17,7 @@ static void set_defaults(struct qedbox_config *cfg)
 	cfg->cluster_size = CONFIG_DEFAULT_CLUSTER_SIZE;
 	strcpy(cfg->iqn_prefix, CONFIG_DEFAULT_IQN_PREFIX);
 	cfg->iscsi_port = CONFIG_DEFAULT_ISCSI_PORT;
+	cfg->profile_port = CONFIG_DEFAULT_PROFILE_PORT;
 }
 
 struct reporter {

@@ -137,6 +137,28 @@ static int parse_iperf(struct qedbox_config *cfg, const char *v, struct problem 
 	return 0;
 }
 
+/* ---- diagnostics ----------------------------------------------------------------------- */
+
+static int parse_profile(struct qedbox_config *cfg, const char *v, struct problem *p)
+{
+	char *end;
+	unsigned long hz = strtoul(v, &end, 10); /* "profile" alone: the default rate */
+	if (!*v)
+		hz = CONFIG_DEFAULT_PROFILE_HZ;
+	else if (*v < '0' || *v > '9' || *end || hz < CONFIG_PROFILE_HZ_MIN ||
+		 hz > CONFIG_PROFILE_HZ_MAX)
+		return refuse(p, "expected samples per second, 20 to 10000");
+	cfg->profile_hz = (unsigned)hz;
+	return 0;
+}
+
+static int parse_profile_port(struct qedbox_config *cfg, const char *v, struct problem *p)
+{
+	if (parse_port(v, &cfg->profile_port) < 0)
+		return refuse(p, "expected a TCP port, 1 to 65535");
+	return 0;
+}
+
 /* ---- volumes and the iSCSI target ---------------------------------------------------- */
 
 static int format_item(struct qedbox_config *cfg, const char *s, size_t n, struct problem *p)
@@ -316,6 +338,9 @@ const struct config_key config_keys[] = {
 	KEY("gw", NULL, "default gateway a.b.c.d for a static address"),
 	KEY("tcp_echo", parse_tcp_echo, "PORT: TCP echo service on PORT (tests the network path)"),
 	KEY("iperf", parse_iperf, "start lwIP's iperf2 server on port 5001 (throughput test)"),
+	/* diagnostics */
+	KEY("profile", parse_profile, "[HZ]: sample where the CPU spends its time, HZ times a second (default 1000, 20..10000); the profile is served on profile_port"),
+	KEY("profile_port", parse_profile_port, "PORT: each TCP connection there receives the profile since the previous one, then is closed (default 3270)"),
 	/* volumes and the iSCSI target */
 	KEY("iqn_prefix", parse_iqn_prefix, "target names are PREFIX:SERIAL (default " CONFIG_DEFAULT_IQN_PREFIX ")"),
 	KEY("format", parse_format, "SERIAL[,SERIAL...]: format these disks as QED when they are blank"),

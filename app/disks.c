@@ -63,7 +63,7 @@ int disks_selftest(const char *serial)
 		printf("selftest %s: %llu device requests, %u at most in flight, %llu "
 		       "notifications, %llu errors\n",
 		       serial, (unsigned long long)s.requests, s.max_in_flight,
-		       (unsigned long long)s.notifications, (unsigned long long)s.errors);
+		       (unsigned long long)s.queue.kicks, (unsigned long long)s.errors);
 	}
 	return rc;
 }

@@ -10,7 +10,7 @@
  *      console; secrets never)
  *   2. the platform tests the configuration asks for (mmiotest, crashtest)
  *   3. PCI, the random generator's seed, the virtio-blk disks, the network (lwIP on
- *      virtio-net)
+ *      virtio-net), the profiler when asked for (profile=)
  *   4. a task, once the loop runs: the disk table, then the self-test or the volumes
  *      and the iSCSI target
  *
@@ -30,6 +30,7 @@
 #include "network.h"
 #include "pci.h"
 #include "platform.h"
+#include "profile.h"
 #include "random.h"
 #include "task.h"
 #include "virtio_blk.h"
@@ -146,6 +147,8 @@ int main(void)
 	app.seeded = entropy_seed();
 	start_disks();
 	network_start(cfg);
+	if (cfg->profile_hz)
+		profile_start(cfg->profile_hz, cfg->profile_port);
 	if (!task_spawn(serve_task, &app.cfg))
 		printf("qedbox: out of memory starting the volumes\n");
 	if (cfg->looptest)

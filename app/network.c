@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "iscsi_lwip.h"
 #include "lwip/apps/lwiperf.h"
 #include "lwip_port.h"
 #include "net_init.h"
@@ -15,6 +16,8 @@
 #include "tcp_echo.h"
 #include "virtio_net.h"
 #include "virtio_pci.h"
+
+static struct virtio_net *nic; /* the one lwIP runs on, NULL without one */
 
 static struct virtio_net *find_virtio_net(void)
 {
@@ -42,6 +45,17 @@ static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr
 	       (unsigned long)ms, (unsigned long)kbit_per_s);
 }
 
+/* The driver's transmit fence, for the iSCSI target's Data-In sent by reference. */
+static uint64_t link_handed(void *ctx)
+{
+	return virtio_net_tx_handed(ctx);
+}
+
+static bool link_released(void *ctx, uint64_t mark)
+{
+	return virtio_net_tx_released(ctx, mark);
+}
+
 static void start_services(const struct qedbox_config *cfg)
 {
 	if (cfg->tcp_echo_port && tcp_echo_start(cfg->tcp_echo_port) != 0)
@@ -57,12 +71,18 @@ void network_start(const struct qedbox_config *cfg)
 		printf("net: networking off (see the command line above)\n");
 		return;
 	}
-	struct virtio_net *vn = find_virtio_net();
+	struct virtio_net *vn = nic = find_virtio_net();
 	if (vn == NULL) {
 		printf("net: no virtio-net device, networking off\n");
 		return;
 	}
 	if (net_start(vn, virtio_net_netif_init, &cfg->net, cfg->iscsi_port) != 0)
 		return;
+	iscsi_lwip_set_link(&(struct iscsi_lwip_link){ link_handed, link_released, vn });
 	start_services(cfg);
+}
+
+struct virtio_net *network_nic(void)
+{
+	return nic;
 }

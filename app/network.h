@@ -10,4 +10,7 @@
 
 void network_start(const struct qedbox_config *cfg);
 
+/* The device lwIP runs on (for its counters), NULL when networking is off. */
+struct virtio_net *network_nic(void);
+
 #endif

@@ -47,6 +47,7 @@ extern struct boot_info boot_info;
 
 /* Linker symbols (linker.ld). */
 extern char __image_start[], __image_end[];
+extern char __text_start[], __text_end[]; /* the code: what the profiler samples */
 extern char boot_stack_guard[]; /* start.S: the page below the boot stack */
 
 /* ---- console.c: COM1 ------------------------------------------------------------------ */
@@ -58,6 +59,14 @@ void console_hex(const char *label, uint64_t v); /* " label=0x..." without alloc
 /* ---- cpu.c: descriptor tables and exceptions --------------------------------------------- */
 void cpu_init(void);
 void cpu_set_interrupt_gate(uint8_t vector, void (*entry)(void), int ist);
+/* NMIs go to entry, on a stack of their own, instead of the fatal exception report. */
+void cpu_set_nmi_handler(void (*entry)(void));
+/* vectors.S: the loop's "sti; hlt; cli" (called with interrupts disabled), the halt's
+ * address range (profile.c counts samples there as idle), and the wake-up interrupts
+ * taken since boot. */
+void cpu_halt(void);
+extern char cpu_halt_idle[], cpu_halt_idle_end[];
+extern uint64_t wakeup_interrupts;
 
 struct exception_frame { /* as pushed by vectors.S */
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
@@ -131,6 +140,10 @@ void ioapic_find(const struct boot_info *bi);
 /* Maps the I/O APICs and masks every pin (after apic_init). */
 void ioapic_init(void);
 void ioapic_print(void); /* what ioapic_find() found, on the console */
+/* Routes ISA interrupt irq through the I/O APIC to this CPU as an NMI (edge-triggered,
+ * as NMI delivery requires). 0, -ENODEV when no pin serves it, -EBUSY when the pin is
+ * routed already. */
+int ioapic_route_nmi(unsigned irq);
 
 /* ---- power.c ------------------------------------------------------------------------------- */
 void power_init(const struct boot_info *bi);

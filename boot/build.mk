@@ -7,10 +7,10 @@
 FW_SRCS += boot/start.S boot/vectors.S boot/setup.c boot/console.c boot/cpu.c \
 	boot/paging.c boot/syscalls.c boot/clock.c boot/rtc.c boot/apic.c \
 	boot/acpi.c boot/ioapic.c boot/power.c boot/loop.c boot/report.c \
-	boot/platform_tests.c boot/looptest.c boot/entropy.c
-# bootinfo.c also builds on the host, for its unit test.
-PORTABLE_SRCS += boot/bootinfo.c
-HOST_TESTS += $(HOST)/tests/boot/test_bootinfo
+	boot/platform_tests.c boot/looptest.c boot/entropy.c boot/profile.c
+# bootinfo.c and the profiler's histogram also build on the host, for their unit tests.
+PORTABLE_SRCS += boot/bootinfo.c boot/profile_hist.c
+HOST_TESTS += $(HOST)/tests/boot/test_bootinfo $(HOST)/tests/boot/test_profile_hist
 SYSTEM_TESTS += tests/system/test_boot.sh
 
 $(FW)/boot/%: private LAYER_INCLUDES = $(BOOT_INCLUDES)

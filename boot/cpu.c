@@ -15,6 +15,8 @@
 #define GATE_INTERRUPT_PRESENT 0x8e
 #define TSS_AVAILABLE_PRESENT  0x89
 #define IST_FAULT	       1
+#define IST_NMI		       2 /* the profiler's NMI: never on a fault's stack */
+#define NMI_STACK_SIZE	       4096
 #define VECTOR_NMI	       2
 #define VECTOR_DOUBLE_FAULT    8
 #define VECTOR_MACHINE_CHECK   18
@@ -47,6 +49,7 @@ extern void irq_wakeup_entry(void), irq_ignore_entry(void);
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static struct tss tss __attribute__((aligned(16)));
 static uint8_t fault_stack[FAULT_STACK_SIZE] __attribute__((aligned(16)));
+static uint8_t nmi_stack[NMI_STACK_SIZE] __attribute__((aligned(16)));
 
 static const char *const exception_names[32] = {
     "divide error",
@@ -90,6 +93,7 @@ static void tss_load(void)
 {
 	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
 	tss.ist[IST_FAULT - 1] = (uint64_t)(fault_stack + sizeof(fault_stack));
+	tss.ist[IST_NMI - 1] = (uint64_t)(nmi_stack + sizeof(nmi_stack));
 	tss.iomap_base = sizeof(tss); /* no I/O bitmap */
 	/* A 16-byte system descriptor in boot_gdt[3..4] (GDT_TSS). */
 	boot_gdt[GDT_TSS / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 |
@@ -114,6 +118,11 @@ void cpu_init(void)
 	cpu_set_interrupt_gate(VECTOR_SPURIOUS, irq_ignore_entry, 0);
 	struct descriptor_pointer p = {sizeof(idt) - 1, (uint64_t)idt};
 	__asm__ volatile("lidt %0" : : "m"(p));
+}
+
+void cpu_set_nmi_handler(void (*entry)(void))
+{
+	cpu_set_interrupt_gate(VECTOR_NMI, entry, IST_NMI);
 }
 
 _Noreturn void exception_report(const struct exception_frame *f)

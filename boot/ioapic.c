@@ -54,6 +54,7 @@
 #define IOAPIC_VERSION	       0x01
 #define IOAPIC_MAX_REDIR_SHIFT 16
 #define IOAPIC_REDIRECTION     0x10 /* + 2 * pin: low dword, then high dword */
+#define REDIR_DELIVERY_NMI     (4u << 8)
 #define REDIR_ACTIVE_LOW       (1u << 13)
 #define REDIR_LEVEL	       (1u << 15)
 #define REDIR_MASKED	       (1u << 16)
@@ -160,13 +161,23 @@ static struct ioapic *ioapic_of(uint32_t gsi, unsigned *pin)
 	return NULL;
 }
 
+/* The redirection register of a legacy IRQ, after any interrupt source override. */
+static struct ioapic *ioapic_of_irq(unsigned irq, struct isa_route *route, uint32_t *reg)
+{
+	*route = (struct isa_route){ .gsi = irq };
+	if (irq < ISA_IRQS)
+		*route = isa_routes[irq];
+	unsigned pin = 0;
+	struct ioapic *io = ioapic_of(route->gsi, &pin);
+	*reg = IOAPIC_REDIRECTION + 2 * pin;
+	return io;
+}
+
 int irq_route_legacy(unsigned irq)
 {
-	struct isa_route route = { .gsi = irq };
-	if (irq < ISA_IRQS)
-		route = isa_routes[irq];
-	unsigned pin;
-	struct ioapic *io = ioapic_of(route.gsi, &pin);
+	struct isa_route route;
+	uint32_t reg;
+	struct ioapic *io = ioapic_of_irq(irq, &route, &reg);
 	if (!io)
 		return -ENODEV;
 	bool active_low = (route.flags & MPS_INTI_POLARITY) != MPS_INTI_ACTIVE_HIGH;
@@ -174,12 +185,31 @@ int irq_route_legacy(unsigned irq)
 	uint32_t entry = level ? VECTOR_WAKEUP_LEVEL | REDIR_LEVEL : VECTOR_WAKEUP;
 	if (active_low)
 		entry |= REDIR_ACTIVE_LOW;
-	uint32_t reg = IOAPIC_REDIRECTION + 2 * pin;
 	if (!(ioapic_read(io, reg) & REDIR_MASKED))
 		return 0; /* already routed, for a device sharing the line */
 	ioapic_write(io, reg + 1, (uint32_t)apic_local_id() << REDIR_DEST_SHIFT);
 	ioapic_write(io, reg, entry);
 	printf("irq: IRQ %u -> GSI %u, %s-triggered, active %s\n", irq, route.gsi,
 	       level ? "level" : "edge", active_low ? "low" : "high");
+	return 0;
+}
+
+/* An ISA line (the PIT's IRQ 0) is edge-triggered and active high unless an override
+ * says otherwise; NMI delivery must be edge-triggered whatever the override says. */
+int ioapic_route_nmi(unsigned irq)
+{
+	struct isa_route route;
+	uint32_t reg;
+	struct ioapic *io = ioapic_of_irq(irq, &route, &reg);
+	if (!io)
+		return -ENODEV;
+	if (!(ioapic_read(io, reg) & REDIR_MASKED))
+		return -EBUSY;
+	bool active_low = (route.flags & MPS_INTI_POLARITY) != 0 &&
+			  (route.flags & MPS_INTI_POLARITY) != MPS_INTI_ACTIVE_HIGH;
+	ioapic_write(io, reg + 1, (uint32_t)apic_local_id() << REDIR_DEST_SHIFT);
+	ioapic_write(io, reg, REDIR_DELIVERY_NMI | (active_low ? REDIR_ACTIVE_LOW : 0));
+	printf("irq: IRQ %u -> GSI %u as NMI, edge-triggered, active %s\n", irq, route.gsi,
+	       active_low ? "low" : "high");
 	return 0;
 }

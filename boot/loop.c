@@ -7,7 +7,15 @@
  * the CPU. Before halting, the pollers run once more with interrupts off, so a
  * completion that arrived after their last look is seen instead of slept through; an
  * interrupt raised after that look is held pending and ends the hlt at once (sti delays
- * delivery until after the next instruction, so the pair cannot lose it).
+ * delivery until after the next instruction, so the pair cannot lose it). The pair is
+ * cpu_halt() (vectors.S), where the profiler recognises idle time.
+ * Devices interrupt only when asked to: while the loop runs, their pollers look anyway.
+ * The halt hooks, last before the hlt, ask (each re-checks its rings after asking, and
+ * a hook that finds work keeps the loop from halting).
+ *
+ * The sampling profiler (profile.c) changes none of this: it samples with an NMI, which
+ * needs no sti. Its NMIs also end a halt (about every millisecond while profiling);
+ * the loop then polls once and halts again, as after any spurious wake-up.
  */
 #include <stdio.h>
 
@@ -24,6 +32,8 @@ struct poller {
 
 static struct poller pollers[LOOP_MAX_POLLERS];
 static unsigned poller_count;
+static struct poller halt_hooks[LOOP_MAX_POLLERS];
+static unsigned halt_hook_count;
 static bool stop_requested, stop_when_idle;
 static int stop_status, idle_status;
 static unsigned halts;
@@ -36,6 +46,15 @@ void loop_add_poller(bool (*poll)(void *ctx), void *ctx)
 		platform_poweroff(PLATFORM_EXIT_FAILURE);
 	}
 	pollers[poller_count++] = (struct poller){poll, ctx};
+}
+
+void loop_add_halt_hook(bool (*before_halt)(void *ctx), void *ctx)
+{
+	if (halt_hook_count == LOOP_MAX_POLLERS) {
+		printf("qedbox: more than %d halt hooks\n", LOOP_MAX_POLLERS);
+		platform_poweroff(PLATFORM_EXIT_FAILURE);
+	}
+	halt_hooks[halt_hook_count++] = (struct poller){before_halt, ctx};
 }
 
 void loop_wake_at(uint64_t ns)
@@ -66,11 +85,22 @@ static bool run_pollers(void)
 	return progress;
 }
 
+/* Every hook runs (each arms its device), even when an earlier one found work. */
+static bool run_halt_hooks(void)
+{
+	bool work_waiting = false;
+	for (unsigned i = 0; i < halt_hook_count; i++)
+		work_waiting |= halt_hooks[i].poll(halt_hooks[i].ctx);
+	return work_waiting;
+}
+
 /* Halts until an interrupt, unless something is already due. */
 static void idle_wait(void)
 {
 	__asm__ volatile("cli" ::: "memory");
 	if (run_pollers() || stop_requested || task_run_ready() > 0)
+		return;
+	if (run_halt_hooks())
 		return;
 	uint64_t deadline = wake_deadline;
 	wake_deadline = 0;
@@ -81,7 +111,7 @@ static void idle_wait(void)
 		apic_timer_arm(deadline - now);
 	}
 	halts++;
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	cpu_halt();
 	if (deadline)
 		apic_timer_arm(0);
 }
@@ -89,6 +119,11 @@ static void idle_wait(void)
 unsigned loop_halt_count(void)
 {
 	return halts;
+}
+
+void platform_get_counters(struct platform_counters *out)
+{
+	*out = (struct platform_counters){ .interrupts = wakeup_interrupts, .halts = halts };
 }
 
 int loop_run(void)

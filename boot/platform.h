@@ -56,8 +56,9 @@ uint64_t irq_msi_address(void);
  * firmware set it: an ISA IRQ, which the ACPI overrides map to a GSI) through the I/O
  * APIC to this CPU, to wake it as irq_wakeup_vector() does. Lines may be shared. A PCI
  * line is level-triggered: it stays asserted until the device is acknowledged (virtio:
- * its ISR status read), which its poller must do each time it runs, before looking for
- * work. 0, or -ENODEV when no I/O APIC pin serves the line. */
+ * its ISR status read), which its driver must do before the loop halts (in its halt
+ * hook, or its poller), before looking for work a last time. 0, or -ENODEV when no I/O
+ * APIC pin serves the line. */
 int irq_route_legacy(unsigned irq);
 
 /* ---- the event loop (boot/loop.c) ---------------------------------------------------- */
@@ -65,6 +66,11 @@ int irq_route_legacy(unsigned irq);
  * progress. The loop runs tasks and pollers until nothing progresses, then halts with
  * interrupts enabled until the next interrupt. */
 void loop_add_poller(bool (*poll)(void *ctx), void *ctx);
+/* before_halt runs, with interrupts off, after the pollers' last look and just before
+ * the CPU halts: a device that interrupts only on request (virtio event suppression)
+ * asks for its interrupt here, then looks at its rings once more and returns true when
+ * work came meanwhile (the loop then runs again instead of halting). */
+void loop_add_halt_hook(bool (*before_halt)(void *ctx), void *ctx);
 /* Runs until loop_stop(); returns its status. */
 int loop_run(void);
 void loop_stop(int status);
@@ -74,6 +80,39 @@ void loop_wake_at(uint64_t ns);
 /* Makes loop_run() return status the first time no task is left and nothing progresses
  * (the poweroff=idle key; system tests whose work runs as tasks). */
 void loop_stop_when_idle(int status);
+
+/* What the platform counted since boot, for the profiler's dump. */
+struct platform_counters {
+	uint64_t interrupts; /* wake-up interrupts taken: device MSI-X or INTx, LAPIC timer */
+	uint64_t halts;      /* times the loop halted the CPU */
+};
+void platform_get_counters(struct platform_counters *out);
+
+/* ---- the sampling profiler (boot/profile.c) ----------------------------------------- */
+/* Off unless started: then PIT channel 0 raises an NMI hz times a second, whose handler
+ * counts the interrupted RIP in a histogram of the code (16-byte buckets, allocated
+ * here once) or as idle when the loop was halted. Interrupts stay disabled while code
+ * runs: an NMI needs no sti. 0, -EINVAL (hz outside what the PIT can do), -ENOMEM,
+ * -ENODEV (no I/O APIC pin for the PIT), -EALREADY. */
+int profiler_start(unsigned hz);
+
+/* A window of samples: from the start, or the previous profiler_take_window(), to now. */
+struct profiler_window {
+	unsigned hz;	  /* the PIT's actual rate */
+	uint64_t ns;	  /* the window's length */
+	uint64_t samples; /* all of them, idle and outside included */
+	uint64_t idle;	  /* in the loop's halt */
+	uint64_t outside; /* outside the code (none expected) */
+	size_t lines;	  /* "sample" lines profiler_format_window() has to write */
+};
+/* Ends the current window and starts the next one (its samples start from zero); false
+ * when the profiler is off. */
+bool profiler_take_window(struct profiler_window *w);
+/* The window last taken, one line per 16-byte bucket with samples, in address order:
+ * "sample 0xADDRESS COUNT\n"; as many whole lines as fit in cap bytes (with the NUL);
+ * returns the length. A buffer of lines * PROFILER_LINE_MAX + 1 bytes takes them all. */
+#define PROFILER_LINE_MAX 40
+size_t profiler_format_window(char *buf, size_t cap);
 
 /* ---- start-up ---------------------------------------------------------------------- */
 /* The command line the boot loader gave (the appliance parses it). */

@@ -10,8 +10,18 @@
  *                        asserted at the EOI (until the device's poller acknowledges it),
  *                        so the I/O APIC sends the vector again at once; that delivery
  *                        must wait for the loop's next halt, not interrupt the iretq.
+ *                        It also counts itself (wakeup_interrupts, for the
+ *                        profiler's dump): one add, nothing else shared.
  *   irq_ignore_entry     spurious interrupts (LAPIC, masked legacy PICs): return.
+ *   profile_nmi_entry    the profiler's sampling NMI (boot/profile.c), installed only
+ *                        when profiling is on: hands the interrupted RIP to
+ *                        profile_nmi_sample() and returns. An NMI lands whatever IF says,
+ *                        so it samples code that runs with interrupts disabled (all of
+ *                        it) without enabling them.
  * None of the handlers that return touch SSE registers, so no FPU state is saved.
+ *
+ * cpu_halt: the loop's "sti; hlt" (boot/loop.c), here so that the profiler knows the
+ * address of the halt: a sample there is idle time.
  */
 #include "bootdefs.h"
 
@@ -89,6 +99,7 @@ exception_common:
 
 	.globl irq_wakeup_entry
 irq_wakeup_entry:
+	incq wakeup_interrupts(%rip)
 	push %rax
 	mov lapic_eoi_register(%rip), %rax
 	movl $0, (%rax)
@@ -99,6 +110,55 @@ irq_wakeup_entry:
 	.globl irq_ignore_entry
 irq_ignore_entry:
 	iretq
+
+/* On its own IST stack (cpu.c): an NMI never touches the interrupted stack. The CPU
+ * aligned the stack to 16 before pushing its 5-word frame; nine pushes realign it for
+ * the call. The C function keeps to general registers (profile.c). cld: the ABI wants
+ * DF clear, and the interrupted code may have set it (a backward memmove); iretq
+ * restores it. */
+	.globl profile_nmi_entry
+profile_nmi_entry:
+	push %rax
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	mov 72(%rsp), %rdi /* the interrupted RIP, above the nine registers */
+	cld
+	call profile_nmi_sample
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rax
+	iretq
+
+/* Called with interrupts disabled; returns with them disabled, after an interrupt (or the
+ * profiler's NMI) ended the halt. sti enables interrupts only after the next instruction,
+ * so one raised before the hlt still ends it. cpu_halt_idle..cpu_halt_idle_end holds the
+ * hlt and the instruction it resumes at: where the profiler's samples count as idle. */
+	.globl cpu_halt, cpu_halt_idle, cpu_halt_idle_end
+cpu_halt:
+	sti
+cpu_halt_idle:
+	hlt
+	cli
+cpu_halt_idle_end:
+	ret
+
+	.bss
+	.balign 8
+	.globl wakeup_interrupts
+wakeup_interrupts:
+	.quad 0
 
 	.section .rodata
 	.balign 8

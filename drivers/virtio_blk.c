@@ -27,7 +27,8 @@
 	((1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) | \
 	 (1ull << VIRTIO_BLK_F_RO) | (1ull << VIRTIO_BLK_F_BLK_SIZE) | \
 	 (1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_DISCARD) | \
-	 (1ull << VIRTIO_BLK_F_WRITE_ZEROES) | (1ull << VIRTIO_F_RING_INDIRECT_DESC))
+	 (1ull << VIRTIO_BLK_F_WRITE_ZEROES) | (1ull << VIRTIO_F_RING_INDIRECT_DESC) | \
+	 (1ull << VIRTIO_F_RING_EVENT_IDX))
 
 static struct vblk *disks[VIRTIO_BLK_MAX_DISKS];
 static unsigned disk_count;
@@ -144,19 +145,20 @@ fail:
 	return rc;
 }
 
-/* The loop's poller: acknowledges an INTx device before vblk_poll() looks at its ring
- * (vblk_poll() is portable: the host tests drive it without a PCI device). */
-static bool vblk_device_poll(void *ctx)
+/* The loop's halt hook: lowers an INTx line before vblk_before_halt() looks at the ring
+ * a last time (the engine is portable: the host tests drive it without a PCI device). */
+static bool vblk_device_before_halt(void *ctx)
 {
 	struct vblk *v = ctx;
 	virtio_isr_ack(&v->vdev);
-	return vblk_poll(v);
+	return vblk_before_halt(v);
 }
 
 void virtio_blk_describe(const struct blkdev *b, char *buf, size_t len)
 {
 	const struct vblk *v = b->priv;
-	snprintf(buf, len, "queue=%u%s%s%s%s%s", v->vq.size, v->vq.indirect_max ? " indirect" : "",
+	snprintf(buf, len, "queue=%u%s%s%s%s%s%s", v->vq.size,
+		 v->vq.indirect_max ? " indirect" : "", v->vq.event_idx ? " event-index" : "",
 		 (b->flags & BLKDEV_F_READ_ONLY) ? " ro" : "",
 		 (b->flags & BLKDEV_F_DISCARD) ? " discard" : "",
 		 (b->flags & BLKDEV_F_WRITE_ZEROES) ? " write-zeroes" : "",
@@ -168,9 +170,10 @@ void virtio_blk_get_stats(const struct blkdev *b, struct virtio_blk_stats *stats
 	const struct vblk *v = b->priv;
 	*stats = (struct virtio_blk_stats){
 		.requests = v->completed_pieces,
+		.flushes = v->flushes,
 		.max_in_flight = v->max_in_flight,
-		.notifications = v->vq.kicks,
 		.errors = v->errors,
+		.queue = v->vq.stats,
 	};
 }
 
@@ -197,7 +200,8 @@ unsigned virtio_blk_probe_all(void)
 			continue;
 		}
 		disks[disk_count++] = v;
-		loop_add_poller(vblk_device_poll, v);
+		loop_add_poller(vblk_poll, v);
+		loop_add_halt_hook(vblk_device_before_halt, v);
 	}
 	printf("disk: %u virtio-blk disk%s\n", disk_count, disk_count == 1 ? "" : "s");
 	return disk_count;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "blkdev.h"
+#include "virtqueue.h"
 
 #define VIRTIO_BLK_MAX_DISKS 16
 
@@ -34,9 +35,11 @@ void virtio_blk_describe(const struct blkdev *b, char *buf, size_t len);
 
 struct virtio_blk_stats {
 	uint64_t requests;      /* device requests completed */
+	uint64_t flushes;       /* of which FLUSH */
 	unsigned max_in_flight; /* the most requests on the ring at once */
-	uint64_t notifications; /* times the device was notified */
 	uint64_t errors;        /* requests the device failed */
+	/* kicks, kicks suppressed, interrupts, used buffers (virtqueue.h) */
+	struct virtqueue_stats queue;
 };
 void virtio_blk_get_stats(const struct blkdev *b, struct virtio_blk_stats *stats);
 

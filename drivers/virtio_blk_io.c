@@ -8,6 +8,10 @@
  * once more before it halts, so requests submitted anywhere reach the device in the
  * same loop round, batched. done() may submit again: the engine's state is consistent
  * whenever it calls out.
+ * The device interrupts only when asked, just before the loop halts with requests in
+ * flight (vblk_before_halt): while the loop runs, the poller looks anyway. Ordering is
+ * untouched: a FLUSH is issued only after the writes it covers completed (the caller's
+ * rule), and the ring keeps submission order for the device.
  *
  * Portable (no platform.h): the host test drives it against a fake device.
  */
@@ -185,6 +189,7 @@ static void complete_piece(struct vblk *v, struct vblk_slot *s)
 	s->next_free = v->free_slots;
 	v->free_slots = s;
 	v->completed_pieces++;
+	v->flushes += s->hdr.type == VIRTIO_BLK_T_FLUSH;
 	if (rc) {
 		v->errors++;
 		if (!j->status)
@@ -203,6 +208,7 @@ bool vblk_poll(void *ctx)
 	struct vblk *v = ctx;
 	bool progress = false;
 	struct vblk_slot *s;
+	virtqueue_disable_interrupts(&v->vq); /* we are looking: the device need not tell */
 	while ((s = virtqueue_get_used(&v->vq, NULL)) != NULL) {
 		progress = true;
 		complete_piece(v, s);
@@ -213,4 +219,10 @@ bool vblk_poll(void *ctx)
 	 * loop round submitted goes with one notification. */
 	virtqueue_kick(&v->vq);
 	return progress;
+}
+
+bool vblk_before_halt(struct vblk *v)
+{
+	virtqueue_kick(&v->vq); /* a request queued after the last poll must not wait */
+	return v->vq.in_flight > 0 && virtqueue_enable_interrupts(&v->vq);
 }

@@ -53,6 +53,7 @@ struct vblk {
 	uint32_t max_discard_sectors;   /* per request, 512-byte units */
 	uint32_t max_write_zeroes_sectors;
 	uint64_t completed_pieces;
+	uint64_t flushes;               /* FLUSH requests completed (among the pieces) */
 	unsigned max_in_flight;         /* most virtio requests on the ring at once */
 	uint64_t errors;
 };
@@ -61,6 +62,9 @@ struct vblk {
 int vblk_io_init(struct vblk *v);          /* after the queue exists */
 void vblk_submit(struct blkdev *dev, struct blkdev_req *req);
 bool vblk_poll(void *ctx);                  /* the loop poller; ctx = struct vblk * */
+/* The halt hook's work: kicks what is unannounced, asks for an interrupt when requests
+ * are in flight; true when one completed meanwhile (do not halt). */
+bool vblk_before_halt(struct vblk *v);
 int vblk_status_to_errno(uint8_t status);   /* VIRTIO_BLK_S_* -> 0, -EIO, -EOPNOTSUPP */
 
 #endif

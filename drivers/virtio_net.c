@@ -35,17 +35,22 @@ static void link_check(void *arg)
 
 static bool virtio_net_poll(void *ctx)
 {
+	return vnet_poll(ctx);
+}
+
+/* INTx: the line is lowered before the rings are looked at a last time. */
+static bool virtio_net_before_halt(void *ctx)
+{
 	struct virtio_net *vn = ctx;
 	virtio_isr_ack(&vn->vdev);
-	bool progress = vnet_tx_reap(vn);
-	progress = vnet_rx_poll(vn) || progress;
-	return progress;
+	return vnet_before_halt(vn);
 }
 
 static int setup_device(struct virtio_net *vn, struct pci_dev *pci)
 {
 	uint64_t wanted = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS |
-			  1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_F_RING_INDIRECT_DESC;
+			  1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_F_RING_INDIRECT_DESC |
+			  1ull << VIRTIO_F_RING_EVENT_IDX;
 	int rc = virtio_pci_init(&vn->vdev, pci);
 	if (rc != 0)
 		return rc;
@@ -75,6 +80,7 @@ int virtio_net_attach(struct pci_dev *pci, struct virtio_net **out)
 	}
 	vnet_rx_refill(vn);
 	loop_add_poller(virtio_net_poll, vn);
+	loop_add_halt_hook(virtio_net_before_halt, vn);
 	*out = vn;
 	return 0;
 }
@@ -106,10 +112,11 @@ err_t virtio_net_netif_init(struct netif *netif)
 		link_check(vn);
 	else
 		netif_set_link_up(netif);
-	printf("virtio-net: mac %02x:%02x:%02x:%02x:%02x:%02x, rx %u tx %u descriptors%s%s%s\n",
+	printf("virtio-net: mac %02x:%02x:%02x:%02x:%02x:%02x, rx %u tx %u descriptors%s%s%s%s\n",
 	       netif->hwaddr[0], netif->hwaddr[1], netif->hwaddr[2], netif->hwaddr[3],
 	       netif->hwaddr[4], netif->hwaddr[5], vn->rxq.size, vn->txq.size,
-	       vn->txq.indirect_max ? ", indirect" : "", tx_csum ? ", tx checksum offload" : "",
+	       vn->txq.indirect_max ? ", indirect" : "", vn->txq.event_idx ? ", event index" : "",
+	       tx_csum ? ", tx checksum offload" : "",
 	       vn->vdev.msix_entries ? "" : ", INTx");
 	return ERR_OK;
 }

@@ -2,13 +2,22 @@
  * virtio-net frames between lwIP's pbufs and the rings (see virtio_net_priv.h).
  *
  * Receive: every rx descriptor holds one PBUF_POOL pbuf of PBUF_POOL_BUFSIZE bytes
- * (header + a whole 1514-byte frame, so MRG_RXBUF is not needed). On completion the
- * header is stripped, the pbuf goes to lwIP and a fresh one is posted in its place.
+ * (header + a whole 1514-byte frame). On completion the header is stripped, the pbuf
+ * goes to lwIP, and once a quarter of the ring is empty fresh pbufs are posted in one
+ * batch, with one kick.
+ * MRG_RXBUF is not taken: it lets a frame span several buffers, which pays only for
+ * frames larger than one buffer, i.e. with the device coalescing segments (GUEST_TSO*),
+ * which lwIP cannot take (no LRO; a segment larger than the MSS it announced). The
+ * header is 12 bytes either way: VIRTIO_F_VERSION_1 makes num_buffers always present.
  * Transmit: a packet of n pbufs takes a chain of n + 1 buffers (the slot's header,
- * then each pbuf), one descriptor with indirect tables; the packet is pbuf_ref'd until
- * the device returns it. When the ring is full, packets wait in a backlog (in order)
+ * then each pbuf: no copy), one descriptor with indirect tables; the packet is
+ * pbuf_ref'd until the device returns it. Only a chain longer than VNET_TX_MAX_BUFS is
+ * flattened into one copy. When the ring is full, packets wait in a backlog (in order)
  * that the poller drains as completions free descriptors, so lwIP never sees ERR_MEM
- * from a momentary burst.
+ * from a momentary burst. The device is notified once per poll for all packets queued.
+ * Packets are numbered as linkoutput takes them, for the transmit fence (virtio_net.h):
+ * a pbuf may reference memory lwIP does not own (Data-In the iSCSI target lends), which
+ * its owner reuses only once every packet up to then is back.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +30,9 @@
 #include "virtio_net_priv.h"
 
 /* ---- receive ------------------------------------------------------------------------ */
+
+_Static_assert(sizeof(struct virtio_net_hdr) == 12,
+	       "with VIRTIO_F_VERSION_1 the header always has num_buffers: 12 bytes");
 
 /* Posts pbufs until the rx ring is full or the pool is empty. */
 bool vnet_rx_refill(struct virtio_net *vn)
@@ -69,7 +81,9 @@ bool vnet_rx_poll(struct virtio_net *vn)
 		rx_deliver(vn, p, written);
 		n++;
 	}
-	bool refilled = vnet_rx_refill(vn);
+	bool refilled = false;
+	if (vn->rxq.size - vn->rx_posted >= vn->rxq.size / VNET_RX_REFILL_DIVISOR)
+		refilled = vnet_rx_refill(vn);
 	return n > 0 || refilled;
 }
 
@@ -107,7 +121,7 @@ static void tx_offload_checksum(struct virtio_net_hdr *hdr, struct pbuf *p)
 
 /* Puts p on the tx ring behind a header: 0, or -ENOSPC when descriptors or slots lack.
  * The header is complete before the chain is published: the device may take it at once. */
-static int tx_submit(struct virtio_net *vn, struct pbuf *p)
+static int tx_submit(struct virtio_net *vn, struct pbuf *p, uint64_t seq)
 {
 	struct virtq_buf bufs[VNET_TX_MAX_BUFS];
 	unsigned n = 1;
@@ -125,6 +139,7 @@ static int tx_submit(struct virtio_net *vn, struct pbuf *p)
 		return -ENOSPC;
 	vn->free_slots = slot->next_free;
 	slot->p = p;
+	slot->seq = seq;
 	pbuf_ref(p);
 	vn->stats.tx_packets++;
 	return 0;
@@ -136,15 +151,13 @@ static bool tx_drain_backlog(struct virtio_net *vn)
 	bool sent = false;
 	while (vn->backlog_len > 0) {
 		struct pbuf *p = vn->backlog[vn->backlog_head];
-		if (tx_submit(vn, p) != 0)
+		if (tx_submit(vn, p, vn->backlog_seq[vn->backlog_head]) != 0)
 			break;
 		pbuf_free(p); /* the backlog's reference; the ring holds its own */
 		vn->backlog_head = (vn->backlog_head + 1) % VNET_TX_BACKLOG;
 		vn->backlog_len--;
 		sent = true;
 	}
-	if (sent)
-		virtqueue_kick(&vn->txq);
 	return sent;
 }
 
@@ -163,30 +176,33 @@ bool vnet_tx_reap(struct virtio_net *vn)
 	return tx_drain_backlog(vn) || reaped;
 }
 
-static err_t tx_backlog_add(struct virtio_net *vn, struct pbuf *p)
+static err_t tx_backlog_add(struct virtio_net *vn, struct pbuf *p, uint64_t seq)
 {
 	if (vn->backlog_len == VNET_TX_BACKLOG) {
 		vn->stats.tx_dropped++;
 		return ERR_MEM;
 	}
 	pbuf_ref(p);
-	vn->backlog[(vn->backlog_head + vn->backlog_len) % VNET_TX_BACKLOG] = p;
+	unsigned tail = (vn->backlog_head + vn->backlog_len) % VNET_TX_BACKLOG;
+	vn->backlog[tail] = p;
+	vn->backlog_seq[tail] = seq;
 	vn->backlog_len++;
 	vn->stats.tx_backlogged++;
 	return ERR_OK;
 }
 
 /* Copies a chain too long for one descriptor chain into one pbuf. */
-static err_t tx_linearised(struct virtio_net *vn, struct pbuf *p)
+static err_t tx_linearised(struct virtio_net *vn, struct pbuf *p, uint64_t seq)
 {
 	struct pbuf *flat = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
 	if (flat == NULL) {
 		vn->stats.tx_dropped++;
 		return ERR_MEM;
 	}
+	vn->stats.tx_copied++;
 	err_t err = ERR_OK;
-	if (vn->backlog_len > 0 || tx_submit(vn, flat) != 0)
-		err = tx_backlog_add(vn, flat);
+	if (vn->backlog_len > 0 || tx_submit(vn, flat, seq) != 0)
+		err = tx_backlog_add(vn, flat, seq);
 	pbuf_free(flat); /* the ring or the backlog holds its own reference */
 	return err;
 }
@@ -195,12 +211,57 @@ err_t vnet_linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct virtio_net *vn = netif->state;
 	err_t err = ERR_OK;
+	uint64_t seq = vn->tx_handed++;
 	if (pbuf_clen(p) + 1 > VNET_TX_MAX_BUFS)
-		err = tx_linearised(vn, p);
-	else if (vn->backlog_len > 0 || tx_submit(vn, p) != 0)
-		err = tx_backlog_add(vn, p);
-	virtqueue_kick(&vn->txq);
+		err = tx_linearised(vn, p, seq);
+	else if (vn->backlog_len > 0 || tx_submit(vn, p, seq) != 0)
+		err = tx_backlog_add(vn, p, seq);
 	return err;
+}
+
+/* ---- the poller and the halt hook ------------------------------------------------------ */
+
+bool vnet_poll(struct virtio_net *vn)
+{
+	virtqueue_disable_interrupts(&vn->rxq);
+	virtqueue_disable_interrupts(&vn->txq);
+	bool progress = vnet_tx_reap(vn);
+	progress = vnet_rx_poll(vn) || progress;
+	virtqueue_kick(&vn->txq);
+	return progress;
+}
+
+bool vnet_before_halt(struct virtio_net *vn)
+{
+	virtqueue_kick(&vn->txq); /* a packet queued after the last poll must not wait */
+	bool waiting = virtqueue_enable_interrupts(&vn->rxq);
+	if (vn->backlog_len > 0)
+		waiting = virtqueue_enable_interrupts(&vn->txq) || waiting;
+	return waiting;
+}
+
+void virtio_net_get_stats(const struct virtio_net *vn, struct virtio_net_stats *out)
+{
+	*out = vn->stats;
+	out->rxq = vn->rxq.stats;
+	out->txq = vn->txq.stats;
+}
+
+uint64_t virtio_net_tx_handed(const struct virtio_net *vn)
+{
+	return vn->tx_handed;
+}
+
+/* The backlog is in order, so its head is its oldest; the ring's slots may complete in
+ * any order, so each is looked at. Asked once per command that lent data: cheap enough. */
+bool virtio_net_tx_released(const struct virtio_net *vn, uint64_t mark)
+{
+	if (vn->backlog_len > 0 && vn->backlog_seq[vn->backlog_head] < mark)
+		return false;
+	for (unsigned i = 0; vn->slots != NULL && i < vn->txq.size; i++)
+		if (vn->slots[i].p != NULL && vn->slots[i].seq < mark)
+			return false;
+	return true;
 }
 
 int vnet_io_init(struct virtio_net *vn)

@@ -192,6 +192,7 @@ int virtio_setup_queue(struct virtio_dev *vdev, uint16_t index, struct virtqueue
 	int rc = virtqueue_init(vq, index, size, indirect_max);
 	if (rc)
 		return rc;
+	vq->event_idx = virtio_has_feature(vdev, VIRTIO_F_RING_EVENT_IDX);
 	uint64_t notify_off = (uint64_t)rd16(c, COMMON_OFF(queue_notify_off)) *
 			      vdev->notify_off_multiplier;
 	if (notify_off + 2 > vdev->notify_len) {

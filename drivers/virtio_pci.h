@@ -20,8 +20,10 @@
  *     ... virtqueue_add / virtqueue_kick / virtqueue_get_used (virtqueue.h) ...
  * On any failure after virtio_pci_init, call virtio_fail(&vdev) (sets FAILED).
  * Every queue's used-buffer interrupt goes to the same MSI-X entry (or INTx); no
- * handler work is needed: register a poller with loop_add_poller() that first calls
- * virtio_isr_ack(), then drains the used rings.
+ * handler work is needed: register a poller with loop_add_poller() that drains the used
+ * rings, and a halt hook (loop_add_halt_hook) that calls virtio_isr_ack() and then arms
+ * the queues' interrupts (virtqueue_enable_interrupts). VIRTIO_F_RING_EVENT_IDX, when
+ * asked for and negotiated, is applied to every queue set up after.
  */
 #ifndef QEDBOX_VIRTIO_PCI_H
 #define QEDBOX_VIRTIO_PCI_H
@@ -61,9 +63,11 @@ uint16_t virtio_pci_device_type(const struct pci_dev *d);
 int virtio_pci_init(struct virtio_dev *vdev, struct pci_dev *pci);
 
 /* On INTx, reads the ISR status, which acknowledges the interrupt and lowers the
- * level-triggered line (virtio 1.x §4.1.4.5); nothing on MSI-X. Pollers call it before
- * looking at the used rings: a buffer used after the read raises the line again, so
- * the loop cannot halt with it unseen, and the line never stays up once seen. */
+ * level-triggered line (virtio 1.x §4.1.4.5); nothing on MSI-X. Call it in the halt hook
+ * (or the poller) before looking at the used rings a last time: a buffer used after the
+ * read raises the line again, so the loop cannot halt with it unseen, and a line seen
+ * is lowered before the CPU halts (else it would wake it at once). Once per halt rather
+ * than per poll: the read is an exit to the host. */
 void virtio_isr_ack(const struct virtio_dev *vdev);
 
 /* Accepts the offered subset of wanted plus VIRTIO_F_VERSION_1 and sets FEATURES_OK.

@@ -117,6 +117,17 @@ struct virtq_used {
 	struct virtq_used_elem ring[];
 };
 
+/* §2.7.7, §2.7.10 (VIRTIO_F_RING_EVENT_IDX): whether moving a ring index from old_idx to
+ * new_idx passes event_idx, i.e. writes the entry the other side asked to hear about
+ * (event_idx in [old_idx, new_idx), 16-bit wrap-around). The driver asks for a used-buffer
+ * notification with used_event, the device for an available-buffer one with avail_event.
+ * The spec's vring_need_event(). Valid while fewer than 65536 entries were added since
+ * old_idx. */
+static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
+}
+
 /* §2.7 alignment of the three parts (modern devices). */
 #define VIRTQ_DESC_ALIGN  16
 #define VIRTQ_AVAIL_ALIGN 2

@@ -5,8 +5,10 @@
  * §2.7.14):
  *  - descriptors and the avail ring entry are written before avail->idx is advanced
  *    (release fence: the device must never see an index covering unwritten entries);
- *  - avail->idx is written before used->flags is read to decide on notifying (full
- *    fence: a store followed by a load, the one pair x86 may reorder);
+ *  - avail->idx is written before avail_event or used->flags is read to decide on
+ *    notifying (full fence: a store followed by a load, the one pair x86 may reorder);
+ *  - used_event or avail->flags is written before used->idx is read to see whether a
+ *    buffer came before the device could see that we want an interrupt (full fence);
  *  - used->idx is read before the used entries it covers (acquire fence).
  */
 #include "virtqueue.h"
@@ -83,6 +85,8 @@ int virtqueue_init(struct virtqueue *vq, uint16_t index, uint16_t size, uint16_t
 	vq->desc = vq->ring_mem;
 	vq->avail = (struct virtq_avail *)((char *)vq->ring_mem + avail_offset(size));
 	vq->used = (struct virtq_used *)((char *)vq->ring_mem + used_offset(size));
+	vq->used_event = &vq->avail->ring[size];
+	vq->avail_event = (volatile uint16_t *)&vq->used->ring[size];
 	free_list_init(vq);
 	return 0;
 }
@@ -173,22 +177,63 @@ int virtqueue_add(struct virtqueue *vq, const struct virtq_buf *bufs, unsigned n
 	vq->avail->ring[vq->avail_idx & (vq->size - 1)] = head;
 	vq->avail_idx++;
 	vq->in_flight++;
+	vq->stats.added++;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	write_u16(&vq->avail->idx, vq->avail_idx);
 	return 0;
 }
 
+/* Whether the device wants to hear that avail->idx moved from old_idx to new_idx. */
+static bool device_wants_kick(const struct virtqueue *vq, uint16_t new_idx, uint16_t old_idx)
+{
+	if (vq->event_idx)
+		return virtq_need_event(read_u16(vq->avail_event), new_idx, old_idx);
+	return !(read_u16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+}
+
 void virtqueue_kick(struct virtqueue *vq)
 {
-	if (vq->kicked_idx == vq->avail_idx)
+	uint16_t old_idx = vq->kicked_idx, new_idx = vq->avail_idx;
+	if (old_idx == new_idx)
 		return;
-	vq->kicked_idx = vq->avail_idx;
+	vq->kicked_idx = new_idx;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (read_u16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY)
+	if (!device_wants_kick(vq, new_idx, old_idx)) {
+		vq->stats.kicks_suppressed++;
 		return;
-	vq->kicks++;
+	}
+	vq->stats.kicks++;
 	if (vq->notify)
 		vq->notify(vq);
+}
+
+void virtqueue_disable_interrupts(struct virtqueue *vq)
+{
+	if (vq->interrupts_on && virtqueue_has_used(vq))
+		vq->stats.interrupts++;
+	vq->interrupts_on = false;
+	if (vq->event_idx) {
+		/* An entry already passed: none until the index wraps, and refreshed at every
+		 * poll, so it never does. Written only when it changes: the device's cache
+		 * line stays put while nothing completes. */
+		uint16_t passed = (uint16_t)(vq->last_used - 1);
+		if (read_u16(vq->used_event) != passed)
+			write_u16(vq->used_event, passed);
+	} else if (read_u16(&vq->avail->flags) != VIRTQ_AVAIL_F_NO_INTERRUPT) {
+		write_u16(&vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	}
+}
+
+bool virtqueue_enable_interrupts(struct virtqueue *vq)
+{
+	vq->interrupts_on = true;
+	vq->stats.interrupts_armed++;
+	if (vq->event_idx)
+		write_u16(vq->used_event, vq->last_used); /* the next entry the device writes */
+	else
+		write_u16(&vq->avail->flags, 0);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return virtqueue_has_used(vq);
 }
 
 /* Returns the descriptors of the chain at head to the free list. */
@@ -223,6 +268,7 @@ void *virtqueue_get_used(struct virtqueue *vq, uint32_t *written)
 		vq->cookies[e.id] = NULL;
 		free_chain(vq, (uint16_t)e.id);
 		vq->in_flight--;
+		vq->stats.used++;
 		if (written)
 			*written = e.len;
 		return cookie;

@@ -19,8 +19,16 @@
  * A chain of n buffers takes n descriptors, or one when the queue was set up with
  * indirect tables (VIRTIO_F_RING_INDIRECT_DESC negotiated) and 1 < n <= indirect_max;
  * virtqueue_can_add() says whether a chain of n fits now. Cookies must not be NULL.
- * Interrupts stay enabled (no event suppression): the device signals every used
- * buffer, which only wakes the CPU; the poller does the work.
+ *
+ * Notifications both ways are asked for only when needed (§2.7.7, §2.7.10). Kicks: one
+ * per batch, and none when the device says it is busy anyway (avail_event with
+ * VIRTIO_F_RING_EVENT_IDX, else VIRTQ_USED_F_NO_NOTIFY). Interrupts only wake the CPU
+ * from hlt, so a driver wants one only when the loop is about to halt:
+ *     poller:     virtqueue_disable_interrupts(vq); drain the used ring; add; kick
+ *     halt hook:  if (virtqueue_enable_interrupts(vq)) return true;  // work came: no halt
+ * (boot/platform.h loop_add_halt_hook). A queue whose driver never calls either keeps
+ * the device's default: an interrupt per used buffer without EVENT_IDX. With EVENT_IDX
+ * the driver must use them (used_event starts at 0: one interrupt, then none).
  *
  * Not thread-safe, and needs none: one CPU, no preemption, no work in interrupt handlers.
  */
@@ -39,6 +47,18 @@ struct virtq_buf {
 	bool device_writes; /* true: VIRTQ_DESC_F_WRITE (device fills it) */
 };
 
+/* What a queue did, for profiles: per MiB moved, these say what the transfer cost in
+ * exits and interrupts. Completions that raised no interrupt: used - interrupts. */
+struct virtqueue_stats {
+	uint64_t added;            /* chains made available to the device */
+	uint64_t used;             /* chains the device returned (used ring entries taken) */
+	uint64_t kicks;            /* notifications sent (each one an exit to the host) */
+	uint64_t kicks_suppressed; /* kicks skipped: the device said it would look anyway */
+	uint64_t interrupts_armed; /* times interrupts were turned on, before a halt */
+	uint64_t interrupts;       /* of those, the times a chain came back: the device
+				    * interrupted (woke the CPU) */
+};
+
 struct virtqueue {
 	uint16_t index;         /* queue number on its device */
 	uint16_t size;          /* descriptors: a power of 2 */
@@ -55,7 +75,11 @@ struct virtqueue {
 	uint16_t last_used;     /* next used->idx entry to consume */
 	unsigned in_flight;     /* chains added and not yet returned */
 	unsigned bad_used;      /* used entries that named no chain in flight (device bug) */
-	uint64_t kicks;         /* notifications sent: for statistics */
+	bool event_idx;         /* VIRTIO_F_RING_EVENT_IDX negotiated (set by the transport) */
+	bool interrupts_on;     /* armed by virtqueue_enable_interrupts() */
+	volatile uint16_t *used_event;  /* avail->ring[size]: interrupt after this entry */
+	volatile uint16_t *avail_event; /* used->ring[size]: the device's wish, read on kicks */
+	struct virtqueue_stats stats;
 
 	/* Tells the device that queue `index` has new buffers (set by the transport). */
 	void (*notify)(struct virtqueue *vq);
@@ -81,9 +105,19 @@ bool virtqueue_can_add(const struct virtqueue *vq, unsigned n);
  * a NULL cookie, a readable buffer after a writable one, or n beyond the queue size. */
 int virtqueue_add(struct virtqueue *vq, const struct virtq_buf *bufs, unsigned n, void *cookie);
 
-/* Notifies the device if chains were added since the last kick and the device has not
- * asked for no notifications (VIRTQ_USED_F_NO_NOTIFY). */
+/* Notifies the device once for all chains added since the last kick, if it wants to
+ * hear of them: with EVENT_IDX when they pass its avail_event, else unless it set
+ * VIRTQ_USED_F_NO_NOTIFY. Call at least once per 65535 adds (every poll does). */
 void virtqueue_kick(struct virtqueue *vq);
+
+/* Tells the device that no interrupt is needed (the driver is polling); counts an
+ * interrupt when the queue was armed and a chain came back. Cheap: call at every poll. */
+void virtqueue_disable_interrupts(struct virtqueue *vq);
+
+/* Asks the device to interrupt at its next used buffer; for the last moment before the
+ * CPU halts (interrupts off). True when a used buffer is already waiting: then do not
+ * halt, it may have come too early to interrupt. */
+bool virtqueue_enable_interrupts(struct virtqueue *vq);
 
 /* The cookie of the next completed chain, its descriptors freed, and in *written the
  * bytes the device says it wrote; NULL when no completion is waiting. */

@@ -4,7 +4,8 @@
 # Those firmware parts also see the platform and lwIP.
 $(FW)/net/%: private LAYER_INCLUDES = $(NET_INCLUDES)
 $(HOST)/net/%: private LAYER_INCLUDES = $(NET_INCLUDES)
-NET_FW_OBJS := $(patsubst %,$(FW)/%.o,net/net_init.c net/tcp_echo.c net/iscsi_lwip.c)
+NET_FW_OBJS := $(patsubst %,$(FW)/%.o,net/net_init.c net/tcp_echo.c net/text_service.c \
+	net/iscsi_lwip.c)
 $(NET_FW_OBJS) $(FW)/net/lwip_port/%: private LAYER_INCLUDES = $(NET_FW_INCLUDES)
 $(HOST)/net/lwip_port/%: private LAYER_INCLUDES = -Inet/lwip_port/config
 $(HOST)/tests/net/%: private TEST_INCLUDES = $(NET_INCLUDES) -Inet/lwip_port/config
@@ -19,6 +20,8 @@ HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 	$(HOST)/tests/net/test_iscsi_login $(HOST)/tests/net/test_iscsi_cmd \
 	$(HOST)/tests/net/test_iscsi_session $(HOST)/tests/net/test_iscsi_fuzz \
 	$(HOST)/tests/net/test_iscsi_bounds
+# SCSI data received straight into command buffers: lifetimes under aborts, bounds.
+HOST_TESTS += $(HOST)/tests/net/test_iscsi_rxpath
 # Admission: login deadline and PDU cap, connection slots and eviction.
 HOST_TESTS += $(HOST)/tests/net/test_iscsi_conn
 # The lwIP binding (firmware) tested on the host over lwIP's loopback.

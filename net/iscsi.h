@@ -18,7 +18,7 @@
  *
  * Threading: everything runs on the one event loop. iscsi_conn_input() never blocks; the
  * work runs in tasks (lib/task.h): one per connection for the PDUs in order, one per SCSI
- * command. ops->send is only ever called from those tasks and may block them.
+ * command. ops->sendv is only ever called from those tasks and may block them.
  */
 #ifndef QEDBOX_ISCSI_H
 #define QEDBOX_ISCSI_H
@@ -29,12 +29,36 @@
 
 struct scsi_lun;
 
+/* One piece of a PDU handed to ops->sendv. */
+struct iscsi_iov {
+	const void *base;
+	size_t len;
+};
+
+/* ops->sendv flags. ISCSI_SEND_LEND: the caller lends its pieces of ISCSI_LEND_MIN bytes
+ * or more: the transport may send them by reference instead of copying them. Smaller
+ * pieces (headers, digests, padding) are always copied: a reference costs more than
+ * copying them. */
+#define ISCSI_SEND_LEND 1u
+#define ISCSI_LEND_MIN 1024u
+
 /* What the target needs from the transport. */
 struct iscsi_transport_ops {
-	/* Sends len bytes, in order after every earlier send. Called from a task only; may
-	 * block it until the transport has taken the bytes (backpressure). Returns 0, or a
+	/* Sends the pieces of one PDU, in order after every earlier send. Called from a task
+	 * only; may block it until the transport has taken the bytes (backpressure); the
+	 * bytes leave by the end of the loop turn at the latest (the transport batches what
+	 * its tasks send in one turn). With ISCSI_SEND_LEND, *lent_mark is set (when
+	 * lent_mark is not NULL) to a mark that the caller passes to ops->wait_returned
+	 * before it changes or frees any piece it lent (also when sendv failed: part of it
+	 * may have been borrowed); 0 when the transport borrowed nothing. Returns 0, or a
 	 * negative errno when the connection is gone (the target then stops sending). */
-	int (*send)(void *ctx, const void *buf, size_t len);
+	int (*sendv)(void *ctx, const struct iscsi_iov *iov, unsigned n, unsigned flags,
+		     uint64_t *lent_mark);
+	/* Optional: blocks the calling task until the transport holds no byte lent up to
+	 * mark (a TCP transport: the peer acknowledged them, or the connection is gone and
+	 * its pcb freed). Called from a task, also after iscsi_conn_closed() (until
+	 * release). A transport without it never borrows: the target lends nothing. */
+	void (*wait_returned)(void *ctx, uint64_t mark);
 	/* The target closes the connection (logout, protocol error, reinstatement). Called
 	 * once, from a task or from iscsi_conn_input(). The transport must call
 	 * iscsi_conn_closed() afterwards (it may do so from inside close). */
@@ -171,13 +195,17 @@ struct iscsi_conn;
 /* What the data path did, all sessions together: the profiler divides these by the
  * commands to show the work per command and the copies per payload byte. "rx" is what
  * the target received, "tx" what it sent; payload is data segment bytes. rx_copied counts
- * each copy of received payload (out of the transport's buffers, then into a command's
- * buffer); tx_copied every byte the transport copied to send (headers included). */
+ * each copy of received payload (out of the transport's buffers straight into a command's
+ * buffer or a PDU's own, and the transport's spill copies); tx_copied every byte the
+ * transport copied to send (headers included), tx_lent the payload it sent by reference
+ * instead. */
 struct iscsi_data_counters {
 	uint64_t commands;              /* SCSI commands admitted */
 	uint64_t rx_pdus, rx_payload_bytes, rx_copied_bytes;
+	uint64_t rx_discarded_bytes;    /* payload not stored: refused commands' data and the like */
 	uint64_t tx_pdus, tx_payload_bytes, tx_copied_bytes;
-	uint64_t tx_sends;              /* calls of ops->send */
+	uint64_t tx_lent_bytes;         /* payload sent by reference: the transport borrowed it */
+	uint64_t tx_sends;              /* calls of ops->sendv: one per PDU */
 };
 
 /* The state of all sessions of one portal. Everything mutable lives here or below: a test
@@ -224,7 +252,7 @@ struct iscsi_conn *iscsi_conn_open(struct iscsi_server *srv, const struct iscsi_
  * close, input is discarded (returns len). */
 size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len);
 
-/* The transport is gone: no send or close afterwards. The connection is freed once its
+/* The transport is gone: no sendv or close afterwards (wait_returned still may be). The connection is freed once its
  * tasks are done, and ops->release is called then; the caller must not use c again. */
 void iscsi_conn_closed(struct iscsi_conn *c);
 

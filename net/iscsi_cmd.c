@@ -2,10 +2,15 @@
  * One SCSI command over iSCSI (RFC 7143 11.3-11.4, 11.7-11.8), from its SCSI Command PDU
  * to its last response. The file follows a command through its four phases:
  *
- *   1. admission    the command PDU is checked; the command takes a window slot and a
- *                   task (iscsi_session_slot_free) and charges its buffer to the budget
- *                   before allocating it; a command that finds no room (an immediate
- *                   one, or one the window still admitted) gets TASK SET FULL
+ *   1. admission    in the loop, as soon as the command PDU's header is complete
+ *                   (iscsi_cmd_place, the receive state machine's place hook): the PDU
+ *                   is checked; the command takes a window slot and a task
+ *                   (iscsi_session_slot_free) and charges its buffer to the budget
+ *                   before allocating it, so that its immediate data and its Data-Out
+ *                   are received straight into that buffer. The verdict travels in the
+ *                   PDU; the worker acts on it in CmdSN order (iscsi_cmd_start): a
+ *                   refusal (Reject, CHECK CONDITION, BUSY, or TASK SET FULL for a
+ *                   command that found no room) is sent then, else the command starts
  *   2. data         a write's data arrives in up to three parts, each checked for its
  *                   exact offsets:
  *                     immediate     in the command PDU itself (ImmediateData=Yes)
@@ -17,6 +22,9 @@
  *                                   R2T; R2TSN from 0 per command
  *                   A Data-Out that breaks the sequence (DataSN, offset, length, unknown
  *                   TTT) ends the connection: at ERL 0 there is no recovery within it.
+ *                   The loop places a Data-Out's data at buffer + offset when the offset
+ *                   and length fit the buffer of a command that still collects data,
+ *                   else nowhere; the sequence checks are the worker's, in order.
  *   3. execution    once the data is in, the command runs in a task of its own
  *                   (lib/task.h), so commands on one LUN execute concurrently; scsi_exec()
  *                   blocks only that task
@@ -33,13 +41,34 @@
  * answers for it, and Data-Out for a command that no longer exists is dropped silently.
  * The PDUs themselves are built in iscsi_send.c.
  *
- * Ownership: a command is freed only by its owner, never by whoever aborts it. The owner
- * is the connection's worker while the command collects data (admission to execute()),
- * then the command's own task. Both may block in a send with the command in hand, and
- * meanwhile a TMF, a LUN reset from another session or a reinstatement may abort it: an
- * abort only sets cmd->aborted and wakes the owner. The owner checks the flag after each
- * blocking call and frees the command at a safe point: the task when scsi_exec() and the
- * sends are done, the worker in iscsi_cmds_reap() between PDUs and at teardown.
+ * Ownership: a command is freed only by its owner, never by whoever aborts it. From its
+ * admission in the loop until the worker reaches its command PDU, the owner is that PDU
+ * (queued, or waiting for its CmdSN): freeing the PDU unstarted (outside the window, a
+ * duplicate CmdSN, the connection's end) marks the command started and aborted and
+ * hands it to the worker (iscsi_cmd_pdu_gone). Then the owner is the connection's worker
+ * while the command collects data (iscsi_cmd_start to execute()), then the command's own
+ * task. Both may block in a send with the command in hand, and meanwhile a TMF, a LUN
+ * reset from another session or a reinstatement may abort it: an abort only sets
+ * cmd->aborted and wakes the owner. The owner checks the flag after each blocking call
+ * and frees the command at a safe point: the task when scsi_exec() and the sends are
+ * done, the worker in iscsi_cmds_reap() between PDUs and at teardown. Aborts concern
+ * started commands only: one admitted but not started comes after them in CmdSN order.
+ *
+ * Holds: each Data-Out matched to a command at its header points into the buffer from
+ * then until it is freed (being received, queued, or handled): cmd->holds counts them.
+ * The worker frees an aborted command only when it has none (teardown first frees the
+ * PDU being received and the queued ones), and hands a command to execute() only when
+ * it has none: a stray Data-Out still arriving into a complete buffer must not change
+ * it under the disk (it ends the connection when the worker meets it; if it is only
+ * rejected, iscsi_cmds_reap() executes the command once it is gone). The loop matches
+ * no PDU to a command that executes or was aborted, so an executing command never has
+ * holds, and its task frees it as before.
+ *
+ * Data-In is lent to the transport (sent from the buffer by reference, no copy): the
+ * task frees the buffer only after iscsi_conn_wait_returned(), once the peer has
+ * acknowledged those bytes or the connection is gone. Meanwhile the buffer stays charged
+ * to the session's budget; a peer that stops reading is ended by the NOP-In liveness
+ * check (iscsi_server_tick), and the transport's end returns everything it borrowed.
  */
 #include "iscsi_priv.h"
 
@@ -50,18 +79,28 @@
 #include "scsi_spec.h"
 
 /* The steps after admission, defined below in the order a command meets them. */
-static void begin_data(struct iscsi_cmd *cmd, const struct iscsi_pdu *pdu);
 static void collect_or_execute(struct iscsi_cmd *cmd);
 static void execute(struct iscsi_cmd *cmd);
 static void respond(struct iscsi_cmd *cmd);
 static void cmd_release(struct iscsi_cmd *cmd);
 static void cmd_free(struct iscsi_cmd *cmd);
 
-/* ---- 1. admission ------------------------------------------------------------------ */
+/* ---- 1. admission, when the command PDU's header is complete (the loop) ------------- */
+
+/* Any command of c with this ITT that has not begun its last response, started or not:
+ * an ITT names at most one of them, so a Data-Out finds its buffer unambiguously. */
+static struct iscsi_cmd *cmd_by_itt(struct iscsi_conn *c, uint32_t itt)
+{
+	for (struct iscsi_cmd *cmd = c->cmds; cmd; cmd = cmd->next)
+		if (cmd->itt == itt && !cmd->released)
+			return cmd;
+	return NULL;
+}
 
 /* Checks a command PDU's fields. Returns 0 or a Reject reason. */
 static uint8_t check_command(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 {
+	const struct iscsi_params *params = &c->admit_params;
 	uint8_t flags = pdu->bhs[ISCSI_BHS_FLAGS];
 	uint32_t edtl = pdu_be32(pdu, ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH);
 	bool write = flags & ISCSI_FLAG_CMD_WRITE;
@@ -70,14 +109,147 @@ static uint8_t check_command(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 		return ISCSI_REASON_COMMAND_NOT_SUPPORTED;
 	if ((flags & ISCSI_FLAG_CMD_READ) && write)
 		return ISCSI_REASON_COMMAND_NOT_SUPPORTED;
-	if (pdu->data_len && (!write || !c->params.immediate_data))
+	if (pdu->data_len && (!write || !params->immediate_data))
 		return ISCSI_REASON_PROTOCOL_ERROR;
-	if (pdu->data_len > edtl || pdu->data_len > c->params.first_burst_length)
+	if (pdu->data_len > edtl || pdu->data_len > params->first_burst_length)
 		return ISCSI_REASON_PROTOCOL_ERROR;
-	if (iscsi_cmd_find(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG)))
+	if (cmd_by_itt(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG)))
 		return ISCSI_REASON_TASK_IN_PROGRESS;
 	return 0;
 }
+
+/* The buffer a command needs: its EDTL, for reads and writes alike. */
+static uint32_t buffer_bytes(const struct iscsi_pdu *pdu)
+{
+	if (!(pdu->bhs[ISCSI_BHS_FLAGS] & (ISCSI_FLAG_CMD_READ | ISCSI_FLAG_CMD_WRITE)))
+		return 0;
+	return pdu_be32(pdu, ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH);
+}
+
+/* A write's buffer is not zeroed: it executes only once Data-Out sequences with exact,
+ * disjoint offsets have filled every byte of it, and a write sends no Data-In. Any other
+ * command's buffer is zeroed: the SCSI layer goes by the CDB, not by the R/W bits, so a
+ * Data-Out CDB sent as a read would take the buffer as data for the disk. */
+static uint8_t *buffer_alloc(bool write, uint32_t bytes)
+{
+	return write ? malloc(bytes) : calloc(1, bytes);
+}
+
+/* Where the data sequences of a write stand after its immediate data: how far unsolicited
+ * Data-Out may follow it and where the R2Ts start. Set at admission, so that Data-Out the
+ * worker meets before the command PDU (that one waits for a lower CmdSN) is checked too. */
+static void data_sequence_init(struct iscsi_cmd *cmd, const struct iscsi_pdu *pdu)
+{
+	const struct iscsi_params *params = &cmd->conn->admit_params;
+	bool more_unsolicited = !(pdu->bhs[ISCSI_BHS_FLAGS] & ISCSI_FLAG_FINAL) &&
+				!params->initial_r2t;
+
+	cmd->received = pdu->data_len;
+	cmd->unsolicited_next = pdu->data_len;
+	cmd->unsolicited_end = pdu->data_len;
+	if (more_unsolicited) {
+		uint32_t first = params->first_burst_length;
+		cmd->unsolicited_end = cmd->edtl < first ? cmd->edtl : first;
+	}
+	cmd->solicit_next = cmd->unsolicited_end;
+}
+
+/* Allocates a command whose buffer bytes are already charged; takes its slot and task. */
+static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
+{
+	uint8_t flags = pdu->bhs[ISCSI_BHS_FLAGS];
+	struct iscsi_cmd *cmd = calloc(1, sizeof(*cmd));
+	if (!cmd)
+		return NULL;
+	cmd->conn = c;
+	cmd->itt = pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG);
+	memcpy(cmd->lun_field, pdu->bhs + ISCSI_BHS_LUN, 8);
+	memcpy(cmd->cdb, pdu->bhs + ISCSI_BHS_CDB, ISCSI_BHS_CDB_LEN);
+	cmd->read = flags & ISCSI_FLAG_CMD_READ;
+	cmd->write = flags & ISCSI_FLAG_CMD_WRITE;
+	cmd->edtl = buffer_bytes(pdu);
+	if (cmd->edtl) {
+		cmd->buf = buffer_alloc(cmd->write, cmd->edtl);
+		if (!cmd->buf) {
+			free(cmd);
+			return NULL;
+		}
+	}
+	if (cmd->write)
+		data_sequence_init(cmd, pdu);
+	c->sess.cmds_in_flight++;
+	c->srv->data.commands++;
+	c->srv->tasks++; /* its task, spawned once the data is in */
+	cmd->next = c->cmds;
+	c->cmds = cmd;
+	return cmd;
+}
+
+/* Room for one more command: a window slot, a task, its buffer charged (before anything
+ * is allocated for it). False: the initiator will be told TASK SET FULL and retries. */
+static bool admit(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
+{
+	if (iscsi_session_slot_free(c) && iscsi_budget_charge(&c->sess.budget, buffer_bytes(pdu)))
+		return true;
+	c->srv->task_set_full++;
+	return false;
+}
+
+/* Decides pdu->verdict (and pdu->cmd) for a command PDU whose header is complete. */
+static void judge_command(struct iscsi_conn *c, struct iscsi_pdu *pdu)
+{
+	uint8_t reason = check_command(c, pdu);
+
+	if (reason) {
+		pdu->verdict = ISCSI_VERDICT_REJECT;
+		pdu->verdict_reason = reason;
+	} else if (pdu_be32(pdu, ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH) > SCSI_MAX_TRANSFER_BYTES) {
+		/* More than any command may move (VPD B0h says so). Data-Out that follows finds
+		 * no command and is dropped. */
+		pdu->verdict = ISCSI_VERDICT_TOO_LONG;
+	} else if (!admit(c, pdu)) {
+		pdu->verdict = ISCSI_VERDICT_TASK_SET_FULL;
+	} else if (!(pdu->cmd = cmd_new(c, pdu))) {
+		iscsi_budget_release(&c->sess.budget, buffer_bytes(pdu));
+		pdu->verdict = ISCSI_VERDICT_BUSY;
+	} else {
+		pdu->verdict = ISCSI_VERDICT_ADMITTED;
+	}
+}
+
+/* A Data-Out's header: the command it belongs to, if that one still collects data (it is
+ * held from now on), and its data's place in that buffer if the offset and length fit.
+ * Whether they are the ones the data sequence expects is the worker's check, in order;
+ * a Data-Out that does not fit is discarded here and ends the connection there. */
+static enum iscsi_rx_dest place_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu,
+					 uint8_t **at)
+{
+	struct iscsi_cmd *cmd = cmd_by_itt(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG));
+	uint32_t offset = pdu_be32(pdu, ISCSI_BHS_BUFFER_OFFSET);
+
+	if (!cmd || cmd->executing || cmd->aborted)
+		return ISCSI_RX_DISCARD;
+	cmd->holds++;
+	pdu->cmd = cmd;
+	if (!cmd->write || offset > cmd->edtl || pdu->data_len > cmd->edtl - offset ||
+	    !pdu->data_len)
+		return ISCSI_RX_DISCARD;
+	*at = cmd->buf + offset;
+	return ISCSI_RX_PLACED;
+}
+
+enum iscsi_rx_dest iscsi_cmd_place(struct iscsi_conn *c, struct iscsi_pdu *pdu, uint8_t **at)
+{
+	if (pdu_opcode(pdu) == ISCSI_OP_SCSI_DATA_OUT)
+		return place_data_out(c, pdu, at);
+	judge_command(c, pdu);
+	if (!pdu->cmd || !pdu->data_len)
+		return ISCSI_RX_DISCARD; /* a refused command's immediate data */
+	*at = pdu->cmd->buf; /* check_command: data_len <= EDTL */
+	return ISCSI_RX_PLACED;
+}
+
+/* ---- 1b. the verdict, in CmdSN order (the worker) ------------------------------------ */
 
 /* Answers a command that never became an iscsi_cmd: status only (BUSY: retry later). */
 static void respond_status(struct iscsi_conn *c, uint32_t itt, uint8_t status)
@@ -100,107 +272,39 @@ static void respond_check_condition(struct iscsi_conn *c, uint32_t itt, uint8_t 
 	iscsi_send_scsi_response(c, &rsp);
 }
 
-/* The buffer a command needs: its EDTL, for reads and writes alike. */
-static uint32_t buffer_bytes(const struct iscsi_pdu *pdu)
-{
-	if (!(pdu->bhs[ISCSI_BHS_FLAGS] & (ISCSI_FLAG_CMD_READ | ISCSI_FLAG_CMD_WRITE)))
-		return 0;
-	return pdu_be32(pdu, ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH);
-}
-
-/* Allocates a command whose buffer bytes are already charged; takes its slot and task. */
-static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
-{
-	uint8_t flags = pdu->bhs[ISCSI_BHS_FLAGS];
-	struct iscsi_cmd *cmd = calloc(1, sizeof(*cmd));
-	if (!cmd)
-		return NULL;
-	cmd->conn = c;
-	cmd->itt = pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG);
-	memcpy(cmd->lun_field, pdu->bhs + ISCSI_BHS_LUN, 8);
-	memcpy(cmd->cdb, pdu->bhs + ISCSI_BHS_CDB, ISCSI_BHS_CDB_LEN);
-	cmd->read = flags & ISCSI_FLAG_CMD_READ;
-	cmd->write = flags & ISCSI_FLAG_CMD_WRITE;
-	cmd->edtl = buffer_bytes(pdu);
-	if (cmd->edtl) {
-		cmd->buf = calloc(1, cmd->edtl);
-		if (!cmd->buf) {
-			free(cmd);
-			return NULL;
-		}
-	}
-	c->sess.cmds_in_flight++;
-	c->srv->data.commands++;
-	c->srv->tasks++; /* its task, spawned once the data is in */
-	cmd->next = c->cmds;
-	c->cmds = cmd;
-	return cmd;
-}
-
-/* Room for one more command: a window slot, a task, its buffer charged (before anything
- * is allocated for it). False: the initiator is told TASK SET FULL and retries. */
-static bool admit(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
-{
-	if (iscsi_session_slot_free(c) && iscsi_budget_charge(&c->sess.budget, buffer_bytes(pdu)))
-		return true;
-	c->srv->task_set_full++;
-	respond_status(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG), SAM_STAT_TASK_SET_FULL);
-	return false;
-}
-
-void iscsi_cmd_start(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
+void iscsi_cmd_start(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 {
 	uint32_t itt = pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG);
-	uint8_t reason = check_command(c, pdu);
+	struct iscsi_cmd *cmd = pdu->cmd;
 
-	if (reason) {
-		iscsi_send_reject(c, pdu->bhs, reason);
-		return;
-	}
-	if (pdu_be32(pdu, ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH) > SCSI_MAX_TRANSFER_BYTES) {
-		/* More than any command may move (VPD B0h says so): ILLEGAL REQUEST, INVALID
-		 * FIELD IN CDB. Data-Out that follows finds no command and is dropped. */
+	pdu->cmd = NULL; /* the worker owns the command from here on */
+	switch ((enum iscsi_verdict)pdu->verdict) {
+	case ISCSI_VERDICT_NONE: /* sent before the login ended: nothing was admitted */
+		iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_PROTOCOL_ERROR);
+		break;
+	case ISCSI_VERDICT_REJECT:
+		iscsi_send_reject(c, pdu->bhs, pdu->verdict_reason);
+		break;
+	case ISCSI_VERDICT_TOO_LONG: /* ILLEGAL REQUEST, INVALID FIELD IN CDB */
 		respond_check_condition(c, itt, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
-		return;
+		break;
+	case ISCSI_VERDICT_TASK_SET_FULL:
+		respond_status(c, itt, SAM_STAT_TASK_SET_FULL);
+		break;
+	case ISCSI_VERDICT_BUSY: /* out of memory: retry later */
+		respond_status(c, itt, SAM_STAT_BUSY);
+		break;
+	case ISCSI_VERDICT_ADMITTED:
+		cmd->started = true;
+		if (cmd->write)
+			collect_or_execute(cmd);
+		else
+			execute(cmd);
+		break;
 	}
-	if (!admit(c, pdu))
-		return;
-	struct iscsi_cmd *cmd = cmd_new(c, pdu);
-	if (!cmd) {
-		iscsi_budget_release(&c->sess.budget, buffer_bytes(pdu));
-		respond_status(c, itt, SAM_STAT_BUSY); /* out of memory: retry later */
-		return;
-	}
-	if (!cmd->write) {
-		execute(cmd);
-		return;
-	}
-	begin_data(cmd, pdu);
 }
 
 /* ---- 2. data: immediate, unsolicited and solicited Data-Out, R2Ts ------------------- */
-
-/* A write's immediate data, and how far unsolicited Data-Out may follow it. */
-static void begin_data(struct iscsi_cmd *cmd, const struct iscsi_pdu *pdu)
-{
-	const struct iscsi_params *params = &cmd->conn->params;
-	bool more_unsolicited = !(pdu->bhs[ISCSI_BHS_FLAGS] & ISCSI_FLAG_FINAL) &&
-				!params->initial_r2t;
-
-	if (pdu->data_len) {
-		memcpy(cmd->buf, pdu->data, pdu->data_len);
-		cmd->conn->srv->data.rx_copied_bytes += pdu->data_len;
-	}
-	cmd->received = pdu->data_len;
-	cmd->unsolicited_next = pdu->data_len;
-	cmd->unsolicited_end = pdu->data_len;
-	if (more_unsolicited) {
-		uint32_t first = params->first_burst_length;
-		cmd->unsolicited_end = cmd->edtl < first ? cmd->edtl : first;
-	}
-	cmd->solicit_next = cmd->unsolicited_end;
-	collect_or_execute(cmd);
-}
 
 static int take_unsolicited(struct iscsi_cmd *cmd, uint32_t offset, uint32_t datasn,
 			    uint32_t len, bool final)
@@ -244,9 +348,9 @@ static int take_solicited(struct iscsi_cmd *cmd, uint32_t ttt, uint32_t offset,
 	return 0;
 }
 
-int iscsi_cmd_data_out(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
+int iscsi_cmd_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 {
-	struct iscsi_cmd *cmd = iscsi_cmd_find(c, pdu_be32(pdu, ISCSI_BHS_INITIATOR_TASK_TAG));
+	struct iscsi_cmd *cmd = pdu->cmd; /* NULL: no command collected data at its header */
 	uint32_t ttt = pdu_be32(pdu, ISCSI_BHS_TARGET_TRANSFER_TAG);
 	uint32_t offset = pdu_be32(pdu, ISCSI_BHS_BUFFER_OFFSET);
 	uint32_t datasn = pdu_be32(pdu, ISCSI_BHS_DATASN);
@@ -254,8 +358,12 @@ int iscsi_cmd_data_out(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 	bool final = pdu->bhs[ISCSI_BHS_FLAGS] & ISCSI_FLAG_FINAL;
 	int rc;
 
+	(void)c;
+	if (cmd) /* its data is in place; only the worker frees cmd, and it is here */
+		iscsi_cmd_pdu_gone(pdu);
 	if (!cmd || cmd->executing || cmd->aborted)
 		return 0; /* the command ended (aborted or failed): late data is dropped */
+	/* The same test as place_data_out's: data that passes it was placed there. */
 	if (!cmd->write || offset > cmd->edtl || len > cmd->edtl - offset)
 		return -EPROTO;
 	if (ttt == ISCSI_RESERVED_TAG)
@@ -264,12 +372,9 @@ int iscsi_cmd_data_out(struct iscsi_conn *c, const struct iscsi_pdu *pdu)
 		rc = take_solicited(cmd, ttt, offset, datasn, len, final);
 	if (rc < 0)
 		return rc;
-	if (len) {
-		memcpy(cmd->buf + offset, pdu->data, len);
-		c->srv->data.rx_copied_bytes += len;
-	}
 	cmd->received += len;
-	collect_or_execute(cmd);
+	if (cmd->started) /* else its command PDU waits for a lower CmdSN: it goes on then */
+		collect_or_execute(cmd);
 	return 0;
 }
 
@@ -316,10 +421,13 @@ static void send_r2ts(struct iscsi_cmd *cmd)
 
 static void collect_or_execute(struct iscsi_cmd *cmd)
 {
-	if (cmd->received == cmd->edtl)
-		execute(cmd);
-	else
+	if (cmd->received < cmd->edtl)
 		send_r2ts(cmd);
+	else if (!cmd->holds)
+		execute(cmd);
+	/* else a Data-Out beyond the data is being received into the buffer: the buffer is
+	 * not handed to the disk until it is gone (it ends the connection when the worker
+	 * meets it, or iscsi_cmds_reap() executes the command once it was dropped). */
 }
 
 /* ---- 3. execution ------------------------------------------------------------------ */
@@ -357,6 +465,9 @@ static void command_main(void *arg)
 	scsi_exec(iscsi_lun_served(cmd->lun_field) ? c->sess.target->lun : NULL, &c->sess.nexus, scsi);
 	if (!cmd->aborted && !c->closing)
 		respond(cmd);
+	/* Data-In went out by reference to buf: the transport must be done with it first,
+	 * even when an abort or the connection's end cut the sending short. */
+	iscsi_conn_wait_returned(c, cmd->lent);
 	cmd_free(cmd);
 	iscsi_conn_put(c);
 }
@@ -416,7 +527,7 @@ static uint32_t send_data_in(struct iscsi_cmd *cmd, uint32_t len, bool fold,
 		pdu.offset = offset;
 		pdu.final = last || burst_left == 0;
 		pdu.with_status = last && fold;
-		iscsi_send_data_in(c, &pdu, cmd->buf + offset, n);
+		iscsi_send_data_in(c, &pdu, cmd->buf + offset, n, &cmd->lent);
 		pdu.datasn++;
 		offset += n;
 		if (burst_left == 0)
@@ -451,10 +562,15 @@ static void respond(struct iscsi_cmd *cmd)
 
 struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt)
 {
-	for (struct iscsi_cmd *cmd = c->cmds; cmd; cmd = cmd->next)
-		if (cmd->itt == itt)
+	struct iscsi_cmd *responding = NULL;
+	for (struct iscsi_cmd *cmd = c->cmds; cmd; cmd = cmd->next) {
+		if (cmd->itt != itt || !cmd->started)
+			continue;
+		if (!cmd->released)
 			return cmd;
-	return NULL;
+		responding = cmd; /* its ITT may be reused already (cmd_by_itt) */
+	}
+	return responding;
 }
 
 /* Gives back the command's window slot (once), before its last response; its bytes stay
@@ -469,7 +585,8 @@ static void cmd_release(struct iscsi_cmd *cmd)
 	s->responding_bytes += cmd->edtl;
 }
 
-/* Removes cmd from its connection and frees it; TMFs waiting for it wake. */
+/* Removes cmd from its connection and frees it; TMFs waiting for it wake. Only with no
+ * PDU holding it (cmd->holds 0): nothing points into its buffer any more. */
 static void cmd_free(struct iscsi_cmd *cmd)
 {
 	struct iscsi_conn *c = cmd->conn;
@@ -502,7 +619,18 @@ void iscsi_cmd_abort(struct iscsi_cmd *cmd)
 void iscsi_cmds_abort_all(struct iscsi_conn *c)
 {
 	for (struct iscsi_cmd *cmd = c->cmds; cmd; cmd = cmd->next)
-		iscsi_cmd_abort(cmd);
+		if (cmd->started)
+			iscsi_cmd_abort(cmd);
+}
+
+/* The worker's command that waited for a stray Data-Out to leave its complete buffer. */
+static struct iscsi_cmd *cmd_ready(struct iscsi_conn *c)
+{
+	for (struct iscsi_cmd *cmd = c->cmds; cmd; cmd = cmd->next)
+		if (cmd->started && !cmd->executing && !cmd->aborted && !cmd->holds &&
+		    cmd->received == cmd->edtl)
+			return cmd;
+	return NULL;
 }
 
 void iscsi_cmds_reap(struct iscsi_conn *c)
@@ -510,9 +638,29 @@ void iscsi_cmds_reap(struct iscsi_conn *c)
 	struct iscsi_cmd *cmd = c->cmds, *next;
 	for (; cmd; cmd = next) {
 		next = cmd->next;
-		if (cmd->aborted && !cmd->executing)
+		if (cmd->aborted && !cmd->executing && !cmd->holds)
 			cmd_free(cmd);
 	}
+	/* One at a time: execute() may block, and the list may change meanwhile. */
+	while (!c->closing && (cmd = cmd_ready(c)) != NULL)
+		execute(cmd);
+}
+
+void iscsi_cmd_pdu_gone(struct iscsi_pdu *pdu)
+{
+	struct iscsi_cmd *cmd = pdu->cmd;
+	pdu->cmd = NULL;
+	if (pdu_opcode(pdu) == ISCSI_OP_SCSI_DATA_OUT) {
+		cmd->holds--;
+	} else {
+		/* A command PDU dropped before the worker started its command (outside the
+		 * window, a duplicate CmdSN, the connection's end): the command goes the way
+		 * of an aborted one, freed by the worker once no Data-Out holds it. */
+		cmd->started = true;
+		cmd->aborted = true;
+	}
+	if (cmd->aborted && !cmd->holds)
+		iscsi_conn_wake_worker(cmd->conn);
 }
 
 bool iscsi_cmds_aborting(const struct iscsi_conn *c)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 static void worker_main(void *arg);
+static enum iscsi_rx_dest place_data(void *ctx, struct iscsi_pdu *pdu, uint8_t **at);
 
 /* ---- slots ------------------------------------------------------------------------- */
 
@@ -106,6 +107,8 @@ struct iscsi_conn *iscsi_conn_open_from(struct iscsi_server *srv,
 	iscsi_budget_init(&c->sess.budget, iscsi_session_buffer_limit(srv->cfg), &srv->budget);
 	c->sess.budget.guaranteed = ISCSI_SESSION_GUARANTEED_BYTES;
 	c->rx.budget = &c->sess.budget;
+	c->rx.place = place_data;
+	c->rx.place_ctx = c;
 	c->send_lock = (struct task_lock)TASK_LOCK_INIT;
 	c->next_ttt = 1;
 	iscsi_text_init(&c->text_in, ISCSI_TEXT_LIMIT);
@@ -214,7 +217,9 @@ size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len)
 		if (rc == 1) {
 			c->srv->data.rx_pdus++;
 			c->srv->data.rx_payload_bytes += pdu->data_len;
-			if (pdu->data) /* the receive state machine copied the segment */
+			if (pdu->dest == ISCSI_RX_DISCARD)
+				c->srv->data.rx_discarded_bytes += pdu->data_len;
+			else /* copied once, to its own buffer or to its command's */
 				c->srv->data.rx_copied_bytes += pdu->data_len;
 			if (c->inq_tail)
 				c->inq_tail->next = pdu;
@@ -229,6 +234,22 @@ size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len)
 	size_t result = c->closing ? len : done;
 	iscsi_conn_put(c);
 	return result;
+}
+
+/* The receive state machine's question, for each PDU once its header is complete: where
+ * its data segment goes. SCSI data goes to its command's buffer (iscsi_cmd_place), or
+ * nowhere before the session can admit commands (the worker refuses those PDUs); the
+ * other PDUs' data (login, text, NOP-Out) gets a buffer of its own. */
+static enum iscsi_rx_dest place_data(void *ctx, struct iscsi_pdu *pdu, uint8_t **at)
+{
+	struct iscsi_conn *c = ctx;
+	uint8_t op = pdu_opcode(pdu);
+
+	if (op != ISCSI_OP_SCSI_CMD && op != ISCSI_OP_SCSI_DATA_OUT)
+		return ISCSI_RX_OWN_BUFFER;
+	if (!c->admitting || c->closing)
+		return ISCSI_RX_DISCARD;
+	return iscsi_cmd_place(c, pdu, at);
 }
 
 /* ---- small handlers ------------------------------------------------------------------ */
@@ -385,6 +406,9 @@ static struct iscsi_pdu *input_pop(struct iscsi_conn *c)
 static void worker_teardown(struct iscsi_conn *c)
 {
 	struct iscsi_pdu *pdu;
+	/* The loop feeds nothing more once closing: the PDU it was receiving, like the
+	 * queued ones, lets go of the command buffers it points into. */
+	iscsi_rx_free(&c->rx);
 	while ((pdu = input_pop(c)) != NULL)
 		iscsi_pdu_free(pdu);
 	iscsi_session_free_pending(c);

@@ -374,6 +374,9 @@ int iscsi_login_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 		 * once; our own PDUs use them after this response. */
 		c->rx.header_digest = l->params.header_digest;
 		c->rx.data_digest = l->params.data_digest;
+		/* So may its first commands: the loop admits them at their headers. */
+		c->admit_params = l->params;
+		c->admitting = !c->sess.discovery;
 	}
 	rc = send_response(c, rflags, 0, tsih, &out);
 	iscsi_text_free(&out);

@@ -11,9 +11,19 @@
  * full it calls resume from a task; the connection then waits on one list, offered again
  * from one lwIP timeout (the loop) for all of them: lwIP has few timeout slots.
  *
- * Send: ops->send copies into lwIP (TCP_WRITE_FLAG_COPY) as far as the send buffer
- * allows, and otherwise sleeps on the connection's wait queue, woken by tcp_sent and by
- * errors.
+ * Send: ops->sendv writes one PDU's pieces into lwIP without tcp_output() between them,
+ * so a Data-In header and the start of its data share a segment. Small pieces are copied
+ * (TCP_WRITE_FLAG_COPY); lent data (ISCSI_SEND_LEND) goes in by reference (PBUF_ROM,
+ * no copy), and the target keeps it unchanged until wait_returned says lwIP and the
+ * driver are done with it: the peer acknowledged it (on_sent counts acknowledged bytes)
+ * or the pcb is gone, and then the network driver gave back every packet it took before
+ * (iscsi_lwip_set_link). A connection ending with lent bytes unacknowledged is reset
+ * rather than closed: a closing pcb would go on sending them after we let go of it.
+ * Output is batched: a connection that was written to is flushed once, from one lwIP
+ * timeout at the end of the loop turn (shared by every connection, like the re-offer),
+ * or at once when the send buffer is full and the sender must wait. A waiting sender
+ * sleeps on the connection's wait queue, woken by tcp_sent and by errors, until a good
+ * share of the buffer is free: writing every few freed bytes would send runts.
  *
  * Lifetime: one owner, the target. A tcp_conn lives exactly as long as its iscsi_conn,
  * whose reference count is the only one: the target calls ops->release (tcp_conn_free)
@@ -57,6 +67,10 @@ _Static_assert(PBUF_POOL_SIZE >= ISCSI_DEFAULT_MAX_CONNECTIONS *
 			 (ISCSI_LWIP_HELD_PBUFS_MAX + TCP_OOSEQ_MAX_PBUFS) + POOL_OTHERS,
 	       "the receive pool must outlast every connection holding its share");
 
+/* Every slot's send buffer full of Data-In sent by reference: a pbuf per segment. */
+_Static_assert(MEMP_NUM_PBUF >= ISCSI_DEFAULT_MAX_CONNECTIONS * (TCP_SND_BUF / TCP_MSS + 1),
+	       "lwIP's PBUF_ROM pool must hold every slot's lent Data-In");
+
 /* "qedbox: memory high-water" is printed again once the mark grew by this much. */
 #define MEMORY_REPORT_STEP (1024 * 1024)
 
@@ -76,7 +90,13 @@ struct tcp_conn {
 	struct tcp_conn *resume_next;
 	bool offering;              /* inside iscsi_conn_input(): see tcp_conn_close() */
 	bool closed_while_offering;
-	struct waitq senders;
+	bool flush_queued;          /* on target.flush_head */
+	struct tcp_conn *flush_next;
+	/* Stream positions (bytes since the connection began): written into lwIP, the end
+	 * of the last lent piece, acknowledged by the peer. */
+	uint64_t written, lent_end, acked;
+	u16_t unsent_tail;          /* bytes in lwIP's last unsent segment (of pcb->mss) */
+	struct waitq senders;       /* tasks waiting for send buffer or acknowledgements */
 };
 
 static struct {
@@ -87,9 +107,21 @@ static struct {
 	uint16_t port;
 	struct tcp_conn *resume_head; /* connections to offer again, from reoffer_all */
 	bool reoffer_scheduled;
+	struct tcp_conn *flush_head;  /* connections written to this turn, for flush_all */
+	bool flush_scheduled;
+	struct waitq nic_waiters;     /* tasks waiting for the driver's packets back */
+	bool nic_poll_scheduled;
 	uint64_t high_water_printed;
 	struct iscsi_lwip_stats stats;
 } target;
+
+/* Set once by the appliance (iscsi_lwip_set_link), kept across iscsi_lwip_start(). */
+static struct iscsi_lwip_link nic;
+
+void iscsi_lwip_set_link(const struct iscsi_lwip_link *link)
+{
+	nic = *link;
+}
 
 /* The target is done with c (ops->release). */
 static void tcp_conn_free(void *ctx)
@@ -103,12 +135,16 @@ static void tcp_conn_free(void *ctx)
 	free(c);
 }
 
-/* Takes the pcb from c: lwIP calls c no more, and senders wake to find it gone. */
+/* Takes the pcb from c: lwIP calls c no more, and senders wake to find it gone. A pcb
+ * holding lent bytes the peer has not acknowledged is reset: closed, it would live on
+ * (FIN_WAIT) and send them from memory the target frees once we let go. */
 static void detach_pcb(struct tcp_conn *c, bool abort)
 {
 	struct tcp_pcb *pcb = c->pcb;
 	if (!pcb)
 		return;
+	if (c->acked < c->lent_end)
+		abort = true;
 	c->pcb = NULL;
 	waitq_wake_all(&c->senders);
 	tcp_arg(pcb, NULL);
@@ -134,10 +170,23 @@ static void resume_unlink(struct tcp_conn *c)
 	c->resume_queued = false;
 }
 
+static void flush_unlink(struct tcp_conn *c)
+{
+	for (struct tcp_conn **link = &target.flush_head; *link; link = &(*link)->flush_next) {
+		if (*link == c) {
+			*link = c->flush_next;
+			break;
+		}
+	}
+	c->flush_queued = false;
+}
+
 static void tell_target_gone(struct tcp_conn *c)
 {
 	if (c->resume_queued)
 		resume_unlink(c);
+	if (c->flush_queued)
+		flush_unlink(c);
 	iscsi_conn_closed(c->conn);
 }
 
@@ -273,35 +322,191 @@ static void reoffer_all(void *arg)
 
 /* ---- what the target calls (iscsi_transport_ops) ------------------------------------ */
 
-static int tcp_conn_send(void *ctx, const void *buf, size_t len)
+/* The one timeout that sends what the tasks wrote in this loop turn: one tcp_output()
+ * per connection and turn, however many PDUs and pieces it took. */
+static void flush_all(void *arg)
 {
-	struct tcp_conn *c = ctx;
-	const u8_t *p = buf;
+	(void)arg;
+	target.flush_scheduled = false;
+	struct tcp_conn *c;
+	while ((c = target.flush_head) != NULL) {
+		target.flush_head = c->flush_next;
+		c->flush_next = NULL;
+		c->flush_queued = false;
+		if (c->pcb)
+			tcp_output(c->pcb);
+	}
+}
+
+static void queue_flush(struct tcp_conn *c)
+{
+	if (c->flush_queued)
+		return;
+	c->flush_queued = true;
+	c->flush_next = target.flush_head;
+	target.flush_head = c;
+	if (!target.flush_scheduled) {
+		target.flush_scheduled = true;
+		sys_timeout(0, flush_all, NULL);
+	}
+}
+
+/* A waiting sender writes again once this much of the send buffer is free (or all it
+ * has left): refilling it a few freed bytes at a time would send short segments. Below
+ * 64 KiB: tcp_sndbuf() reports at most 0xffff. */
+#define SEND_LOW_WATER (TCP_SND_BUF / 8)
+_Static_assert(SEND_LOW_WATER < 0xffff, "tcp_sndbuf() must be able to reach the low water");
+/* Queue entries (pbufs) left for lwIP's own segments (ACKs, FIN). */
+#define QUEUE_RESERVE 8
+
+/* The bytes of len that can be written now: 0 to wait. need: the room to wait for
+ * first (the rest of the PDU up to the low water), so that a header is never queued
+ * alone ahead of a wait. A lent write takes a header pbuf and a data pbuf per segment
+ * (and maybe one more), which must fit the queue: an ERR_MEM from tcp_write() then only
+ * means the shared pbuf pool is short. */
+static size_t writable(struct tcp_conn *c, size_t len, bool lend, size_t need)
+{
+	size_t room = tcp_sndbuf(c->pcb);
+	if (room < need || room == 0)
+		return 0;
+	size_t n = len < room ? len : room;
+	if (n > 0xffff)
+		n = 0xffff; /* tcp_write() takes a u16_t */
+	size_t queued = tcp_sndqueuelen(c->pcb) + QUEUE_RESERVE;
+	size_t entries = queued < TCP_SND_QUEUELEN ? TCP_SND_QUEUELEN - queued : 0;
+	size_t per_segment = lend ? 2 : 1;
+	size_t segments = entries / per_segment > 1 ? entries / per_segment - 1 : 0;
+	if (n > segments * c->pcb->mss)
+		n = segments * c->pcb->mss;
+	/* While more follows, end on a segment boundary: lwIP fills its last unsent segment
+	 * first, then whole ones, so no short segment leaves ahead of the rest. */
+	if (c->pcb->unsent == NULL)
+		c->unsent_tail = 0;
+	size_t fill = (c->unsent_tail + n) % c->pcb->mss;
+	if (n < len && n > fill)
+		n -= fill;
+	return n;
+}
+
+/* Writes one piece: lent by reference, else copied. A lent write that lwIP cannot take
+ * by reference (its pbuf pool is shared and may run short) is copied instead. copy_flags:
+ * TCP_WRITE_FLAG_MORE lets lwIP give a copied segment room for the next small pieces
+ * (one pbuf per segment, not one per PDU); a PDU that lends leaves it out, or lwIP would
+ * copy the first bytes of the lent data into that room. */
+static err_t write_piece_part(struct tcp_conn *c, const u8_t *p, size_t n, bool lend,
+			      u8_t copy_flags)
+{
+	if (lend) {
+		/* lwIP fills the spare room of a copied segment before it references. */
+		size_t copied = c->pcb->unsent_oversize < n ? c->pcb->unsent_oversize : n;
+		if (tcp_write(c->pcb, p, (u16_t)n, 0) == ERR_OK) {
+			target.server.data.tx_copied_bytes += copied;
+			target.server.data.tx_lent_bytes += n - copied;
+			c->lent_end = c->written + n;
+			return ERR_OK;
+		}
+	}
+	err_t e = tcp_write(c->pcb, p, (u16_t)n, TCP_WRITE_FLAG_COPY | copy_flags);
+	if (e == ERR_OK)
+		target.server.data.tx_copied_bytes += n;
+	return e;
+}
+
+/* Writes one piece; rest: the bytes of the PDU from this piece on. */
+static int write_piece(struct tcp_conn *c, const u8_t *p, size_t len, size_t rest, bool lend,
+		       u8_t copy_flags)
+{
 	while (len) {
 		if (!c->pcb)
 			return -ECONNRESET;
-		size_t n = len < tcp_sndbuf(c->pcb) ? len : tcp_sndbuf(c->pcb);
-		/* Leave queue entries for lwIP's own segments (ACKs, FIN). */
-		if (tcp_sndqueuelen(c->pcb) + 8 >= TCP_SND_QUEUELEN)
-			n = 0;
-		err_t e = ERR_MEM;
-		if (n)
-			e = tcp_write(c->pcb, p, (u16_t)n,
-				      TCP_WRITE_FLAG_COPY | (n < len ? TCP_WRITE_FLAG_MORE : 0));
+		size_t n = writable(c, len, lend, rest < SEND_LOW_WATER ? rest : SEND_LOW_WATER);
+		err_t e = n ? write_piece_part(c, p, n, lend, copy_flags) : ERR_MEM;
 		if (e == ERR_OK) {
-			target.server.data.tx_copied_bytes += n; /* TCP_WRITE_FLAG_COPY */
+			c->unsent_tail = (u16_t)((c->unsent_tail + n) % c->pcb->mss);
+			c->written += n;
 			p += n;
 			len -= n;
+			rest -= n;
 			continue;
 		}
 		if (e != ERR_MEM)
 			return -EIO;
-		tcp_output(c->pcb);
+		tcp_output(c->pcb); /* what is queued leaves now: the buffer is full */
 		/* The sending task holds a reference of the iscsi_conn: c outlives the wait. */
 		waitq_sleep(&c->senders);
 	}
-	tcp_output(c->pcb);
 	return 0;
+}
+
+static bool lendable(const struct iscsi_iov *iov, unsigned flags)
+{
+	return (flags & ISCSI_SEND_LEND) && iov->len >= ISCSI_LEND_MIN;
+}
+
+static int tcp_conn_sendv(void *ctx, const struct iscsi_iov *iov, unsigned n, unsigned flags,
+			  uint64_t *lent_mark)
+{
+	struct tcp_conn *c = ctx;
+	bool lends = false;
+	size_t rest = 0;
+	for (unsigned i = 0; i < n; i++) {
+		lends |= lendable(&iov[i], flags);
+		rest += iov[i].len;
+	}
+	u8_t copy_flags = lends ? 0 : TCP_WRITE_FLAG_MORE;
+	int rc = 0;
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		rc = write_piece(c, iov[i].base, iov[i].len, rest, lendable(&iov[i], flags),
+				 copy_flags);
+		rest -= iov[i].len;
+	}
+	/* Also when the connection died mid-PDU: what was lent must still come back. */
+	if (lent_mark)
+		*lent_mark = c->lent_end;
+	if (c->pcb)
+		queue_flush(c);
+	return rc;
+}
+
+/* How often tasks waiting for the driver look again: the device reads a packet within
+ * microseconds; the NIC's poller takes it back in the loop. */
+#define NIC_POLL_MS 1
+
+static void wake_nic_waiters(void *arg)
+{
+	(void)arg;
+	target.nic_poll_scheduled = false;
+	waitq_wake_all(&target.nic_waiters);
+}
+
+/* lwIP has let go of the lent bytes (freed their segments) and hands out no packet with
+ * them any more; the driver may still hold some it took before (a segment sent again
+ * and acknowledged meanwhile, or queued when the connection was reset). They come back
+ * as the device reads them (the device's pace, not the peer's); the waiting tasks look
+ * again from one shared timeout. */
+static void wait_link_released(void)
+{
+	if (!nic.released)
+		return;
+	uint64_t mark = nic.handed(nic.ctx);
+	while (!nic.released(nic.ctx, mark)) {
+		if (!target.nic_poll_scheduled) {
+			target.nic_poll_scheduled = true;
+			sys_timeout(NIC_POLL_MS, wake_nic_waiters, NULL);
+		}
+		waitq_sleep(&target.nic_waiters);
+	}
+}
+
+/* Returns once the peer acknowledged every byte up to mark or the pcb is gone (reset
+ * or aborted: lwIP freed its segments with it), and the driver gave back the packets
+ * that carried them. */
+static void tcp_conn_wait_returned(void *ctx, uint64_t mark)
+{
+	struct tcp_conn *c = ctx;
+	while (c->pcb && c->acked < mark)
+		waitq_sleep(&c->senders);
+	wait_link_released();
 }
 
 /* The target ends the connection. When it does so from inside iscsi_conn_input(), offer()
@@ -336,7 +541,8 @@ static void tcp_conn_resume(void *ctx)
 }
 
 static const struct iscsi_transport_ops tcp_transport = {
-	.send = tcp_conn_send,
+	.sendv = tcp_conn_sendv,
+	.wait_returned = tcp_conn_wait_returned,
 	.close = tcp_conn_close,
 	.resume = tcp_conn_resume,
 	.release = tcp_conn_free,
@@ -367,7 +573,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
 	struct tcp_conn *c = arg;
 	(void)pcb;
-	(void)len;
+	c->acked += len;
 	waitq_wake_all(&c->senders);
 	return ERR_OK;
 }
@@ -472,6 +678,10 @@ int iscsi_lwip_start(struct iscsi_config *config, uint16_t port)
 	target.port = port;
 	target.resume_head = NULL;
 	target.reoffer_scheduled = false;
+	target.flush_head = NULL;
+	target.flush_scheduled = false;
+	target.nic_waiters = (struct waitq)WAITQ_INIT;
+	target.nic_poll_scheduled = false;
 	target.high_water_printed = 0;
 	target.stats = (struct iscsi_lwip_stats){ 0 };
 	settle_limits(config);
@@ -507,6 +717,7 @@ void iscsi_lwip_stats(struct iscsi_lwip_stats *out)
 {
 	*out = target.stats;
 	out->data = target.server.data;
+	out->buffer_bytes = target.server.budget.charged;
 	out->reoffers_queued = 0;
 	for (const struct tcp_conn *c = target.resume_head; c; c = c->resume_next)
 		out->reoffers_queued++;

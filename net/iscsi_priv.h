@@ -54,14 +54,33 @@ void iscsi_budget_release(struct iscsi_budget *b, uint64_t bytes);
 uint64_t iscsi_budget_room(const struct iscsi_budget *b);
 
 /* ---- iscsi_rx.c: the receive state machine -------------------------------------------- */
+/* Where a PDU's data segment goes. The state machine only frames; its owner decides, once
+ * the header (and its digest) is complete, through iscsi_rx.place. */
+enum iscsi_rx_dest {
+	ISCSI_RX_OWN_BUFFER,    /* a buffer of the PDU's own (pdu->data), charged to rx->budget:
+				 * login, text, NOP-Out and the like */
+	ISCSI_RX_PLACED,        /* straight into the caller's memory (a command's buffer) */
+	ISCSI_RX_DISCARD,       /* counted and digested, not stored (framing kept) */
+};
+
+struct iscsi_cmd;
+
 struct iscsi_pdu {
 	struct iscsi_pdu *next;
 	struct iscsi_budget *budget; /* data's bytes are charged here until the PDU is freed */
 	uint8_t bhs[ISCSI_BHS_LEN];
-	uint8_t *data;          /* data segment, NUL-terminated after data_len; NULL if empty */
+	uint8_t *data;          /* own data segment, NUL-terminated after data_len; NULL if empty,
+				 * placed or discarded */
 	uint32_t data_len;      /* DataSegmentLength, without the padding */
 	uint16_t ahs_len;       /* bytes of AHS received (their content is not kept) */
 	uint8_t reject_reason;  /* non-zero: the receiver found the PDU bad; answer Reject */
+	uint8_t dest;           /* enum iscsi_rx_dest: what became of the data segment */
+	/* SCSI PDUs judged when their header was complete (iscsi_cmd_place): */
+	uint8_t verdict;        /* SCSI Command: enum iscsi_verdict */
+	uint8_t verdict_reason; /* ISCSI_VERDICT_REJECT: the Reject reason */
+	struct iscsi_cmd *cmd;  /* SCSI Command: the command admitted for it, owned by this PDU
+				 * until the worker starts it; Data-Out: the command it was
+				 * matched to, held (cmd->holds) until the PDU is freed */
 };
 
 static inline uint8_t pdu_opcode(const struct iscsi_pdu *p) { return p->bhs[0] & ISCSI_OPCODE_MASK; }
@@ -70,6 +89,12 @@ static inline uint32_t pdu_be32(const struct iscsi_pdu *p, int off) { return get
 
 enum iscsi_rx_state { ISCSI_RX_BHS, ISCSI_RX_AHS, ISCSI_RX_HDIGEST, ISCSI_RX_DATA, ISCSI_RX_DDIGEST };
 
+/* Called once per PDU when its header is complete and its data segment fits max_data_len
+ * (also for an empty one): decides pdu->dest. For ISCSI_RX_PLACED it sets *at to memory
+ * for data_len bytes that stays valid until the PDU is freed (the padding is not
+ * stored). The PDU is the caller's to annotate (verdict, cmd). */
+typedef enum iscsi_rx_dest (*iscsi_rx_place_fn)(void *ctx, struct iscsi_pdu *pdu, uint8_t **at);
+
 struct iscsi_rx {
 	enum iscsi_rx_state state;
 	uint32_t pos;           /* bytes of the current part received */
@@ -77,11 +102,14 @@ struct iscsi_rx {
 	struct iscsi_pdu *pdu;  /* being received */
 	uint32_t crc;           /* running digest of the current part */
 	uint8_t digest[ISCSI_DIGEST_LEN];
-	bool discard;           /* data segment too long: counted, not stored */
+	bool too_long;          /* data segment past max_data_len: counted, not stored */
+	uint8_t *at;            /* where the data segment goes; NULL: nowhere */
 	/* set by the connection */
 	bool header_digest, data_digest;
 	uint32_t max_data_len;  /* longer data segments are skipped and the PDU rejected */
-	struct iscsi_budget *budget; /* data segments are charged here; NULL: not counted */
+	struct iscsi_budget *budget; /* own buffers are charged here; NULL: not counted */
+	iscsi_rx_place_fn place; /* NULL: every segment gets a buffer of its own */
+	void *place_ctx;
 };
 
 void iscsi_rx_init(struct iscsi_rx *rx, uint32_t max_data_len);
@@ -91,6 +119,7 @@ void iscsi_rx_free(struct iscsi_rx *rx);
  * header digest: framing is lost) / -ENOMEM; after an error the stream is unusable. */
 int iscsi_rx_feed(struct iscsi_rx *rx, const uint8_t *buf, size_t len, size_t *used,
 		  struct iscsi_pdu **out);
+/* Frees a PDU: its own buffer, its charge, and its claim on a command (iscsi_cmd.c). */
 void iscsi_pdu_free(struct iscsi_pdu *pdu);
 
 /* ---- iscsi_param.c: text keys and operational negotiation ------------------------------ */
@@ -195,26 +224,52 @@ struct iscsi_cmd {
 	uint32_t gap_offset, gap_len; /* unsolicited data the initiator ended early: solicited */
 	uint32_t r2tsn;
 	struct iscsi_r2t r2t[ISCSI_MAX_R2T];
+	bool started;               /* its command PDU reached the worker in CmdSN order */
+	unsigned holds;             /* Data-Out PDUs being received or queued that point into
+				     * buf: the command is neither freed nor executed while any */
 	bool executing;             /* handed to its task (lib/task.h), which runs scsi_exec */
 	bool aborted;               /* by a TMF or the connection's end: send nothing more */
 	bool released;              /* its share of window and budget is given back */
+	uint64_t lent;              /* the transport may hold buf up to this mark (0: never) */
 	struct scsi_cmd scsi;
 };
 
-/* A SCSI Command PDU, in CmdSN order: admits the command and takes it as far as its data
- * allows (the caller keeps pdu). */
-void iscsi_cmd_start(struct iscsi_conn *c, const struct iscsi_pdu *pdu);
+/* What the connection decided for a SCSI Command PDU when its header was complete; the
+ * worker acts on it in CmdSN order (refusals are sent then). */
+enum iscsi_verdict {
+	ISCSI_VERDICT_NONE,         /* not judged (it came before the login's end): Reject */
+	ISCSI_VERDICT_ADMITTED,     /* pdu->cmd holds the command */
+	ISCSI_VERDICT_REJECT,       /* pdu->verdict_reason */
+	ISCSI_VERDICT_TOO_LONG,     /* EDTL past any transfer: CHECK CONDITION */
+	ISCSI_VERDICT_TASK_SET_FULL,
+	ISCSI_VERDICT_BUSY,         /* out of memory */
+};
+
+/* The connection's iscsi_rx.place for SCSI Command and Data-Out PDUs, in the loop: admits
+ * a command at its header (window slot, budget charge, buffer) so that its immediate data
+ * lands in its buffer, and points a Data-Out that fits its command's buffer at buffer +
+ * offset. Everything else about the PDU is checked by the worker in order. */
+enum iscsi_rx_dest iscsi_cmd_place(struct iscsi_conn *c, struct iscsi_pdu *pdu, uint8_t **at);
+/* The worker: a SCSI Command PDU in CmdSN order. Starts the command admitted for it, or
+ * sends its refusal. */
+void iscsi_cmd_start(struct iscsi_conn *c, struct iscsi_pdu *pdu);
 /* A Data-Out PDU. Returns 0, or -EPROTO when the connection must end (ERL 0). */
-int iscsi_cmd_data_out(struct iscsi_conn *c, const struct iscsi_pdu *pdu);
+int iscsi_cmd_data_out(struct iscsi_conn *c, struct iscsi_pdu *pdu);
+/* A PDU with pdu->cmd is freed: gives up its hold, or disposes of a command never started. */
+void iscsi_cmd_pdu_gone(struct iscsi_pdu *pdu);
+/* The started command with this ITT (TMFs): the one still collecting or executing, else
+ * one sending its last response (an ITT is free for reuse once that began), or NULL. */
 struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt);
 /* Aborts one command: marks it so that it sends nothing more and wakes its owner, which
  * frees it (the worker in iscsi_cmds_reap(), or the command's task). Never frees: the
  * owner may hold cmd across a blocking send. */
 void iscsi_cmd_abort(struct iscsi_cmd *cmd);
-/* Aborts every command of c (connection end, logout, task set aborts, resets). */
+/* Aborts every started command of c (connection end, logout, task set aborts, resets).
+ * Commands admitted but not started come after the abort in CmdSN order: they stay. */
 void iscsi_cmds_abort_all(struct iscsi_conn *c);
 /* The worker only, at a point where it holds no command: frees the aborted commands it
- * owns (those still collecting data). */
+ * owns (those still collecting data) once no PDU holds them, and executes a command whose
+ * data was complete while a stray Data-Out still held it. */
 void iscsi_cmds_reap(struct iscsi_conn *c);
 /* Whether any command of c is marked aborted and still executing. */
 bool iscsi_cmds_aborting(const struct iscsi_conn *c);
@@ -299,6 +354,10 @@ struct iscsi_conn {
 	/* liveness */
 	uint64_t rx_bytes, rx_bytes_at_ping;
 	bool ping_outstanding;
+	/* admission at header time (iscsi_cmd_place): from the login's final response on,
+	 * with the parameters it negotiated (c->params changes only once it has left) */
+	bool admitting;
+	struct iscsi_params admit_params;
 	/* admission (iscsi_conn.c): the slot and the login's limits */
 	struct iscsi_source source;
 	unsigned login_ticks;       /* ticks seen while in the login phase */
@@ -342,6 +401,14 @@ void iscsi_bhs_init(uint8_t bhs[ISCSI_BHS_LEN], uint8_t opcode, uint8_t flags, u
  * Returns 0 or a negative errno (connection gone); so do the builders below. */
 int iscsi_send_pdu(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void *data,
 		   uint32_t len, enum iscsi_statsn statsn);
+/* The same, lending data of ISCSI_LEND_MIN bytes or more to the transport when it can
+ * borrow (ops->wait_returned): then *lent is raised to a mark, and the caller keeps data
+ * unchanged until iscsi_conn_wait_returned(c, *lent). lent NULL: data is copied. */
+int iscsi_send_pdu_lent(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void *data,
+			uint32_t len, enum iscsi_statsn statsn, uint64_t *lent);
+/* Blocks the calling task until the transport holds none of the bytes lent up to mark
+ * lent (0: none were lent): they were delivered, or the connection is gone. */
+void iscsi_conn_wait_returned(struct iscsi_conn *c, uint64_t lent);
 /* Reject (RFC 7143 11.17) carrying the offending header. */
 int iscsi_send_reject(struct iscsi_conn *c, const uint8_t bad_bhs[ISCSI_BHS_LEN], uint8_t reason);
 
@@ -370,8 +437,9 @@ struct iscsi_data_in_pdu {
 	uint8_t status;
 	struct iscsi_residual residual;
 };
+/* data is lent (see iscsi_send_pdu_lent) when lent is not NULL. */
 int iscsi_send_data_in(struct iscsi_conn *c, const struct iscsi_data_in_pdu *d,
-		       const void *data, uint32_t len);
+		       const void *data, uint32_t len, uint64_t *lent);
 
 /* SCSI Response (RFC 7143 11.4), with the sense data when there is some. */
 struct iscsi_scsi_response_pdu {

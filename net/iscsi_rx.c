@@ -8,6 +8,11 @@
  * are counted and the PDU is handed on marked for a Reject (the framing stays intact).
  * A header digest error is fatal: the lengths in a damaged header cannot be trusted, so
  * the connection must end (RFC 7143 7.8, ERL 0). A data digest error only rejects.
+ *
+ * Where a data segment goes is not this file's business: once the header is complete,
+ * rx->place (the connection) says (enum iscsi_rx_dest): a buffer of the PDU's own, the
+ * caller's memory (a SCSI command's buffer, so that written data is copied once, from
+ * the transport straight to its final place), or nowhere. The bytes are digested alike.
  */
 #include "iscsi_priv.h"
 #include "crc32c.h"
@@ -27,6 +32,8 @@ void iscsi_rx_init(struct iscsi_rx *rx, uint32_t max_data_len)
 void iscsi_pdu_free(struct iscsi_pdu *pdu)
 {
 	if (pdu) {
+		if (pdu->cmd)
+			iscsi_cmd_pdu_gone(pdu);
 		if (pdu->budget)
 			iscsi_budget_release(pdu->budget, pdu->data_len);
 		free(pdu->data);
@@ -47,6 +54,20 @@ static void enter(struct iscsi_rx *rx, enum iscsi_rx_state state, uint32_t part_
 	rx->part_len = part_len;
 }
 
+/* A buffer of the PDU's own for its data segment. Forced: the input queue and the CmdSN
+ * window bound these bytes, and the PDU that frees a command's buffer must never wait for
+ * room. */
+static int own_buffer(struct iscsi_rx *rx, struct iscsi_pdu *pdu)
+{
+	iscsi_budget_force(rx->budget, pdu->data_len);
+	pdu->budget = rx->budget;
+	pdu->data = malloc(iscsi_pad4(pdu->data_len) + 1);
+	if (!pdu->data)
+		return -ENOMEM;
+	rx->at = pdu->data;
+	return 0;
+}
+
 /* After the header (and its digest): where the data segment goes, or done. */
 static int enter_data(struct iscsi_rx *rx)
 {
@@ -54,21 +75,20 @@ static int enter_data(struct iscsi_rx *rx)
 	uint32_t len = get_be24(pdu->bhs + ISCSI_BHS_DATA_SEGMENT_LENGTH);
 
 	pdu->data_len = len;
-	rx->discard = false;
-	if (len == 0)
-		return 1;
-	if (len > rx->max_data_len) {
-		rx->discard = true;
+	rx->at = NULL;
+	rx->too_long = len > rx->max_data_len;
+	if (rx->too_long) {
+		pdu->dest = ISCSI_RX_DISCARD;
 		pdu->reject_reason = ISCSI_REASON_PROTOCOL_ERROR;
 	} else {
-		/* Forced: the input queue and the CmdSN window bound these bytes, and the
-		 * Data-Out that frees a command's buffer must never wait for room. */
-		iscsi_budget_force(rx->budget, len);
-		pdu->budget = rx->budget;
-		pdu->data = malloc(iscsi_pad4(len) + 1);
-		if (!pdu->data)
+		pdu->dest = rx->place ? rx->place(rx->place_ctx, pdu, &rx->at) : ISCSI_RX_OWN_BUFFER;
+		if (pdu->dest != ISCSI_RX_PLACED)
+			rx->at = NULL;
+		if (pdu->dest == ISCSI_RX_OWN_BUFFER && len && own_buffer(rx, pdu) < 0)
 			return -ENOMEM;
 	}
+	if (len == 0)
+		return 1;
 	rx->crc = 0;
 	enter(rx, ISCSI_RX_DATA, iscsi_pad4(len));
 	return 0;
@@ -119,7 +139,7 @@ static int part_done(struct iscsi_rx *rx)
 			pdu->data[pdu->data_len] = 0;
 		return after_data(rx);
 	case ISCSI_RX_DDIGEST:
-		if (!rx->discard && get_le32(rx->digest) != rx->crc)
+		if (!rx->too_long && get_le32(rx->digest) != rx->crc)
 			pdu->reject_reason = ISCSI_REASON_DATA_DIGEST_ERROR;
 		return 1;
 	}
@@ -146,11 +166,11 @@ static size_t take(struct iscsi_rx *rx, const uint8_t *buf, size_t len)
 		memcpy(rx->digest + rx->pos, buf, n);
 		break;
 	case ISCSI_RX_DATA:
-		if (!rx->discard) {
-			memcpy(pdu->data + rx->pos, buf, n);
-			if (rx->data_digest)
-				rx->crc = crc32c(rx->crc, buf, n);
-		}
+		if (rx->at && rx->pos < pdu->data_len) /* the padding stays out of placed memory */
+			memcpy(rx->at + rx->pos, buf,
+			       n < pdu->data_len - rx->pos ? n : pdu->data_len - rx->pos);
+		if (rx->data_digest && !rx->too_long)
+			rx->crc = crc32c(rx->crc, buf, n);
 		break;
 	}
 	rx->pos += (uint32_t)n;

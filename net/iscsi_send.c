@@ -4,9 +4,14 @@
  *
  * Every target PDU goes through iscsi_send_pdu(), which fills the numbering fields in one
  * place (StatSN, ExpCmdSN, MaxCmdSN: RFC 7143 4.2.2), pads the data segment to 4 bytes and
- * adds the digests the login negotiated. The send lock keeps the pieces of one PDU
- * together when several tasks send on one connection; StatSN is taken under the lock so
- * that it increases in the order the PDUs leave.
+ * adds the digests the login negotiated, and hands the pieces to the transport in one
+ * call (ops->sendv). The send lock keeps PDUs whole when several tasks send on one
+ * connection (a send may block mid-PDU); StatSN is taken under the lock so that it
+ * increases in the order the PDUs leave.
+ *
+ * Data-In may be lent to the transport (sent by reference, without a copy): the command
+ * keeps its buffer unchanged until iscsi_conn_wait_returned() says the transport is done
+ * with it (iscsi_cmd.c).
  */
 #include "iscsi_priv.h"
 #include "crc32c.h"
@@ -24,17 +29,6 @@ void iscsi_bhs_init(uint8_t bhs[ISCSI_BHS_LEN], uint8_t opcode, uint8_t flags, u
 
 /* ---- sending ----------------------------------------------------------------------- */
 
-static int send_bytes(struct iscsi_conn *c, const void *buf, size_t len)
-{
-	if (c->closing)
-		return -EPIPE;
-	c->srv->data.tx_sends++;
-	int rc = c->ops->send(c->ctx, buf, len);
-	if (rc < 0)
-		iscsi_conn_close(c);
-	return rc;
-}
-
 static void fill_numbers(struct iscsi_conn *c, uint8_t *bhs, enum iscsi_statsn statsn)
 {
 	if (statsn != ISCSI_STATSN_NONE)
@@ -45,37 +39,48 @@ static void fill_numbers(struct iscsi_conn *c, uint8_t *bhs, enum iscsi_statsn s
 	put_be32(bhs + ISCSI_BHS_MAXCMDSN, iscsi_session_max_cmdsn(c));
 }
 
-static int send_locked(struct iscsi_conn *c, uint8_t *bhs, const void *data, uint32_t len)
+/* One PDU as one gather list: the header with its digest, the data segment, then the
+ * padding with the data digest; the small pieces sit side by side in head and tail so
+ * that the transport copies each run at once. */
+static int send_locked(struct iscsi_conn *c, const uint8_t *bhs, const void *data, uint32_t len,
+		       uint64_t *lent)
 {
 	static const uint8_t zeros[ISCSI_PAD_LEN];
-	uint8_t digest[ISCSI_DIGEST_LEN];
+	uint8_t head[ISCSI_BHS_LEN + ISCSI_DIGEST_LEN], tail[ISCSI_PAD_LEN + ISCSI_DIGEST_LEN];
 	uint32_t pad = iscsi_pad4(len) - len;
-	int rc;
+	struct iscsi_iov iov[3] = { { head, ISCSI_BHS_LEN } };
+	unsigned n = 1;
 
-	if ((rc = send_bytes(c, bhs, ISCSI_BHS_LEN)) < 0)
-		return rc;
+	memcpy(head, bhs, ISCSI_BHS_LEN);
 	if (c->params.header_digest) {
-		put_le32(digest, crc32c(0, bhs, ISCSI_BHS_LEN));
-		if ((rc = send_bytes(c, digest, sizeof(digest))) < 0)
-			return rc;
+		put_le32(head + ISCSI_BHS_LEN, crc32c(0, bhs, ISCSI_BHS_LEN));
+		iov[0].len += ISCSI_DIGEST_LEN;
 	}
-	if (len == 0)
-		return 0;
-	if ((rc = send_bytes(c, data, len)) < 0)
-		return rc;
-	if (pad && (rc = send_bytes(c, zeros, pad)) < 0)
-		return rc;
-	if (c->params.data_digest) {
-		uint32_t crc = crc32c(crc32c(0, data, len), zeros, pad);
-		put_le32(digest, crc);
-		if ((rc = send_bytes(c, digest, sizeof(digest))) < 0)
-			return rc;
+	if (len) {
+		iov[n++] = (struct iscsi_iov){ data, len };
+		memset(tail, 0, pad);
+		size_t tail_len = pad;
+		if (c->params.data_digest) {
+			put_le32(tail + pad, crc32c(crc32c(0, data, len), zeros, pad));
+			tail_len += ISCSI_DIGEST_LEN;
+		}
+		if (tail_len)
+			iov[n++] = (struct iscsi_iov){ tail, tail_len };
 	}
-	return 0;
+	/* Lending needs a way to get the bytes back; small data is not worth a reference. */
+	unsigned flags = lent && c->ops->wait_returned && len >= ISCSI_LEND_MIN ? ISCSI_SEND_LEND : 0;
+	uint64_t mark = 0;
+	c->srv->data.tx_sends++;
+	int rc = c->ops->sendv(c->ctx, iov, n, flags, flags ? &mark : NULL);
+	if (mark) /* also after a failure: part of the data may have been lent */
+		*lent = mark;
+	if (rc < 0)
+		iscsi_conn_close(c);
+	return rc < 0 ? rc : 0;
 }
 
-int iscsi_send_pdu(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void *data,
-		   uint32_t len, enum iscsi_statsn statsn)
+int iscsi_send_pdu_lent(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void *data,
+			uint32_t len, enum iscsi_statsn statsn, uint64_t *lent)
 {
 	int rc;
 
@@ -86,9 +91,21 @@ int iscsi_send_pdu(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void 
 	c->srv->data.tx_pdus++;
 	c->srv->data.tx_payload_bytes += len;
 	fill_numbers(c, bhs, statsn);
-	rc = send_locked(c, bhs, data, len);
+	rc = c->closing ? -EPIPE : send_locked(c, bhs, data, len, lent);
 	task_unlock(&c->send_lock);
 	return rc;
+}
+
+int iscsi_send_pdu(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const void *data,
+		   uint32_t len, enum iscsi_statsn statsn)
+{
+	return iscsi_send_pdu_lent(c, bhs, data, len, statsn, NULL);
+}
+
+void iscsi_conn_wait_returned(struct iscsi_conn *c, uint64_t lent)
+{
+	if (lent && c->ops->wait_returned)
+		c->ops->wait_returned(c->ctx, lent);
 }
 
 /* ---- builders ---------------------------------------------------------------------- */
@@ -115,7 +132,7 @@ int iscsi_send_r2t(struct iscsi_conn *c, const struct iscsi_r2t_pdu *r)
 }
 
 int iscsi_send_data_in(struct iscsi_conn *c, const struct iscsi_data_in_pdu *d,
-		       const void *data, uint32_t len)
+		       const void *data, uint32_t len, uint64_t *lent)
 {
 	uint8_t bhs[ISCSI_BHS_LEN];
 	uint8_t flags = d->final ? ISCSI_FLAG_FINAL : 0;
@@ -131,8 +148,8 @@ int iscsi_send_data_in(struct iscsi_conn *c, const struct iscsi_data_in_pdu *d,
 		put_be32(bhs + ISCSI_BHS_RESIDUAL_COUNT, d->residual.count);
 	}
 	/* Only a Data-In that carries the status takes a StatSN (RFC 7143 11.7). */
-	return iscsi_send_pdu(c, bhs, data, len,
-			      d->with_status ? ISCSI_STATSN_ADVANCE : ISCSI_STATSN_NONE);
+	return iscsi_send_pdu_lent(c, bhs, data, len,
+				   d->with_status ? ISCSI_STATSN_ADVANCE : ISCSI_STATSN_NONE, lent);
 }
 
 int iscsi_send_scsi_response(struct iscsi_conn *c, const struct iscsi_scsi_response_pdu *r)

@@ -25,7 +25,7 @@ $(FW)/deps/lwip/%.c.o: $(LWIP)/%.c | deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FW_CC) $(LWIP_CFLAGS) -c $< -o $@
 
-FW_SRCS += net/lwip_port/sys_arch.c net/net_init.c net/tcp_echo.c
+FW_SRCS += net/lwip_port/sys_arch.c net/net_init.c net/tcp_echo.c net/text_service.c
 
 # The firmware links lwIP as an archive inside its library group (boot/build.mk).
 $(FW)/deps/liblwip.a: $(LWIP_FW_OBJS)
@@ -67,6 +67,16 @@ $(HOST)/tests/net/test_tcp_echo: tests/unit/net/test_tcp_echo.c $(LWIP_HOST_TEST
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests $(NET_INCLUDES) \
 		-o $@ $< $(LWIP_HOST_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_tcp_echo
+
+# The read-only text service (the profiler's dump), on the host lwIP.
+TEXT_SERVICE_TEST_SRCS := tests/unit/net/lwip_host.c net/text_service.c
+$(HOST)/tests/net/test_text_service: tests/unit/net/test_text_service.c \
+		$(TEXT_SERVICE_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+	$(call quiet,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests $(NET_INCLUDES) \
+		-o $@ $< $(TEXT_SERVICE_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+HOST_TESTS += $(HOST)/tests/net/test_text_service
 SYSTEM_TESTS += tests/system/test_net.sh
 
 # The virtio-net ring engine against a fake device, on the host lwIP.

@@ -19,6 +19,8 @@ include qed/tool/build.mk
 SYSTEM_TESTS += tests/system/test_qed_interop.sh tests/system/test_qedtool_cli.sh
 # Power cuts of the whole VM, rebuilt from QEMU's blklogwrites log.
 SYSTEM_TESTS += tests/system/test_powercut.sh
+# Linux's open-iscsi initiator in a VM built from Debian's packages (tests/linux-vm/).
+SYSTEM_TESTS += tests/system/test_linux_initiator.sh
 
 # The QED benchmark: qedbox's core against qemu-img bench and raw, side by side.
 BENCHES += tests/bench/bench_qed.sh
@@ -38,3 +40,22 @@ BENCHES += tests/bench/bench_iscsi.sh
 bench-iscsi: all
 	$(Q)sh tests/bench/bench_iscsi.sh
 .PHONY: bench-iscsi
+
+# The Linux guests of the two below, built from Debian's packages into build/linux-vm/
+# (tests/linux-vm/build.sh: once, then again only when its inputs change).
+linux-vm:
+	$(Q)sh tests/linux-vm/build.sh $(BUILD)/linux-vm
+
+# qedbox against a Linux+tgt VM of the same shape, both up at once (tests/bench/
+# bench_appliance.sh; BENCH_ROUNDS, BENCH_MIB, BENCH_MEM, BENCH_VCPUS, QEDBOX_ELF).
+BENCHES += tests/bench/bench_appliance.sh
+bench-appliance: all linux-vm
+	$(Q)sh tests/bench/bench_appliance.sh
+.PHONY: linux-vm bench-appliance
+
+# Where the appliance's time goes: the sampling profiler's dump per workload, symbolised
+# (tests/bench/profile.sh; PROFILE_WORKLOADS, PROFILE_SIZE, PROFILE_HZ, PROFILE_TOP and
+# PROFILE_MEM adjust it). Not part of make bench: it measures no ratio.
+profile: all
+	$(Q)sh tests/bench/profile.sh
+.PHONY: profile

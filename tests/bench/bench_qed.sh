@@ -2,6 +2,10 @@
 # make bench-qed: qedbox's QED core against QEMU's QED driver (qemu-img bench -f qed)
 # and against raw files (qedbox's file blkdev alone, and qemu-img bench -f raw), in one
 # run, on files under build/bench (one filesystem for all), with the same access patterns:
+#   alloc-4k     4 KiB writes into a fresh image, one per 64 KiB cluster, depth 32 (every
+#                write allocates a cluster it covers only in part: the rest is filled)
+#   alloc-1m     1 MiB sequential writes into a fresh image, depth 8 (each allocates 16
+#                clusters at once)
 #   alloc-write  64 KiB sequential writes into a fresh 128 MiB image, depth 32 (every
 #                write allocates a cluster; the raw files are fresh sparse files)
 #   inplace      64 KiB writes, depth 32, four passes over the written image (every
@@ -40,6 +44,8 @@ mkdir -p $B
 trap 'rm -f $B/ours.qed $B/qemu.qed $B/ours.raw $B/qemu.raw' EXIT INT TERM
 SIZE=134217728
 N_WRITE=2048     # x 64 KiB = 128 MiB
+N_ALLOC4K=2048   # x 4 KiB, one per 64 KiB cluster
+N_ALLOC1M=128    # x 1 MiB = 128 MiB
 N_INPLACE=8192   # x 64 KiB = 4 x 128 MiB
 N_READ=32768     # x 4 KiB, each block once
 STEP_READ=$((4096 * 4099))
@@ -70,6 +76,10 @@ contender() {
 	case $2 in
 	read4k) rd="read $N_READ 4096 $STEP_READ 32"
 		qrd="-c $N_READ -s 4096 -S $STEP_READ -d 32" ;;
+	alloc-4k) rd="write $N_ALLOC4K 4096 65536 32"
+		qrd="-w -c $N_ALLOC4K -s 4096 -S 65536 -d 32" ;;
+	alloc-1m) rd="write $N_ALLOC1M 1048576 1048576 8"
+		qrd="-w -c $N_ALLOC1M -s 1048576 -d 8" ;;
 	inplace) rd="write $N_INPLACE 65536 65536 32"
 		qrd="-w -c $N_INPLACE -s 65536 -d 32" ;;
 	*)      rd="write $N_WRITE 65536 65536 32"
@@ -91,7 +101,7 @@ run_case() {
 	o_qed="" q_qed="" o_raw="" q_raw=""
 	order="o_qed q_qed o_raw q_raw"
 	for r in $(seq "$REPS"); do
-		if [ "$name" = alloc-write ]; then fresh; fi
+		case $name in alloc-*) fresh ;; esac
 		for c in $order; do
 			t=$(contender "$c" "$name")
 			[ -n "$t" ] || { echo "$c $name: no result"; exit 1; }
@@ -108,7 +118,10 @@ run_case() {
 }
 
 echo "# bench-qed: cache=$CACHE, 128 MiB images, 64 KiB clusters, depth 32, median of $REPS; ratios are speed ratios (time of the second / time of the first), median of the per-repetition ratios"
-# alloc-write must run first (fresh images), then inplace and read4k reuse what it wrote.
+# The allocating cases run first (fresh images), alloc-write last: inplace and read4k
+# reuse what it wrote.
+run_case alloc-4k
+run_case alloc-1m
 run_case alloc-write
 run_case inplace
 run_case read4k

@@ -53,7 +53,7 @@ for machine in q35 pc; do
 	fi
 	qemu_wait_exit 1
 	expect_line "^irq: IRQ [0-9]+ -> GSI [0-9]+, level-triggered"
-	expect_line "^virtio-net: mac 52:54:00:12:34:56, rx [0-9]+ tx [0-9]+ descriptors(, indirect)?, INTx${CR}?$"
+	expect_line "^virtio-net: mac 52:54:00:12:34:56, rx [0-9]+ tx [0-9]+ descriptors(, indirect)?, event index(, tx checksum offload)?, INTx${CR}?$"
 	expect_line "^net: tcp echo on port 7${CR}?$"
 	if grep -q "polled" "$QEMU_LOG"; then
 		test_fail "dhcp-$machine: the console says the device is polled"
@@ -77,7 +77,7 @@ else
 	test_fail "static: no address bound"
 fi
 qemu_wait_exit 1
-expect_line "^virtio-net: mac 52:54:00:aa:bb:cc, rx [0-9]+ tx [0-9]+ descriptors(, indirect)?${CR}?$"
+expect_line "^virtio-net: mac 52:54:00:aa:bb:cc, rx [0-9]+ tx [0-9]+ descriptors(, indirect)?, event index(, tx checksum offload)?${CR}?$"
 if grep -q "unknown key" "$QEMU_LOG"; then
 	test_fail "static: a networking key was reported unknown"
 fi

@@ -12,11 +12,15 @@
  * Memory (static pools measured in the linked image; RAM is 128 MiB+):
  *   PBUF_POOL  2048 x 1560 B  =  3.05 MiB  receive buffers (256 posted + 24 per slot)
  *   TCP_SEG    8192 x   32 B  =  0.25 MiB  segments queued, unacked or out of order
- *   PBUF       4096 x   24 B  =  0.09 MiB  PBUF_REF/ROM: lwIP's own references (IP
- *                                          fragments, queued ARP); our senders copy
- *   TCP_PCB      96 x  280 B  =  0.03 MiB  64 iSCSI slots + 16 backlog + 16 closing
- *   PBUF_RAM   from malloc (MEM_LIBC_MALLOC): copied send data, at most TCP_SND_BUF
- *              (256 KiB) per connection while unacknowledged.
+ *   PBUF      15616 x   24 B  =  0.36 MiB  PBUF_REF/ROM: Data-In sent by reference
+ *                                          (a segment's worth each: a full 256 KiB
+ *                                          send buffer takes 180), lwIP's own (IP
+ *                                          fragments, queued ARP)
+ *   TCP_PCB      98 x  280 B  =  0.03 MiB  64 iSCSI slots + 16 backlog + 16 closing + 2 for
+ *                                          the profile dump (one connection, one closing)
+ *   PBUF_RAM   from malloc (MEM_LIBC_MALLOC): copied send data (headers, small PDUs)
+ *              and segment headers, at most TCP_SND_BUF (256 KiB) per connection while
+ *              unacknowledged.
  */
 #ifndef QEDBOX_LWIPOPTS_H
 #define QEDBOX_LWIPOPTS_H
@@ -41,15 +45,16 @@
  * TCP queued for the application: 256 KiB windows for about 6 busy connections. */
 #define PBUF_POOL_SIZE 2048
 #define PBUF_POOL_BUFSIZE 1536
-/* PBUF_ROM/REF. The iSCSI target and the echo service call tcp_write() with
- * TCP_WRITE_FLAG_COPY (their buffers do not outlive the call), so these serve lwIP's
- * own references only. */
-#define MEMP_NUM_PBUF 4096
+/* PBUF_ROM/REF: one per segment of Data-In the iSCSI target sends by reference
+ * (tcp_write() without TCP_WRITE_FLAG_COPY), freed when the peer acknowledges it; every
+ * connection slot's send buffer full of them, and lwIP's own references. When the pool
+ * runs short anyway, the target copies instead (net/iscsi_lwip.c). */
+#define MEMP_NUM_PBUF (64 * (TCP_SND_BUF / TCP_MSS + 1) + 4096) /* 64 slots: iscsi.h */
 
 /* The iSCSI target's 64 connection slots (net/iscsi.h), its listen backlog of 16
  * handshakes, and 16 for connections closing: a newcomer always gets a pcb and reaches
  * the target, which may evict a stuck login for it (net/iscsi_lwip.c checks the sum). */
-#define MEMP_NUM_TCP_PCB 96
+#define MEMP_NUM_TCP_PCB (96 + 2) /* + the profile dump's connection and its closing pcb */
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB 4 /* DHCP */
 #define MEMP_NUM_TCP_SEG 8192
@@ -57,8 +62,8 @@
 #define MEMP_NUM_FRAG_PBUF 32
 #define MEMP_NUM_ARP_QUEUE 64
 /* lwIP's own timers plus ours, each one at a time: the driver's link check, the DHCP
- * warning, the iSCSI tick and its one re-offer timeout (shared by every connection);
- * and as many spare. */
+ * warning, the iSCSI tick, its one re-offer, flush and driver-poll timeouts (each
+ * shared by every connection); and as many spare. */
 #define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8)
 
 /* ---- protocols ---------------------------------------------------------------------- */
@@ -135,7 +140,22 @@
 #endif
 
 /* ---- diagnostics -------------------------------------------------------------------- */
-#define LWIP_STATS 0
+/* TCP's counters only (segments in and out, drops), for the profiler's
+ * dump (app/profile.c): an increment per segment. 32-bit counters (LWIP_STATS_LARGE);
+ * the dump reports differences, which survive a wrap. */
+#define LWIP_STATS 1
+#define LWIP_STATS_LARGE 1
+#define LWIP_STATS_DISPLAY 0
+#define TCP_STATS 1
+#define LINK_STATS 0
+#define ETHARP_STATS 0
+#define IP_STATS 0
+#define IPFRAG_STATS 0
+#define ICMP_STATS 0
+#define UDP_STATS 0
+#define MEM_STATS 0
+#define MEMP_STATS 0
+#define SYS_STATS 0
 /* LWIP_DEBUG stays undefined: lwIP tests it with #ifdef. */
 
 #endif

@@ -43,6 +43,8 @@ static void test_defaults(void)
 	CHECK_EQ(POWEROFF_NEVER, cfg.poweroff);
 	CHECK_EQ(0, cfg.looptest);
 	CHECK_EQ(0, cfg.tcp_echo_port);
+	CHECK_EQ(0, cfg.profile_hz); /* the profiler is off unless asked for */
+	CHECK_EQ(3270, cfg.profile_port);
 }
 
 static void test_every_key(void)
@@ -124,6 +126,24 @@ static void test_malformed_values(void)
 	expect_refused("crashtest=boom", "crashtest");
 	expect_refused("tcp_echo=0", "tcp_echo");
 	expect_refused("selftest=", "selftest");
+}
+
+static void test_profile_rate(void)
+{
+	CHECK_EQ(0, load("profile"));
+	CHECK_EQ(1000, cfg.profile_hz);
+	CHECK_EQ(0, load("profile=20 profile_port=9000"));
+	CHECK_EQ(20, cfg.profile_hz);
+	CHECK_EQ(9000, cfg.profile_port);
+	CHECK_EQ(0, load("profile=10000"));
+	CHECK_EQ(10000, cfg.profile_hz);
+	expect_refused("profile=19", "profile");
+	expect_refused("profile=10001", "profile");
+	expect_refused("profile=-5", "profile");
+	expect_refused("profile=1k", "profile");
+	CHECK_EQ(0, cfg.profile_hz);
+	expect_refused("profile_port=0", "profile_port");
+	CHECK_EQ(3270, cfg.profile_port);
 }
 
 /* A malformed address turns networking off instead of falling back to DHCP. */
@@ -212,7 +232,7 @@ static void test_help_lists_every_key(void)
 {
 	help_lines = 0;
 	config_print_keys(count_line, NULL);
-	CHECK_EQ(20, help_lines);
+	CHECK_EQ(22, help_lines);
 }
 
 int main(void)
@@ -220,6 +240,7 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_every_key);
 	RUN(test_malformed_values);
+	RUN(test_profile_rate);
 	RUN(test_bad_address_turns_networking_off);
 	RUN(test_acl_entries_with_credentials);
 	RUN(test_bad_access_keys_fail_closed);

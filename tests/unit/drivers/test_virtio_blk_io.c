@@ -28,6 +28,7 @@ struct fake_blk {
 	struct pending_chain pending[256];
 	unsigned npending;
 	unsigned requests, flushes, discards, zeroes, max_pending, max_data_descs;
+	unsigned interrupts;  /* the device's used-buffer notifications, as §2.7.7 decides */
 	uint32_t last_sectors[64]; /* sectors per data request, in arrival order */
 	unsigned nlast;
 	int fail_type;        /* reply fail_status to requests of this type; -1: none */
@@ -91,6 +92,7 @@ static void device_fetch(struct fake_blk *f)
 			i = table[i].next;
 		}
 	}
+	*vq->avail_event = f->last_avail; /* EVENT_IDX: tell me of the next one (as QEMU does) */
 	if (f->npending > f->max_pending)
 		f->max_pending = f->npending;
 }
@@ -165,6 +167,9 @@ static bool device_complete_one(struct fake_blk *f)
 	struct virtqueue *vq = &f->v.vq;
 	vq->used->ring[f->used_idx % vq->size] = (struct virtq_used_elem){ p.head, 1 };
 	vq->used->idx = ++f->used_idx;
+	if (vq->event_idx ? virtq_need_event(*vq->used_event, f->used_idx, f->used_idx - 1)
+			  : !(vq->avail->flags & VIRTQ_AVAIL_F_NO_INTERRUPT))
+		f->interrupts++;
 	return true;
 }
 
@@ -251,9 +256,9 @@ static void test_indirect_depth(void)
 	for (unsigned i = 0; i < 40; i++)
 		submit(&f, &reqs[i], BLKDEV_READ, i * 4096ull, buf[i], 4096, &c);
 	CHECK_EQ(16, f.v.vq.in_flight);
-	CHECK_EQ(0, f.v.vq.kicks); /* submitting never notifies: the poller does, once */
+	CHECK_EQ(0, f.v.vq.stats.kicks); /* submitting never notifies: the poller does, once */
 	vblk_poll(&f.v);
-	CHECK_EQ(1, f.v.vq.kicks);
+	CHECK_EQ(1, f.v.vq.stats.kicks);
 	drain(&f);
 	CHECK_EQ(40, c.done);
 	CHECK_EQ(16, f.max_pending);
@@ -434,6 +439,53 @@ static void test_tasks(void)
 	task_reset();
 }
 
+/* The device interrupts only when the loop is about to halt with requests in flight. */
+static void check_interrupts_only_before_halt(bool event_idx)
+{
+	struct fake_blk f;
+	setup(&f, 64, 4, 1, 4096, 0);
+	f.v.vq.event_idx = event_idx;
+	static uint8_t buf[100][4096];
+	static struct blkdev_req reqs[100];
+	struct counter c = { 0 };
+	vblk_poll(&f.v); /* the loop polls from the start */
+	for (unsigned i = 0; i < 100; i++)
+		submit(&f, &reqs[i], BLKDEV_READ, i * 4096ull, buf[i], 4096, &c);
+	drain(&f);
+	CHECK_EQ(100, c.done);
+	CHECK_EQ(0, f.interrupts); /* all seen by polling */
+	CHECK(!vblk_before_halt(&f.v)); /* nothing in flight: nothing to ask for */
+	CHECK_EQ(0, f.v.vq.stats.interrupts_armed);
+
+	submit(&f, &reqs[0], BLKDEV_READ, 0, buf[0], 4096, &c);
+	submit(&f, &reqs[1], BLKDEV_READ, 4096, buf[1], 4096, &c);
+	uint64_t kicks = f.v.vq.stats.kicks;
+	CHECK(!vblk_before_halt(&f.v)); /* submitted after the last poll: kicked here */
+	CHECK_EQ(kicks + 1, f.v.vq.stats.kicks);
+	device_fetch(&f);
+	CHECK(device_complete_one(&f));
+	CHECK_EQ(1, f.interrupts); /* armed: it wakes the CPU */
+	CHECK(device_complete_one(&f));
+	CHECK_EQ(event_idx ? 1 : 2, f.interrupts); /* EVENT_IDX: only the first */
+	vblk_poll(&f.v);
+	CHECK_EQ(1, f.v.vq.stats.interrupts);
+	CHECK_EQ(102, c.done);
+
+	/* A completion between the last poll and the halt keeps the loop from halting. */
+	submit(&f, &reqs[0], BLKDEV_READ, 0, buf[0], 4096, &c);
+	vblk_poll(&f.v);
+	device_fetch(&f);
+	CHECK(device_complete_one(&f));
+	CHECK(vblk_before_halt(&f.v));
+	drain(&f);
+	CHECK_EQ(103, c.done);
+	CHECK_EQ(f.v.vq.stats.added, f.v.vq.stats.used);
+	teardown(&f);
+}
+
+static void test_interrupts_event_idx(void) { check_interrupts_only_before_halt(true); }
+static void test_interrupts_flags(void) { check_interrupts_only_before_halt(false); }
+
 int main(void)
 {
 	srand(7);
@@ -445,5 +497,7 @@ int main(void)
 	RUN(test_write_zeroes_and_discard_limits);
 	RUN(test_resubmit_from_done);
 	RUN(test_tasks);
+	RUN(test_interrupts_event_idx);
+	RUN(test_interrupts_flags);
 	return check_report("test_virtio_blk_io");
 }

@@ -5,7 +5,9 @@
  * tx chains as header + one descriptor per pbuf (direct and indirect), pbufs referenced
  * until used, the backlog keeping order when the ring is full and failing cleanly when
  * it is full too, chains too long for one request copied, and with VIRTIO_NET_F_CSUM the
- * partial-checksum request that lets the device complete TCP checksums.
+ * partial-checksum request that lets the device complete TCP checksums. Notifications:
+ * one kick per burst (at the poll, or before the halt), rx refills in batches,
+ * interrupts asked for only before halting (tx only with a backlog), the counters.
  */
 #include <stdlib.h>
 
@@ -27,9 +29,11 @@ static uint16_t rx_avail_seen, tx_avail_seen;
 static uint8_t frames[MAX_FRAMES][1600];
 static unsigned frame_len[MAX_FRAMES], nframes;
 
+static unsigned notifies[2]; /* by queue: rx 0, tx 1 */
+
 static void notify(struct virtqueue *vq)
 {
-	(void)vq;
+	notifies[vq->index]++;
 }
 
 static err_t record_input(struct pbuf *p, struct netif *inp)
@@ -49,6 +53,7 @@ static void setup(uint16_t rx_size, uint16_t tx_size, uint16_t tx_indirect)
 	memset(&nif, 0, sizeof nif);
 	rx_avail_seen = tx_avail_seen = 0;
 	nframes = 0;
+	notifies[0] = notifies[1] = 0;
 	CHECK_EQ(0, virtqueue_init(&vn.rxq, 0, rx_size, 0));
 	CHECK_EQ(0, virtqueue_init(&vn.txq, 1, tx_size, tx_indirect));
 	vn.rxq.notify = vn.txq.notify = notify;
@@ -183,6 +188,12 @@ static void check_tx_chain(uint16_t indirect)
 	CHECK_EQ(1, p->ref);
 	CHECK_EQ(1, vn.stats.tx_packets);
 	pbuf_free(p);
+	struct virtio_net_stats st;
+	virtio_net_get_stats(&vn, &st);
+	CHECK_EQ(1, st.tx_packets);
+	CHECK_EQ(0, st.tx_copied); /* sent from lwIP's pbufs themselves */
+	CHECK_EQ(1, st.txq.added);
+	CHECK_EQ(1, st.txq.used);
 	teardown();
 }
 
@@ -226,6 +237,45 @@ static void test_tx_backlog_keeps_order(void)
 	teardown();
 }
 
+/* The transmit fence: a packet counts as released once the device has used it and the
+ * driver dropped its reference, whether it waited in the backlog or not; packets handed
+ * after the mark do not hold it up. */
+static void test_tx_fence_releases_after_device_used(void)
+{
+	struct pbuf *pkts[4];
+	setup(8, 4, 0); /* two packets on the ring, the rest in the backlog */
+	CHECK_EQ(0, virtio_net_tx_handed(&vn));
+	CHECK(virtio_net_tx_released(&vn, 0));
+	for (unsigned i = 0; i < 3; i++) {
+		pkts[i] = make_packet(60, (uint8_t)i);
+		CHECK_EQ(ERR_OK, vnet_linkoutput(&nif, pkts[i]));
+	}
+	uint64_t mark = virtio_net_tx_handed(&vn);
+	CHECK_EQ(3, mark);
+	pkts[3] = make_packet(60, 3);
+	CHECK_EQ(ERR_OK, vnet_linkoutput(&nif, pkts[3])); /* after the mark */
+	CHECK(!virtio_net_tx_released(&vn, mark));
+	CHECK(virtio_net_tx_released(&vn, 0));
+	unsigned used = 0;
+	for (unsigned round = 0; round < 4 && !virtio_net_tx_released(&vn, mark); round++) {
+		struct dev_buf bufs[4];
+		unsigned n;
+		int head = dev_take(&vn.txq, &tx_avail_seen, bufs, &n);
+		CHECK(head >= 0);
+		if (head < 0)
+			break;
+		CHECK(!virtio_net_tx_released(&vn, mark)); /* taken is not used */
+		dev_complete(&vn.txq, head, 0);
+		vnet_tx_reap(&vn);
+		used++;
+	}
+	CHECK_EQ(3, used); /* released exactly when the third came back */
+	CHECK(!virtio_net_tx_released(&vn, mark + 1));
+	teardown();
+	for (unsigned i = 0; i < 4; i++)
+		pbuf_free(pkts[i]);
+}
+
 static void test_tx_full_backlog_fails_cleanly(void)
 {
 	enum { N = 1 + VNET_TX_BACKLOG }; /* one on the ring, the rest waiting */
@@ -267,7 +317,91 @@ static void test_long_chain_is_copied(void)
 	dev_complete(&vn.txq, head, 0);
 	vnet_tx_reap(&vn);
 	pbuf_free(p);
+	CHECK_EQ(1, vn.stats.tx_copied);
 	teardown();
+}
+
+/* A burst of packets costs one notification, sent by the poll that follows it. */
+static void test_tx_one_kick_per_burst(void)
+{
+	struct pbuf *pkts[5];
+	setup(8, 16, 0);
+	for (unsigned i = 0; i < 5; i++) {
+		pkts[i] = make_packet(60, (uint8_t)i);
+		CHECK_EQ(ERR_OK, vnet_linkoutput(&nif, pkts[i]));
+	}
+	CHECK_EQ(5, vn.txq.avail->idx); /* published at once... */
+	CHECK_EQ(0, notifies[1]);	/* ...announced later */
+	vnet_poll(&vn);
+	CHECK_EQ(1, notifies[1]);
+	vnet_poll(&vn);
+	CHECK_EQ(1, notifies[1]); /* nothing new */
+	/* A packet queued after the last poll is announced before the CPU halts. */
+	struct pbuf *late = make_packet(60, 9);
+	CHECK_EQ(ERR_OK, vnet_linkoutput(&nif, late));
+	CHECK(!vnet_before_halt(&vn));
+	CHECK_EQ(2, notifies[1]);
+	struct virtio_net_stats st;
+	virtio_net_get_stats(&vn, &st);
+	CHECK_EQ(2, st.txq.kicks);
+	CHECK_EQ(6, st.tx_packets);
+	teardown();
+	for (unsigned i = 0; i < 5; i++)
+		pbuf_free(pkts[i]);
+	pbuf_free(late);
+}
+
+/* Receive buffers go back in batches (a quarter of the ring), each with one kick. */
+static void test_rx_refill_in_batches(void)
+{
+	setup(8, 8, 0);
+	CHECK(vnet_rx_refill(&vn));
+	CHECK_EQ(1, notifies[0]);
+	dev_receive(60, 1, 0);
+	vnet_poll(&vn);
+	CHECK_EQ(1, nframes);
+	CHECK_EQ(7, vn.rx_posted); /* one empty slot: not worth a kick yet */
+	CHECK_EQ(1, notifies[0]);
+	dev_receive(60, 2, 0);
+	vnet_poll(&vn);
+	CHECK_EQ(8, vn.rx_posted);
+	CHECK_EQ(2, notifies[0]);
+	teardown();
+}
+
+/* Interrupts: off while polling; before halting, rx is armed, tx only while packets wait
+ * for ring room; a frame that came meanwhile keeps the loop from halting. */
+static void test_interrupts_before_halt(void)
+{
+	setup(8, 2, 0);
+	vn.rxq.event_idx = vn.txq.event_idx = true;
+	vnet_rx_refill(&vn);
+	vnet_poll(&vn);
+	CHECK_EQ((uint16_t)(vn.rxq.last_used - 1), *vn.rxq.used_event); /* none while polling */
+	CHECK(!vnet_before_halt(&vn));
+	CHECK_EQ(vn.rxq.last_used, *vn.rxq.used_event); /* the next frame wakes us */
+	CHECK_EQ(1, vn.rxq.stats.interrupts_armed);
+	CHECK_EQ(0, vn.txq.stats.interrupts_armed); /* nothing waits for room */
+	dev_receive(60, 1, 0);
+	vnet_poll(&vn);
+	CHECK_EQ(1, vn.rxq.stats.interrupts);
+	dev_receive(60, 2, 0);
+	CHECK(vnet_before_halt(&vn)); /* it came after the poll: look again, don't halt */
+	vnet_poll(&vn);
+	CHECK_EQ(2, nframes);
+	/* A full tx ring with a backlog: its completions must wake us to send the rest. */
+	struct pbuf *pkts[3];
+	for (unsigned i = 0; i < 3; i++) {
+		pkts[i] = make_packet(60, (uint8_t)i);
+		CHECK_EQ(ERR_OK, vnet_linkoutput(&nif, pkts[i]));
+	}
+	CHECK_EQ(2, vn.backlog_len);
+	CHECK(!vnet_before_halt(&vn));
+	CHECK_EQ(1, vn.txq.stats.interrupts_armed);
+	CHECK_EQ(vn.txq.last_used, *vn.txq.used_event);
+	teardown();
+	for (unsigned i = 0; i < 3; i++)
+		pbuf_free(pkts[i]);
 }
 
 /* Ones' complement sum of big-endian 16-bit words. */
@@ -390,7 +524,11 @@ int main(void)
 	RUN(test_tx_chain_indirect);
 	RUN(test_tx_backlog_keeps_order);
 	RUN(test_tx_full_backlog_fails_cleanly);
+	RUN(test_tx_fence_releases_after_device_used);
 	RUN(test_long_chain_is_copied);
+	RUN(test_tx_one_kick_per_burst);
+	RUN(test_rx_refill_in_batches);
+	RUN(test_interrupts_before_halt);
 	RUN(test_tx_checksum_offload_request);
 	RUN(test_no_offload_without_the_feature);
 	return check_report("test_virtio_net_io");

@@ -2,7 +2,9 @@
  * Host test of the split virtqueue (drivers/virtqueue.c) against a fake device that
  * reads the rings the way a virtio device does: avail ring, descriptor chains (direct
  * and indirect), used ring. Covers layout, the free list under random completion
- * orders and index wrap-around, indirect tables, kicks, and malformed input.
+ * orders and index wrap-around, indirect tables, kicks, and malformed input; the
+ * event-index arithmetic across the wrap, kicks suppressed by avail_event, interrupts
+ * off while polling and on before halting (EVENT_IDX and flags), and the counters.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -208,6 +210,161 @@ static void test_kick(void)
 	virtqueue_destroy(&vq);
 }
 
+/* §2.7.10's vring_need_event: an event index in [old, new) asks, across the 16-bit wrap. */
+static void test_need_event_arithmetic(void)
+{
+	CHECK(virtq_need_event(5, 6, 5));	  /* the entry asked for was written */
+	CHECK(!virtq_need_event(6, 6, 5));	  /* not yet: it is the next one */
+	CHECK(!virtq_need_event(4, 6, 5));	  /* already passed before old */
+	CHECK(virtq_need_event(5, 9, 2));	  /* inside a batch */
+	CHECK(virtq_need_event(2, 9, 2));	  /* the batch's first */
+	CHECK(!virtq_need_event(9, 9, 2));	  /* one past its last */
+	CHECK(!virtq_need_event(3, 3, 3));	  /* nothing moved */
+	CHECK(virtq_need_event(0xffff, 0, 0xffff)); /* across the wrap */
+	CHECK(virtq_need_event(0xfffe, 3, 0xfff0));
+	CHECK(virtq_need_event(1, 3, 0xfff0));
+	CHECK(!virtq_need_event(3, 3, 0xfff0));
+	CHECK(!virtq_need_event(0xffef, 3, 0xfff0));
+	/* Exhaustively on a window around the wrap: true exactly for old <= event < new. */
+	unsigned wrong = 0;
+	for (unsigned old = 0xfff0; old < 0x10010; old++)
+		for (unsigned n = 0; n < 40; n++)
+			for (unsigned e = old - 50; e < old + 90; e++) {
+				bool want = e >= old && e < old + n;
+				if (virtq_need_event((uint16_t)e, (uint16_t)(old + n), (uint16_t)old) != want)
+					wrong++;
+			}
+	CHECK_EQ(0, wrong);
+}
+
+/* With EVENT_IDX a kick goes out only when the batch passes the device's avail_event,
+ * and counts what it skipped. */
+static void test_kick_event_idx(void)
+{
+	struct virtqueue vq;
+	struct fake_dev dev;
+	CHECK_EQ(0, virtqueue_init(&vq, 0, 8, 0));
+	fake_attach(&dev, &vq);
+	vq.event_idx = true;
+	char b;
+	struct virtq_buf buf = { &b, 1, true };
+	*vq.avail_event = 0; /* the device wants to hear of entry 0 */
+	CHECK_EQ(0, virtqueue_add(&vq, &buf, 1, &b));
+	CHECK_EQ(0, virtqueue_add(&vq, &buf, 1, &b));
+	vq.used->flags = VIRTQ_USED_F_NO_NOTIFY; /* ignored with EVENT_IDX */
+	virtqueue_kick(&vq);
+	CHECK_EQ(1, dev.notifies);
+	CHECK_EQ(1, vq.stats.kicks);
+	CHECK_EQ(2, vq.stats.added);
+	/* The device is busy with entries up to 5: no kick for 2..4. */
+	*vq.avail_event = 5;
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(0, virtqueue_add(&vq, &buf, 1, &b));
+	virtqueue_kick(&vq);
+	CHECK_EQ(1, dev.notifies);
+	CHECK_EQ(1, vq.stats.kicks_suppressed);
+	/* Entry 5 is the one it asked for. */
+	CHECK_EQ(0, virtqueue_add(&vq, &buf, 1, &b));
+	virtqueue_kick(&vq);
+	CHECK_EQ(2, dev.notifies);
+	/* Up to the 16-bit wrap, the device asking for nothing on the way... */
+	struct seen_buf seen[2];
+	unsigned n;
+	*vq.avail_event = 0x8000;
+	while (vq.avail_idx != 0xfffe) {
+		int head;
+		while ((head = dev_pop(&dev, seen, 2, &n)) >= 0)
+			dev_push(&dev, (uint32_t)head, 0);
+		while (virtqueue_get_used(&vq, NULL))
+			;
+		CHECK_EQ(0, virtqueue_add(&vq, &buf, 1, &b));
+		virtqueue_kick(&vq);
+		if (vq.avail_idx == 0x9000)
+			*vq.avail_event = 0xf000; /* the device moves it ahead */
+	}
+	CHECK_EQ(4, dev.notifies); /* entries 0x8000 and 0xf000 */
+	CHECK_EQ(0xfffe - 6 - 2, vq.stats.kicks_suppressed - 1);
+	int head = dev_pop(&dev, seen, 2, &n);
+	dev_push(&dev, (uint32_t)head, 0);
+	CHECK(virtqueue_get_used(&vq, NULL) == &b);
+	CHECK_EQ(0, vq.in_flight);
+	/* ...then a batch 0xfffe..0x0001 passes an event at 0xffff. */
+	*vq.avail_event = 0xffff;
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(0, virtqueue_add(&vq, &buf, 1, &b));
+	CHECK_EQ(1, vq.avail_idx);
+	virtqueue_kick(&vq);
+	CHECK_EQ(5, dev.notifies);
+	virtqueue_destroy(&vq);
+}
+
+/* The device's interrupt decision (§2.7.7) for a used index moving old -> new. */
+static bool device_would_interrupt(const struct virtqueue *vq, uint16_t new_idx, uint16_t old_idx)
+{
+	if (vq->event_idx)
+		return virtq_need_event(*vq->used_event, new_idx, old_idx);
+	return !(vq->avail->flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+/* Interrupts off while polling, on just before halting, counted both ways. */
+static void check_interrupt_control(bool event_idx)
+{
+	struct virtqueue vq;
+	struct fake_dev dev;
+	CHECK_EQ(0, virtqueue_init(&vq, 0, 8, 0));
+	fake_attach(&dev, &vq);
+	vq.event_idx = event_idx;
+	char b[8];
+	struct virtq_buf buf = { b, 1, true };
+	struct seen_buf seen[2];
+	unsigned n, interrupts = 0;
+	/* Past the wrap, to check the used_event arithmetic there too. */
+	vq.last_used = dev.used_idx = 0xfffc;
+	vq.used->idx = 0xfffc;
+	virtqueue_disable_interrupts(&vq); /* polling */
+	for (int round = 0; round < 4; round++) {
+		CHECK_EQ(0, virtqueue_add(&vq, &buf, 1, b));
+		int head = dev_pop(&dev, seen, 2, &n);
+		uint16_t old = dev.used_idx;
+		dev_push(&dev, (uint32_t)head, 0);
+		interrupts += device_would_interrupt(&vq, dev.used_idx, old);
+		virtqueue_disable_interrupts(&vq);
+		CHECK(virtqueue_get_used(&vq, NULL) == b);
+	}
+	CHECK_EQ(0, interrupts);
+	CHECK_EQ(0, vq.stats.interrupts);
+	/* About to halt with two in flight: the first completion interrupts. */
+	CHECK_EQ(0, virtqueue_add(&vq, &buf, 1, b));
+	CHECK_EQ(0, virtqueue_add(&vq, &buf, 1, b + 1));
+	CHECK(!virtqueue_enable_interrupts(&vq));
+	CHECK_EQ(1, vq.stats.interrupts_armed);
+	for (int i = 0; i < 2; i++) {
+		int head = dev_pop(&dev, seen, 2, &n);
+		uint16_t old = dev.used_idx;
+		dev_push(&dev, (uint32_t)head, 0);
+		interrupts += device_would_interrupt(&vq, dev.used_idx, old);
+	}
+	CHECK_EQ(event_idx ? 1 : 2, interrupts); /* flags: the device may not coalesce */
+	virtqueue_disable_interrupts(&vq); /* woken: polling again */
+	CHECK_EQ(1, vq.stats.interrupts);
+	CHECK(virtqueue_get_used(&vq, NULL) == b);
+	CHECK(virtqueue_get_used(&vq, NULL) == b + 1);
+	/* A completion that came before the device saw the request: the caller must not
+	 * halt, and polls it instead. */
+	CHECK_EQ(0, virtqueue_add(&vq, &buf, 1, b));
+	int head = dev_pop(&dev, seen, 2, &n);
+	dev_push(&dev, (uint32_t)head, 0);
+	CHECK(virtqueue_enable_interrupts(&vq));
+	virtqueue_disable_interrupts(&vq);
+	CHECK(virtqueue_get_used(&vq, NULL) == b);
+	CHECK_EQ(vq.stats.added, vq.stats.used);
+	CHECK_EQ(7, vq.stats.used);
+	virtqueue_destroy(&vq);
+}
+
+static void test_interrupts_event_idx(void) { check_interrupt_control(true); }
+static void test_interrupts_flags(void) { check_interrupt_control(false); }
+
 static void test_bad_input(void)
 {
 	struct virtqueue vq;
@@ -313,6 +470,10 @@ int main(void)
 	RUN(test_full_ring);
 	RUN(test_indirect);
 	RUN(test_kick);
+	RUN(test_need_event_arithmetic);
+	RUN(test_kick_event_idx);
+	RUN(test_interrupts_event_idx);
+	RUN(test_interrupts_flags);
 	RUN(test_bad_input);
 	RUN(test_stress_direct);
 	RUN(test_stress_indirect);

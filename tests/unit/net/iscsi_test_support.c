@@ -7,13 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fx_send_fn(void *ctx, const void *buf, size_t len)
+static void fx_append(struct fx_link *l, const void *buf, size_t len)
 {
-	struct fx_link *l = ctx;
-	while (l->hold) /* the target's task waits here, as in tcp_conn_send */
-		waitq_sleep(&l->held);
-	if (l->send_error)
-		return l->send_error;
 	if (l->out_len + len > l->out_cap) {
 		l->out_cap = (l->out_len + len) * 2;
 		l->out = realloc(l->out, l->out_cap);
@@ -21,6 +16,20 @@ static int fx_send_fn(void *ctx, const void *buf, size_t len)
 	}
 	memcpy(l->out + l->out_len, buf, len);
 	l->out_len += len;
+}
+
+/* Copies every piece: without wait_returned the target lends nothing. */
+static int fx_sendv_fn(void *ctx, const struct iscsi_iov *iov, unsigned n, unsigned flags,
+		       uint64_t *lent_mark)
+{
+	struct fx_link *l = ctx;
+	assert(!flags && !lent_mark);
+	while (l->hold) /* the target's task waits here, as in tcp_conn_sendv */
+		waitq_sleep(&l->held);
+	if (l->send_error)
+		return l->send_error;
+	for (unsigned i = 0; i < n; i++)
+		fx_append(l, iov[i].base, iov[i].len);
 	return 0;
 }
 
@@ -41,7 +50,7 @@ static void fx_resume_fn(void *ctx)
 }
 
 const struct iscsi_transport_ops fx_transport = {
-	.send = fx_send_fn,
+	.sendv = fx_sendv_fn,
 	.close = fx_close_fn,
 	.resume = fx_resume_fn,
 };

@@ -14,6 +14,7 @@
 #include "check.h"
 #include "iscsi_priv.h"
 #include "iscsi_lwip.h"
+#include "lwip/prot/ip.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "netif/ppp/ppp_opts.h" /* PPP_NUM_TIMEOUTS, in MEMP_NUM_SYS_TIMEOUT */
@@ -32,6 +33,8 @@ struct client {
 	size_t in_len, in_cap, parsed;
 	struct iscsi_rx rx;
 	bool connected, closed, failed;
+	bool stalled;             /* takes what arrives but opens no window: a slow reader */
+	size_t unrecved;          /* bytes taken while stalled, not yet given back */
 	size_t tiny_from;         /* bytes from here on go out one per segment */
 	bool tiny;
 	uint8_t isid_tail;        /* distinct initiator ports: no reinstatement */
@@ -39,6 +42,11 @@ struct client {
 
 static struct client cl;
 static struct iscsi_config cfg;
+static struct {
+	bool on;
+	unsigned segments, lone_headers;
+	uint64_t payload;
+} wire; /* see count_wire() */
 static uint32_t cmdsn;
 
 /* net/net_init.c is firmware-only; the portal is configured, so this is never called. */
@@ -138,7 +146,15 @@ static err_t client_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t e
 	}
 	pbuf_copy_partial(p, c->in + c->in_len, p->tot_len, 0);
 	c->in_len += p->tot_len;
-	tcp_recved(pcb, p->tot_len);
+	if (wire.on && c == &cl) {
+		wire.segments++;
+		wire.payload += p->tot_len;
+		wire.lone_headers += p->tot_len == ISCSI_BHS_LEN;
+	}
+	if (c->stalled)
+		c->unrecved += p->tot_len;
+	else
+		tcp_recved(pcb, p->tot_len);
 	pbuf_free(p);
 	return ERR_OK;
 }
@@ -306,15 +322,17 @@ static void write_1mib(const uint8_t *data)
 	}
 }
 
-static void read_cmd(void)
+static void read_len(uint32_t len)
 {
 	uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_SCSI_CMD, ISCSI_FLAG_FINAL | ISCSI_FLAG_CMD_READ };
 	put_be32(bhs + ISCSI_BHS_INITIATOR_TASK_TAG, 2);
-	put_be32(bhs + ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH, XFER);
+	put_be32(bhs + ISCSI_BHS_EXPECTED_DATA_TRANSFER_LENGTH, len);
 	put_be32(bhs + ISCSI_BHS_CMDSN, cmdsn++);
-	cdb10(bhs + ISCSI_BHS_CDB, 0x28, 0, 0, XFER / 512);
+	cdb10(bhs + ISCSI_BHS_CDB, 0x28, 0, 0, (uint16_t)(len / 512));
 	queue_pdu(&cl, bhs, NULL, 0);
 }
+
+static void read_cmd(void) { read_len(XFER); }
 
 static void test_write_read_logout_over_tcp(void)
 {
@@ -387,6 +405,209 @@ static void test_framing_error_closes_inside_receive_callback(void)
 	/* FIN or RST (lwIP resets when unread input remains): either way it ends. */
 	CHECK(lwip_host_run_until(tasks_idle_and, (void *)client_closed, 5000));
 	CHECK(lwip_host_run_until(tasks_idle_and, (void *)no_connections, 5000));
+}
+
+/* ---- the transmit path: Data-In by reference, headers with data, one flush a turn ---- */
+
+static void drop_all(void);
+
+/* The segments the target sends, counted as cl receives them (wire): in order over
+ * loopback, lwIP hands each segment to the receive callback by itself. How many carry
+ * data, and how many nothing but one 48-byte header (a header sent on its own). */
+static void count_wire(bool on)
+{
+	wire.on = on;
+	wire.segments = wire.lone_headers = 0;
+	wire.payload = 0;
+}
+
+/* Reads until the status; returns the data bytes received. */
+static uint32_t read_data_in(void)
+{
+	uint32_t got = 0;
+	for (;;) {
+		struct iscsi_pdu *r = wait_for(ISCSI_OP_SCSI_DATA_IN);
+		CHECK(r != NULL);
+		if (!r)
+			return got;
+		got += r->data_len;
+		bool status = r->bhs[ISCSI_BHS_FLAGS] & ISCSI_FLAG_DATA_STATUS;
+		iscsi_pdu_free(r);
+		if (status)
+			return got;
+	}
+}
+
+static bool buffers_free(void)
+{
+	struct iscsi_lwip_stats st;
+	iscsi_lwip_stats(&st);
+	return st.buffer_bytes == 0;
+}
+
+/* A 1 MiB read in four 256 KiB Data-In PDUs: the payload goes out by reference (only
+ * the headers are copied), each header shares a segment with data, and the segments are
+ * (nearly) all full: about 1 MiB / MSS of them. */
+static void test_read_sent_by_reference_in_full_segments(void)
+{
+	struct iscsi_lwip_stats before, after;
+	client_connect(&cl);
+	login();
+	iscsi_lwip_stats(&before);
+	count_wire(true);
+	read_cmd();
+	CHECK_EQ(XFER, read_data_in());
+	CHECK(lwip_host_run_until(tasks_idle_and, (void *)buffers_free, 5000));
+	iscsi_lwip_stats(&after);
+	uint64_t pdus = after.data.tx_pdus - before.data.tx_pdus;
+	uint64_t copied = after.data.tx_copied_bytes - before.data.tx_copied_bytes;
+	CHECK_EQ(4, pdus);
+	CHECK_EQ(XFER, after.data.tx_lent_bytes - before.data.tx_lent_bytes);
+	CHECK_EQ(pdus * ISCSI_BHS_LEN, copied); /* the headers, nothing of the payload */
+	CHECK_EQ(pdus, after.data.tx_sends - before.data.tx_sends); /* one send per PDU */
+	CHECK_EQ(XFER + pdus * ISCSI_BHS_LEN, wire.payload);
+	unsigned full = (unsigned)((wire.payload + TCP_MSS - 1) / TCP_MSS);
+	CHECK_EQ(0, wire.lone_headers);
+	CHECK(wire.segments >= full && wire.segments <= full + 2);
+	printf("# 1 MiB read: %u segments (%u if all full), %llu bytes copied of %llu sent, "
+	       "%llu sent by reference\n", wire.segments, full, (unsigned long long)copied,
+	       (unsigned long long)wire.payload,
+	       (unsigned long long)(after.data.tx_lent_bytes - before.data.tx_lent_bytes));
+	count_wire(false);
+	drop_all();
+}
+
+/* Batching delays nothing past the loop turn: a 4 KiB read arrives whole within three
+ * turns of the simulated loop (one per simulated ms: the command in, the task's answer
+ * flushed, the answer in), with no timer needed to push it out (no Nagle, no delayed
+ * flush: lwIP's fast timer would take 250 turns). The firmware's loop flushes before it
+ * polls the NIC, in the turn of the answer. */
+static void test_small_read_not_delayed(void)
+{
+	struct iscsi_lwip_stats before, after;
+	client_connect(&cl);
+	login();
+	iscsi_lwip_stats(&before);
+	uint32_t t0 = lwip_host_now();
+	read_len(4096);
+	CHECK_EQ(4096, read_data_in());
+	printf("# 4 KiB read answered within %u turns\n", lwip_host_now() - t0);
+	CHECK(lwip_host_now() - t0 <= 3); /* simulated ms: loop turns, not a timer */
+	iscsi_lwip_stats(&after);
+	CHECK_EQ(4096, after.data.tx_lent_bytes - before.data.tx_lent_bytes);
+	drop_all();
+}
+
+static bool client_holds_window(void *ctx)
+{
+	size_t *bytes = ctx;
+	while (task_run_ready())
+		;
+	return cl.unrecved >= *bytes;
+}
+
+/* A reader that stops opening its window: the target queues what fits its send buffer
+ * and the command keeps its buffer (charged) while lwIP still refers to it. */
+static void stall_reader_mid_read(uint32_t len)
+{
+	client_connect(&cl);
+	login();
+	cl.stalled = true;
+	read_len(len);
+	size_t window = TCP_WND - 4 * TCP_MSS; /* nearly all it advertised */
+	CHECK(lwip_host_run_until(client_holds_window, &window, 5000));
+	lwip_host_run_until(never, NULL, 100);
+	struct iscsi_lwip_stats st;
+	iscsi_lwip_stats(&st);
+	CHECK_EQ(len, st.buffer_bytes); /* pinned: bytes of it are queued, unacknowledged */
+	CHECK_EQ(2, task_count());      /* the worker and the command's task */
+}
+
+/* The reader resets the connection while Data-In sent by reference is queued: the pcb
+ * and its segments go, the command frees its buffer (ASan: nobody reads it after). */
+static void test_reset_with_lent_data_frees_command(void)
+{
+	stall_reader_mid_read(XFER);
+	tcp_abort(cl.pcb);
+	cl.pcb = NULL;
+	CHECK(lwip_host_run_until(tasks_idle_and, (void *)no_connections, 5000));
+	CHECK(buffers_free());
+}
+
+/* The network driver's fence, faked: it holds packets while link_held. */
+static bool link_held;
+static uint64_t fake_handed(void *ctx)
+{
+	(void)ctx;
+	return 1;
+}
+static bool fake_released(void *ctx, uint64_t mark)
+{
+	(void)ctx;
+	(void)mark;
+	return !link_held;
+}
+
+/* The same reset while the driver still holds packets it took: lwIP let go of the lent
+ * bytes, but the device may not have read them yet. The command keeps its buffer until
+ * the driver gives them back. */
+static void test_reset_waits_for_the_driver(void)
+{
+	iscsi_lwip_set_link(&(struct iscsi_lwip_link){ fake_handed, fake_released, NULL });
+	stall_reader_mid_read(XFER);
+	link_held = true;
+	tcp_abort(cl.pcb);
+	cl.pcb = NULL;
+	lwip_host_run_until(tasks_idle_and, (void *)buffers_free, 500);
+	struct iscsi_lwip_stats st;
+	iscsi_lwip_stats(&st);
+	CHECK_EQ(XFER, st.buffer_bytes);
+	CHECK_EQ(1, task_count()); /* the command's task, waiting for the driver */
+	link_held = false;
+	CHECK(lwip_host_run_until(tasks_idle_and, (void *)no_connections, 5000));
+	CHECK(buffers_free());
+	iscsi_lwip_set_link(&(struct iscsi_lwip_link){ NULL, NULL, NULL });
+}
+
+/* All the Data-In is queued (the command has nothing more to send) but not acknowledged:
+ * the command waits for the acknowledgements before it frees the buffer, and completes
+ * once the reader reads on. */
+static void test_command_waits_for_acknowledgement(void)
+{
+	uint32_t len = TCP_WND + 64 * 1024; /* the window, then less than a send buffer */
+	stall_reader_mid_read(len);
+	cl.stalled = false;
+	tcp_recved(cl.pcb, (u16_t)cl.unrecved);
+	cl.unrecved = 0;
+	CHECK_EQ(len, read_data_in());
+	CHECK(lwip_host_run_until(tasks_idle_and, (void *)buffers_free, 5000));
+	CHECK_EQ(1, task_count()); /* the worker */
+	drop_all();
+}
+
+/* A reader that stays stalled and silent pins the command only while the connection
+ * lives: the liveness ping goes unanswered, the target ends the connection (a reset, as
+ * lent bytes are unacknowledged) and the buffer is freed. */
+static void test_slow_reader_pins_only_while_connected(void)
+{
+	stall_reader_mid_read(XFER);
+	lwip_host_run_until(never, NULL, ISCSI_TICK_MS - 200); /* still pinned a while on */
+	struct iscsi_lwip_stats st;
+	iscsi_lwip_stats(&st);
+	CHECK_EQ(XFER, st.buffer_bytes);
+	CHECK(lwip_host_run_until(tasks_idle_and, (void *)no_connections, 4 * ISCSI_TICK_MS));
+	CHECK(buffers_free());
+	/* Reset, not closed: a closing pcb would go on sending from the freed buffer once
+	 * the reader reads on. It finds the connection gone instead. */
+	size_t had = cl.in_len;
+	if (cl.pcb) {
+		tcp_recved(cl.pcb, (u16_t)cl.unrecved);
+		tcp_output(cl.pcb);
+	}
+	lwip_host_run_until(never, NULL, 2000);
+	CHECK_EQ(had, cl.in_len);
+	CHECK(cl.failed);
+	drop_all();
 }
 
 /* ---- admission and bounds ----------------------------------------------------------- */
@@ -579,6 +800,12 @@ int main(void)
 	RUN(test_write_read_logout_over_tcp);
 	RUN(test_reset_mid_transfer_leaves_nothing);
 	RUN(test_framing_error_closes_inside_receive_callback);
+	RUN(test_read_sent_by_reference_in_full_segments);
+	RUN(test_small_read_not_delayed);
+	RUN(test_reset_with_lent_data_frees_command);
+	RUN(test_reset_waits_for_the_driver);
+	RUN(test_command_waits_for_acknowledgement);
+	RUN(test_slow_reader_pins_only_while_connected);
 	RUN(test_source_at_cap_resets_oldest_login);
 	RUN(test_tiny_segments_hold_few_pbufs);
 	RUN(test_many_stalled_connections_share_one_reoffer_timeout);

@@ -206,6 +206,84 @@ static void test_padding_excluded_from_length(void)
 	iscsi_rx_free(&rx);
 }
 
+/* The place hook: the data segment goes to memory of the caller's (exactly data_len
+ * bytes: the guard after it stays), or nowhere; digests are checked either way. */
+struct placer {
+	uint8_t mem[16];
+	enum iscsi_rx_dest dest;
+	unsigned calls;
+};
+
+static enum iscsi_rx_dest place_in_mem(void *ctx, struct iscsi_pdu *pdu, uint8_t **at)
+{
+	struct placer *p = ctx;
+	(void)pdu;
+	p->calls++;
+	*at = p->mem;
+	return p->dest;
+}
+
+static struct iscsi_pdu *feed_bytewise(struct iscsi_rx *rx, const uint8_t *wire, size_t n)
+{
+	struct iscsi_pdu *pdu = NULL;
+	size_t used;
+	for (size_t i = 0; i < n; i++)
+		CHECK_EQ(i + 1 == n ? 1 : 0, iscsi_rx_feed(rx, wire + i, 1, &used, &pdu));
+	return pdu;
+}
+
+static void test_place_hook_puts_data_in_callers_memory(void)
+{
+	uint8_t wire[256];
+	size_t n = build(wire, ISCSI_OP_SCSI_DATA_OUT, 0, "hello", true); /* 5 + 3 pad */
+	struct placer p = { .dest = ISCSI_RX_PLACED };
+	memset(p.mem, 0xaa, sizeof(p.mem));
+	struct iscsi_rx rx;
+	iscsi_rx_init(&rx, 8192);
+	rx.header_digest = rx.data_digest = true;
+	rx.place = place_in_mem;
+	rx.place_ctx = &p;
+	struct iscsi_pdu *pdu = feed_bytewise(&rx, wire, n);
+	CHECK(pdu != NULL);
+	CHECK_EQ(1, p.calls);
+	CHECK_EQ(ISCSI_RX_PLACED, pdu->dest);
+	CHECK(pdu->data == NULL);
+	CHECK_MEM_EQ("hello", p.mem, 5);
+	CHECK_EQ(0xaa, p.mem[5]); /* the padding was not stored */
+	CHECK_EQ(0, pdu->reject_reason);
+	iscsi_pdu_free(pdu);
+	wire[n - 1] ^= 1; /* a bad data digest is found in placed data too */
+	pdu = feed_bytewise(&rx, wire, n);
+	CHECK(pdu != NULL);
+	CHECK_EQ(ISCSI_REASON_DATA_DIGEST_ERROR, pdu->reject_reason);
+	iscsi_pdu_free(pdu);
+	iscsi_rx_free(&rx);
+}
+
+static void test_place_hook_discards_and_is_asked_without_data(void)
+{
+	uint8_t wire[256];
+	size_t n = build(wire, ISCSI_OP_SCSI_CMD, 0, "junk", false);
+	struct placer p = { .dest = ISCSI_RX_DISCARD };
+	memset(p.mem, 0xaa, sizeof(p.mem));
+	struct iscsi_rx rx;
+	iscsi_rx_init(&rx, 8192);
+	rx.place = place_in_mem;
+	rx.place_ctx = &p;
+	struct iscsi_pdu *pdu = feed_bytewise(&rx, wire, n);
+	CHECK(pdu != NULL);
+	CHECK_EQ(ISCSI_RX_DISCARD, pdu->dest);
+	CHECK(pdu->data == NULL);
+	CHECK_EQ(0xaa, p.mem[0]);
+	iscsi_pdu_free(pdu);
+	n = build(wire, ISCSI_OP_SCSI_CMD, 0, NULL, false);
+	pdu = feed_bytewise(&rx, wire, n);
+	CHECK(pdu != NULL);
+	CHECK_EQ(2, p.calls); /* a command without data is admitted at its header too */
+	iscsi_pdu_free(pdu);
+	iscsi_rx_free(&rx);
+}
+
 int main(void)
 {
 	RUN(test_every_split_point_plain);
@@ -218,5 +296,7 @@ int main(void)
 	RUN(test_bad_header_digest_is_fatal);
 	RUN(test_bad_data_digest_marks_reject);
 	RUN(test_padding_excluded_from_length);
+	RUN(test_place_hook_puts_data_in_callers_memory);
+	RUN(test_place_hook_discards_and_is_asked_without_data);
 	return check_report("test_iscsi_rx");
 }

@@ -176,9 +176,64 @@ static void case_allocating_writers_run_in_parallel(void *arg)
 		jobs[i] = (struct job){ JOB_WRITE, (uint64_t)(i + 1) * CS + 512, 4096, b[i], 1, 0 };
 	disk->max_in_flight = 0;
 	run_jobs(jobs, NWRITERS);
-	/* Each writes head fill, data and tail fill: all of them at once. */
-	CHECK(disk->max_in_flight >= 3 * NWRITERS);
+	/* Each writes its cluster (data and fill in one request): all of them at once. */
+	CHECK(disk->max_in_flight >= NWRITERS);
 	expect_clean(NWRITERS + 1);
+	CHECK_EQ(0, qed_close(img));
+}
+
+/* A 1 MiB allocating write whose data write is slow, and a reader reading the same range
+ * again and again meanwhile: not held behind it, it finds the clusters unallocated
+ * (zeros) until their data is written, never the device's stale bytes; once the write
+ * has returned, its data. */
+static uint8_t stale_data[MiB], stale_back[MiB];
+static bool stale_writer_done, stale_reader_done;
+static int stale_reads, stale_bad;
+
+static void stale_writer(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(0, qed_write(img, 16 * CS, stale_data, MiB));
+	stale_writer_done = true;
+}
+
+static void stale_reader(void *arg)
+{
+	(void)arg;
+	while (!stale_writer_done) {
+		CHECK_EQ(0, qed_read(img, 16 * CS, stale_back, MiB));
+		stale_reads++;
+		if (!is_zero(stale_back, MiB) && memcmp(stale_back, stale_data, MiB) != 0)
+			stale_bad++;
+		static uint8_t sector[512]; /* waits for one poll of the disk */
+		CHECK_EQ(0, qed_read(img, 0, sector, sizeof(sector)));
+	}
+	stale_reader_done = true;
+}
+
+static void case_reader_never_sees_clusters_before_their_data(void *arg)
+{
+	(void)arg;
+	open_fresh();
+	static uint8_t first[4096];
+	CHECK_EQ(0, qed_write(img, 0, first, sizeof(first))); /* cluster 5, table 6..9 */
+	fill_pattern(stale_data, sizeof(stale_data), 9);
+	disk->hold_off = 10 * CS; /* the 16 new clusters */
+	disk->hold_len = 16 * CS;
+	disk->hold_polls = 10;
+	stale_writer_done = stale_reader_done = false;
+	stale_reads = stale_bad = 0;
+	task_spawn(stale_writer, NULL);
+	task_spawn(stale_reader, NULL);
+	while (!stale_writer_done || !stale_reader_done) {
+		static uint8_t sector[512];
+		CHECK_EQ(0, qed_read(img, 0, sector, sizeof(sector)));
+	}
+	CHECK(stale_reads >= 3); /* it read all along, not held behind the write */
+	CHECK_EQ(0, stale_bad);
+	CHECK_EQ(0, qed_read(img, 16 * CS, stale_back, MiB));
+	CHECK_MEM_EQ(stale_data, stale_back, MiB);
+	expect_clean(1 + 16);
 	CHECK_EQ(0, qed_close(img));
 }
 
@@ -214,6 +269,7 @@ int main(void)
 	RUN_TASK(case_overlapping_writers_one_wins);
 	RUN_TASK(case_in_place_and_reads_not_held_behind_allocation);
 	RUN_TASK(case_allocating_writers_run_in_parallel);
+	RUN_TASK(case_reader_never_sees_clusters_before_their_data);
 	RUN_TASK(case_fragmented_read_and_write_overlap);
 	return check_report("test_qed_concurrency");
 }

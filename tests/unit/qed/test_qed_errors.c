@@ -95,7 +95,7 @@ static void case_flush_fails_keeps_need_check(void *arg)
 	unsigned writes = disk->count[BLKDEV_WRITE];
 	CHECK_EQ(0, qed_write(img, 5 * CS, data, sizeof(data)));
 	if (nth == 1)
-		CHECK(disk->count[BLKDEV_WRITE] >= writes + 3); /* header, data, tail fill... */
+		CHECK(disk->count[BLKDEV_WRITE] >= writes + 3); /* data, header, L2 entry */
 	CHECK(disk_need_check(disk));
 	verify_after_reopen(img, 5 * CS, data);
 }
@@ -141,17 +141,18 @@ static void run(const char *name, task_fn fn, void *arg)
 
 int main(void)
 {
-	/* New L2 table: need-check header, data, tail fill, L2 table, L1 entry. */
+	/* New L2 table: the data cluster with its fill (sent while need-check is being
+	 * set), the need-check header, the L2 table, the L1 entry. */
 	fail_op = BLKDEV_WRITE;
-	for (fail_nth = 1; fail_nth <= 5; fail_nth++)
+	for (fail_nth = 1; fail_nth <= 4; fail_nth++)
 		run("allocating write, new table, write fails", case_allocating_write_fails, NULL);
 	/* Need-check flush, table flush. */
 	fail_op = BLKDEV_FLUSH;
 	for (fail_nth = 1; fail_nth <= 2; fail_nth++)
 		run("allocating write, new table, flush fails", case_allocating_write_fails, NULL);
-	/* Existing L2 table: need-check header, head fill, data, tail fill, L2 entry. */
+	/* Existing L2 table: the data cluster with its fill, need-check header, L2 entry. */
 	fail_op = BLKDEV_WRITE;
-	for (fail_nth = 1; fail_nth <= 5; fail_nth++)
+	for (fail_nth = 1; fail_nth <= 3; fail_nth++)
 		run("allocating write, existing table, write fails", case_allocating_write_fails,
 		    (void *)1);
 	fail_op = BLKDEV_FLUSH;

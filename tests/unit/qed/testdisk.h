@@ -10,7 +10,7 @@
  * one kind fail with -EIO. Held writes (hold_*) complete late, and with hold_fail the
  * first of them fails; with hold_flushes, flushes are held too, and writes_under_held_flush
  * counts the writes sent while one waits (what a power cut then could keep while losing
- * all the flush was to make durable). Counters let tests assert how many writes and
+ * all the flush was to make durable; the first few are listed). Counters let tests assert how many writes and
  * flushes ran.
  *
  *     struct testdisk *d = testdisk_new(64 << 20, 512);
@@ -50,6 +50,7 @@ struct testdisk {
 	unsigned hold_polls;
 	bool hold_flushes;      /* flushes are held too (hold_polls) */
 	unsigned writes_under_held_flush;
+	uint64_t under_held_flush_off[8], under_held_flush_len[8]; /* the first 8 of them */
 	struct completion *hold_seen; /* completed when a held write is submitted */
 	int hold_fail;          /* nonzero: the next held write submitted fails with it */
 	struct blkdev_req *hold_failing;
@@ -82,8 +83,13 @@ static inline void testdisk_submit(struct blkdev *dev, struct blkdev_req *req)
 	struct testdisk *d = dev->priv;
 	if (d->queued == TESTDISK_QUEUE)
 		abort();
-	if (req->op != BLKDEV_READ && req->op != BLKDEV_FLUSH && testdisk_flush_held(d))
+	if (req->op != BLKDEV_READ && req->op != BLKDEV_FLUSH && testdisk_flush_held(d)) {
+		if (d->writes_under_held_flush < 8) {
+			d->under_held_flush_off[d->writes_under_held_flush] = req->offset;
+			d->under_held_flush_len[d->writes_under_held_flush] = req->len;
+		}
 		d->writes_under_held_flush++;
+	}
 	d->queue[d->queued++] = req;
 	if (d->hold_seen && testdisk_held(d, req)) {
 		completion_done(d->hold_seen, 0);
