@@ -40,6 +40,8 @@ static void test_one_step_login_to_normal_session(void)
 	CHECK_STR_EQ("262144", fx_key(&r, "MaxRecvDataSegmentLength"));
 	CHECK_EQ(ISCSI_PHASE_FULL_FEATURE, f.c->phase);
 	CHECK(f.c->sess.nexus.unit_attention_reset);
+	CHECK(fx_last_event_is(EVENT_LOGIN, FX_INITIATOR " from ? to " FX_TARGET " auth none"));
+	CHECK_EQ(1, f.srv.logins);
 	fx_fini(&f);
 }
 
@@ -162,6 +164,8 @@ static void test_unknown_target_fails_not_found(void)
 	CHECK(fx_next(&f, &r));
 	CHECK_EQ(ISCSI_LOGIN_NOT_FOUND, status_of(&r));
 	CHECK(f.link.closed);
+	CHECK(fx_last_event_is(EVENT_LOGIN_FAILED, FX_INITIATOR " from ? to iqn.nope: unknown target"));
+	CHECK_EQ(1, f.srv.login_failures_by_reason[ISCSI_LOGIN_FAIL_UNKNOWN_TARGET]);
 	fx_fini(&f);
 }
 
@@ -174,6 +178,9 @@ static void test_initiator_not_in_acl_fails_authorization(void)
 	f.targets[0].n_acl = 1;
 	CHECK_EQ(ISCSI_LOGIN_AUTHORIZATION_FAILURE, fx_login(&f, NULL));
 	CHECK(f.link.closed);
+	CHECK(fx_last_event_is(EVENT_LOGIN_FAILED, FX_INITIATOR " from ? to " FX_TARGET ": not in ACL"));
+	CHECK_EQ(1, f.srv.login_failures_by_reason[ISCSI_LOGIN_FAIL_NOT_IN_ACL]);
+	CHECK_EQ(0, f.srv.logins);
 	fx_fini(&f);
 }
 
@@ -333,10 +340,12 @@ static void test_chap_one_way_succeeds(void)
 	setup_chap(&f, &counter);
 	CHECK_EQ(0, chap_login(&f, "secretsecret12", NULL, &r));
 	CHECK(r.flags & T);
+	CHECK_EQ(0, event_log_count(EVENT_LOGIN)); /* not before the full feature phase */
 	fx_login_req(&f, T | CSG(1) | 3, 0, NULL);
 	CHECK(fx_next(&f, &r));
 	CHECK_EQ(0, status_of(&r));
 	CHECK_EQ(ISCSI_PHASE_FULL_FEATURE, f.c->phase);
+	CHECK(fx_last_event_is(EVENT_LOGIN, FX_INITIATOR " from ? to " FX_TARGET " auth CHAP"));
 	fx_fini(&f);
 }
 
@@ -366,7 +375,14 @@ static void test_chap_wrong_secret_fails(void)
 	setup_chap(&f, &counter);
 	CHECK_EQ(ISCSI_LOGIN_AUTHENTICATION_FAILURE, chap_login(&f, "wrongsecret123", NULL, &r));
 	CHECK(f.link.closed);
+	/* one event, one count, and neither secret in the text */
+	CHECK(fx_last_event_is(EVENT_LOGIN_FAILED, FX_INITIATOR " from ? to " FX_TARGET ": CHAP failed"));
+	CHECK_EQ(1, event_log_count(EVENT_LOGIN_FAILED));
+	CHECK_EQ(1, f.srv.login_failures);
+	CHECK_EQ(1, f.srv.login_failures_by_reason[ISCSI_LOGIN_FAIL_AUTH]);
+	CHECK_EQ(0, f.srv.logins);
 	fx_fini(&f);
+	CHECK_EQ(0, event_log_count(EVENT_SESSION_DROP)); /* no session to drop */
 }
 
 static void test_chap_required_but_only_none_offered_fails(void)
@@ -407,6 +423,10 @@ static void test_chap_mutual_target_answers_challenge(void)
 	CHECK_EQ(0, chap_login(&f, "secretsecret12", keys, &r));
 	CHECK_STR_EQ("target0", fx_key(&r, "CHAP_N"));
 	CHECK_STR_EQ("0x64a786699ba2a03e985527fe530221b2", fx_key(&r, "CHAP_R"));
+	fx_login_req(&f, T | CSG(1) | 3, 0, NULL);
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(0, status_of(&r));
+	CHECK(fx_last_event_is(EVENT_LOGIN, FX_INITIATOR " from ? to " FX_TARGET " auth mutual CHAP"));
 	fx_fini(&f);
 }
 
