@@ -66,11 +66,11 @@ static void check_event(void *ctx, const struct qed_check_result *r, int rc)
 {
 	const struct disk *d = ctx;
 	if (!r) {
-		event_log(EVENT_CHECK, "volume %s: started (not closed cleanly)", d->dev->serial);
+		event_log(EVENT_CHECK, "%s: started (not closed cleanly)", d->dev->serial);
 		return;
 	}
 	bool clean = !rc && r->corruptions == r->corruptions_fixed && !r->check_errors;
-	event_log(EVENT_CHECK, "volume %s: %s: %" PRIu64 " corruptions (%" PRIu64 " fixed), %"
+	event_log(EVENT_CHECK, "%s: %s: %" PRIu64 " corruptions (%" PRIu64 " fixed), %"
 		  PRIu64 " leaked clusters, %" PRIu64 " errors%s%s", d->dev->serial,
 		  clean ? "clean" : "NOT clean", r->corruptions, r->corruptions_fixed, r->leaks,
 		  r->check_errors, rc ? ", failed: " : "", rc ? strerror(-rc) : "");

@@ -188,6 +188,8 @@ static void close_because(struct iscsi_conn *c, const char *why)
 
 void iscsi_conn_closed(struct iscsi_conn *c)
 {
+	if (!c->closing && c->phase == ISCSI_PHASE_LOGIN)
+		iscsi_conn_login_failed(c, NULL, ISCSI_LOGIN_FAIL_CLOSED);
 	if (!c->closing && !c->end_why)
 		c->end_why = "connection lost"; /* the peer closed or reset it, or it broke */
 	c->transport_gone = true;

@@ -22,6 +22,7 @@ static const char *const failure_names[ISCSI_LOGIN_FAIL_REASONS] = {
 	[ISCSI_LOGIN_FAIL_REFUSED] = "no free slot",
 	[ISCSI_LOGIN_FAIL_PROTOCOL] = "protocol error",
 	[ISCSI_LOGIN_FAIL_RESOURCES] = "out of resources",
+	[ISCSI_LOGIN_FAIL_CLOSED] = "closed during login",
 };
 
 const char *iscsi_login_failure_name(unsigned reason)

@@ -82,14 +82,14 @@ static void note_failing(struct scsi_lun *lun, const struct scsi_cmd *cmd)
 	if (device) {
 		lun->stats.device_errors++;
 		if (!lun->device_failing)
-			event_log(EVENT_DEVICE_ERROR, "volume %s: opcode 0x%02x failed, sense %x/%04x",
+			event_log(EVENT_DEVICE_ERROR, "%s: opcode 0x%02x failed, sense %x/%04x",
 				  lun->unit_serial, cmd->cdb[0], sense_key(cmd),
 				  (unsigned)sense_asc_ascq(cmd));
 	}
 	if (space) {
 		lun->stats.space_errors++;
 		if (!lun->space_failing)
-			event_log(EVENT_VOLUME_FULL, "volume %s: no space left for a write",
+			event_log(EVENT_VOLUME_FULL, "%s: no space left for a write",
 				  lun->unit_serial);
 	}
 	if (device || cmd->status == SAM_STAT_GOOD)

@@ -230,6 +230,22 @@ static void test_silent_login_fails_once(void)
 	fx_fini(&f);
 }
 
+/* The initiator gives up (or a scanner knocks): a failed login, once. */
+static void test_close_during_login_fails_once(void)
+{
+	struct iscsi_fixture f;
+	struct fx_link link;
+	start_from_source(&f, &link);
+	link.transport_gone = true;
+	iscsi_conn_closed(link.c);
+	fx_run();
+	CHECK(fx_last_event_is(EVENT_LOGIN_FAILED, "? from " SOURCE_TEXT " to ?: closed during login"));
+	CHECK_EQ(1, f.srv.login_failures_by_reason[ISCSI_LOGIN_FAIL_CLOSED]);
+	CHECK_EQ(1, f.srv.login_failures);
+	CHECK_EQ(0, f.srv.session_drops);
+	fx_fini(&f);
+}
+
 /* Every slot holds a session: the newcomer is refused and counted. */
 static void test_refused_newcomer_counted(void)
 {
@@ -274,6 +290,7 @@ int main(void)
 	RUN(test_unanswered_ping_drops_session);
 	RUN(test_reinstatement_drops_old_session);
 	RUN(test_silent_login_fails_once);
+	RUN(test_close_during_login_fails_once);
 	RUN(test_refused_newcomer_counted);
 	RUN(test_names);
 	event_log_reset();

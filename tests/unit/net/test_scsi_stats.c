@@ -140,7 +140,7 @@ static void test_eio_read_is_a_device_error(void)
 	struct event_record ev;
 	CHECK_EQ(1, event_log_recent(&ev, 1));
 	CHECK_EQ(EVENT_DEVICE_ERROR, ev.kind);
-	CHECK_STR_EQ("volume RAMVOL0001: opcode 0x28 failed, sense 3/1100", ev.text);
+	CHECK_STR_EQ("RAMVOL0001: opcode 0x28 failed, sense 3/1100", ev.text);
 	/* a success re-arms it */
 	f.rv.read_error = 0;
 	CHECK_EQ(SAM_STAT_GOOD, rw(READ_10, 0, 4, 1000));
@@ -165,7 +165,7 @@ static void test_enospc_write_is_a_space_error(void)
 	CHECK_EQ(1, event_log_count(EVENT_VOLUME_FULL));
 	struct event_record ev;
 	CHECK_EQ(1, event_log_recent(&ev, 1));
-	CHECK_STR_EQ("volume RAMVOL0001: no space left for a write", ev.text);
+	CHECK_STR_EQ("RAMVOL0001: no space left for a write", ev.text);
 	/* a read succeeding says nothing about space; a write does */
 	CHECK_EQ(SAM_STAT_GOOD, rw(READ_10, 0, 1, 1000));
 	CHECK_EQ(SAM_STAT_CHECK_CONDITION, rw(WRITE_10, 0, 1, 1000));
