@@ -430,6 +430,25 @@ static void test_chap_mutual_target_answers_challenge(void)
 	fx_fini(&f);
 }
 
+/* The target could prove itself, but the initiator did not ask: one-way CHAP is what
+ * happened, and what the console says. */
+static void test_chap_mutual_not_asked_is_one_way(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	uint8_t counter = 1;
+	fx_init(&f);
+	setup_chap(&f, &counter);
+	f.targets[0].auth.mutual = (struct iscsi_credential){ "target0", "targetsecret34" };
+	CHECK_EQ(0, chap_login(&f, "secretsecret12", NULL, &r));
+	CHECK(fx_key(&r, "CHAP_R") == NULL);
+	fx_login_req(&f, T | CSG(1) | 3, 0, NULL);
+	CHECK(fx_next(&f, &r));
+	CHECK_EQ(0, status_of(&r));
+	CHECK(fx_last_event_is(EVENT_LOGIN, FX_INITIATOR " from ? to " FX_TARGET " auth CHAP"));
+	fx_fini(&f);
+}
+
 static void test_chap_mutual_reflected_challenge_fails(void)
 {
 	struct iscsi_fixture f;
@@ -718,6 +737,7 @@ int main(void)
 	RUN(test_chap_required_but_only_none_offered_fails);
 	RUN(test_chap_required_and_security_stage_skipped_fails);
 	RUN(test_chap_mutual_target_answers_challenge);
+	RUN(test_chap_mutual_not_asked_is_one_way);
 	RUN(test_chap_mutual_reflected_challenge_fails);
 	RUN(test_same_isid_and_name_reinstates_old_session);
 	RUN(test_session_type_switch_after_first_request_fails);
