@@ -331,6 +331,27 @@ static void setup_chap(struct iscsi_fixture *f, uint8_t *counter)
 	f->targets[0].auth.chap = (struct iscsi_credential){ "alice", "secretsecret12" };
 }
 
+/* CHAP, and the target proves itself to initiators that ask. */
+static void setup_mutual_chap(struct iscsi_fixture *f, uint8_t *counter)
+{
+	setup_chap(f, counter);
+	f->targets[0].auth.mutual = (struct iscsi_credential){ "target0", "targetsecret34" };
+}
+
+/* After the security stage: the operational stage to the full feature phase, and the
+ * login event it logs, "... auth <auth>". */
+static void finish_login(struct iscsi_fixture *f, const char *auth)
+{
+	struct fx_pdu r;
+	char event[256];
+	fx_login_req(f, T | CSG(1) | 3, 0, NULL);
+	CHECK(fx_next(f, &r));
+	CHECK_EQ(0, status_of(&r));
+	CHECK_EQ(ISCSI_PHASE_FULL_FEATURE, f->c->phase);
+	snprintf(event, sizeof(event), FX_INITIATOR " from ? to " FX_TARGET " auth %s", auth);
+	CHECK(fx_last_event_is(EVENT_LOGIN, event));
+}
+
 static void test_chap_one_way_succeeds(void)
 {
 	struct iscsi_fixture f;
@@ -341,11 +362,7 @@ static void test_chap_one_way_succeeds(void)
 	CHECK_EQ(0, chap_login(&f, "secretsecret12", NULL, &r));
 	CHECK(r.flags & T);
 	CHECK_EQ(0, event_log_count(EVENT_LOGIN)); /* not before the full feature phase */
-	fx_login_req(&f, T | CSG(1) | 3, 0, NULL);
-	CHECK(fx_next(&f, &r));
-	CHECK_EQ(0, status_of(&r));
-	CHECK_EQ(ISCSI_PHASE_FULL_FEATURE, f.c->phase);
-	CHECK(fx_last_event_is(EVENT_LOGIN, FX_INITIATOR " from ? to " FX_TARGET " auth CHAP"));
+	finish_login(&f, "CHAP");
 	fx_fini(&f);
 }
 
@@ -415,18 +432,14 @@ static void test_chap_mutual_target_answers_challenge(void)
 	struct fx_pdu r;
 	uint8_t counter = 1;
 	fx_init(&f);
-	setup_chap(&f, &counter);
-	f.targets[0].auth.mutual = (struct iscsi_credential){ "target0", "targetsecret34" };
+	setup_mutual_chap(&f, &counter);
 	char keys[128] = "CHAP_I=85\nCHAP_C=0x";
 	for (int i = 100; i < 116; i++)
 		sprintf(keys + strlen(keys), "%02x", i);
 	CHECK_EQ(0, chap_login(&f, "secretsecret12", keys, &r));
 	CHECK_STR_EQ("target0", fx_key(&r, "CHAP_N"));
 	CHECK_STR_EQ("0x64a786699ba2a03e985527fe530221b2", fx_key(&r, "CHAP_R"));
-	fx_login_req(&f, T | CSG(1) | 3, 0, NULL);
-	CHECK(fx_next(&f, &r));
-	CHECK_EQ(0, status_of(&r));
-	CHECK(fx_last_event_is(EVENT_LOGIN, FX_INITIATOR " from ? to " FX_TARGET " auth mutual CHAP"));
+	finish_login(&f, "mutual CHAP");
 	fx_fini(&f);
 }
 
@@ -438,14 +451,10 @@ static void test_chap_mutual_not_asked_is_one_way(void)
 	struct fx_pdu r;
 	uint8_t counter = 1;
 	fx_init(&f);
-	setup_chap(&f, &counter);
-	f.targets[0].auth.mutual = (struct iscsi_credential){ "target0", "targetsecret34" };
+	setup_mutual_chap(&f, &counter);
 	CHECK_EQ(0, chap_login(&f, "secretsecret12", NULL, &r));
 	CHECK(fx_key(&r, "CHAP_R") == NULL);
-	fx_login_req(&f, T | CSG(1) | 3, 0, NULL);
-	CHECK(fx_next(&f, &r));
-	CHECK_EQ(0, status_of(&r));
-	CHECK(fx_last_event_is(EVENT_LOGIN, FX_INITIATOR " from ? to " FX_TARGET " auth CHAP"));
+	finish_login(&f, "CHAP");
 	fx_fini(&f);
 }
 
@@ -455,8 +464,7 @@ static void test_chap_mutual_reflected_challenge_fails(void)
 	struct fx_pdu r;
 	uint8_t counter = 1;
 	fx_init(&f);
-	setup_chap(&f, &counter);
-	f.targets[0].auth.mutual = (struct iscsi_credential){ "target0", "targetsecret34" };
+	setup_mutual_chap(&f, &counter);
 	/* our own challenge (bytes 2..17) sent back */
 	CHECK_EQ(ISCSI_LOGIN_AUTHENTICATION_FAILURE,
 		 chap_login(&f, "secretsecret12", "CHAP_I=1\nCHAP_C=0x02030405060708090a0b0c0d0e0f1011", &r));
