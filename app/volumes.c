@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_log.h"
 #include "platform.h"
 #include "qed.h"
 #include "raw_volume.h"
@@ -59,6 +60,22 @@ static void qed_console_log(void *ctx, int level, const char *msg)
 	       msg);
 }
 
+/* The boot-time check as events (qed_open_opts.on_check): its start and its result,
+ * each one line that the operator's status page keeps too. */
+static void check_event(void *ctx, const struct qed_check_result *r, int rc)
+{
+	const struct disk *d = ctx;
+	if (!r) {
+		event_log(EVENT_CHECK, "%s: started (not closed cleanly)", d->dev->serial);
+		return;
+	}
+	bool clean = !rc && r->corruptions == r->corruptions_fixed && !r->check_errors;
+	event_log(EVENT_CHECK, "%s: %s: %" PRIu64 " corruptions (%" PRIu64 " fixed), %"
+		  PRIu64 " leaked clusters, %" PRIu64 " errors%s%s", d->dev->serial,
+		  clean ? "clean" : "NOT clean", r->corruptions, r->corruptions_fixed, r->leaks,
+		  r->check_errors, rc ? ", failed: " : "", rc ? strerror(-rc) : "");
+}
+
 static struct disk *disk_by_serial(const char *name)
 {
 	/* A backing file name is a disk serial; a path (as qemu-img writes it) counts by
@@ -90,6 +107,7 @@ static int open_backing(void *ctx, const char *name, const char *fmt, struct vol
 			struct qed_open_opts o = {
 				.read_only = true, .open_backing = open_backing,
 				.backing_ctx = d, .log = qed_console_log, .log_ctx = d,
+				.on_check = check_event,
 			};
 			int rc = qed_open(d->dev, &o, &d->img);
 			if (rc == -EUCLEAN) {
@@ -167,7 +185,7 @@ static int open_served(struct disk *d)
 	d->role = ROLE_SERVED; /* before opening: it cannot be its own backing */
 	struct qed_open_opts o = {
 		.check_on_open = true, .open_backing = open_backing, .backing_ctx = d,
-		.log = qed_console_log, .log_ctx = d,
+		.log = qed_console_log, .log_ctx = d, .on_check = check_event,
 	};
 	int rc = qed_open(d->dev, &o, &d->img);
 	if (rc < 0) {
@@ -193,6 +211,7 @@ static void add_target(struct disk *d, struct iscsi_target_config *t)
 	snprintf(d->target_name, sizeof(d->target_name), "%s:%s", cfg->iqn_prefix,
 		 d->dev->serial);
 	scsi_lun_init(&d->lun, d->vol, d->target_name);
+	d->lun.clock_ns = clock_ns; /* per-command latencies (scsi.h, struct scsi_lun_stats) */
 	unsigned n = 0;
 	for (unsigned i = 0; i < cfg->n_acl; i++) {
 		const struct config_acl *a = &cfg->acl[i];
