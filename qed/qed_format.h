@@ -12,6 +12,8 @@
  *   |        | (optional) | (optional 32 B)|          | size cl. | L2 table)|
  *   +--------+------------+----------------+----------+----------+----------+---
  *   \________ first 512 bytes: written as one sector _/
+ *   The free rest of the header cluster holds qedbox's record area from byte 4096 on
+ *   (two 8 KiB slots, when header_size * cluster_size >= 20 KiB; see below).
  *
  * Two-level lookup of a guest byte position pos:
  *   L1[pos >> l1_shift] -> L2 table offset (0: no table)
