@@ -11,9 +11,9 @@
  * it off, stores the new state (scsi_pr_store.c) before it completes GOOD; while the store
  * runs, other commands see the old state, and a failed store keeps it. Without the
  * operation, APTPL is refused. SPEC_I_PT and ALL_TG_PT are refused (one target port).
- * PREEMPT AND ABORT does
- * not abort the preempted nexuses' commands (they complete; our commands are short).
- * No unit attention tells a preempted nexus that its registration is gone.
+ * PREEMPT AND ABORT does not abort the preempted nexuses' commands (they complete; our
+ * commands are short). No unit attention tells a preempted nexus that its registration
+ * is gone.
  */
 #include <errno.h>
 #include <stdlib.h>
