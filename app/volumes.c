@@ -212,6 +212,11 @@ static void add_target(struct disk *d, struct iscsi_target_config *t)
 		 d->dev->serial);
 	scsi_lun_init(&d->lun, d->vol, d->target_name);
 	d->lun.clock_ns = clock_ns; /* per-command latencies (scsi.h, struct scsi_lun_stats) */
+	int pr = scsi_lun_restore(&d->lun); /* reservations kept with the volume (APTPL) */
+	if (pr > 0)
+		printf("target %s: %d reservation keys restored (APTPL)\n", d->target_name, pr);
+	else if (pr < 0)
+		printf("target %s: stored reservations ignored (%d)\n", d->target_name, pr);
 	unsigned n = 0;
 	for (unsigned i = 0; i < cfg->n_acl; i++) {
 		const struct config_acl *a = &cfg->acl[i];

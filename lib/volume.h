@@ -30,6 +30,11 @@ struct volume_ops {
 	 * at most len, that stays so (*bytes > 0). NULL: everything is mapped. */
 	int (*block_status)(struct volume *v, uint64_t offset, uint64_t len, bool *mapped,
 			    uint64_t *bytes);
+	/* Persistent reservations that persist through power loss (SCSI APTPL): the LUN's
+	 * encoded state (net/scsi_pr_store.c), stored durably before it returns 0; loaded
+	 * at start-up (-ENOENT: none). NULL both when the volume cannot keep them. */
+	int (*save_reservations)(struct volume *v, const void *blob, size_t len);
+	int (*load_reservations)(struct volume *v, void *buf, size_t cap, size_t *len);
 };
 
 struct volume {

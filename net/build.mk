@@ -40,13 +40,14 @@ HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
 # SCSI command emulation (portable: built for the firmware and the host).
 PORTABLE_SRCS += net/scsi.c net/scsi_opcodes.c net/scsi_sense.c net/scsi_inquiry.c net/scsi_unit.c \
 	net/scsi_rw.c net/scsi_mode.c net/scsi_unmap.c net/scsi_caw.c net/scsi_lba_status.c \
-	net/scsi_reserve.c net/scsi_pr.c net/scsi_stats.c
+	net/scsi_reserve.c net/scsi_pr.c net/scsi_stats.c net/scsi_pr_store.c
 HOST_SRCS += tests/unit/net/scsi_test_support.c
 HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw \
 	$(HOST)/tests/net/test_scsi_unit $(HOST)/tests/net/test_scsi_mode \
 	$(HOST)/tests/net/test_scsi_unmap $(HOST)/tests/net/test_scsi_dispatch \
 	$(HOST)/tests/net/test_scsi_fuzz $(HOST)/tests/net/test_scsi_pr \
-	$(HOST)/tests/net/test_scsi_lba_status $(HOST)/tests/net/test_scsi_stats
+	$(HOST)/tests/net/test_scsi_lba_status $(HOST)/tests/net/test_scsi_stats \
+	$(HOST)/tests/net/test_scsi_pr_store
 
 include net/lwip.mk
 FW_SRCS += net/iscsi_lwip.c

@@ -144,6 +144,7 @@ void scsi_lun_init(struct scsi_lun *lun, struct volume *vol, const char *target_
 	memset(lun, 0, sizeof(*lun));
 	lun->vol = vol;
 	lun->range_waiters = (struct waitq)WAITQ_INIT;
+	lun->pr_lock = (struct task_lock)TASK_LOCK_INIT;
 	make_naa_id(lun->naa_id, target_name ? target_name : "", vol->serial);
 	snprintf(lun->product, sizeof(lun->product), "%s", "QED VOLUME");
 	if (vol->serial[0])

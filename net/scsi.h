@@ -25,7 +25,9 @@ enum scsi_dir { SCSI_DIR_NONE, SCSI_DIR_READ, SCSI_DIR_WRITE };
 #define SCSI_PR_MAX_REGISTRATIONS 16
 
 /* Reservations of a LUN (net/scsi_reserve.c, net/scsi_pr.c): SPC-2 RESERVE(6) and SPC-4
- * persistent reservations. Kept in memory only: they do not survive a reboot (PTPL_C 0). */
+ * persistent reservations. Kept in memory; while APTPL is in force the persistent ones are
+ * also stored with the volume before each change completes, and restored at start-up
+ * (net/scsi_pr_store.c). RESERVE(6) never persists. */
 struct scsi_pr_registration {
 	bool used;
 	uint64_t key;
@@ -37,6 +39,7 @@ struct scsi_reservations {
 	struct scsi_pr_registration reg[SCSI_PR_MAX_REGISTRATIONS];
 	uint8_t type;              /* persistent reservation type, 0 when none */
 	int holder;                /* reg index of the holder (unused for all-registrants) */
+	bool aptpl;                /* the last REGISTER asked to persist through power loss */
 	bool reserved6;            /* RESERVE(6) held by reserve6_nexus */
 	char reserve6_nexus[SCSI_NEXUS_ID_MAX];
 };
@@ -93,6 +96,8 @@ struct scsi_lun {
 	/* The last outcome of each error class was an error: an event is logged when a
 	 * class starts failing, not for every failing command (cleared by a success). */
 	bool device_failing, space_failing;
+	/* PERSISTENT RESERVE OUT, one at a time: its store to the volume blocks */
+	struct task_lock pr_lock;
 };
 
 /* The state one initiator (I_T nexus, an iSCSI session) keeps toward one LUN. */
@@ -153,6 +158,13 @@ struct scsi_cmd {
 /* Fills a LUN for vol; the NAA designator is derived from the volume's serial and the
  * target name so that it is unique per volume and the same after every reboot. */
 void scsi_lun_init(struct scsi_lun *lun, struct volume *vol, const char *target_name);
+
+/* Restores the persistent reservations the volume kept (APTPL), after scsi_lun_init:
+ * the registrations restored (0 when there were none, or without APTPL), or a negative
+ * errno (-EINVAL: a corrupt record, ignored; the LUN starts without reservations). */
+int scsi_lun_restore(struct scsi_lun *lun);
+/* The largest encoding of the persistent reservations (net/scsi_pr_store.c). */
+#define SCSI_PR_STORE_MAX (16 + SCSI_PR_MAX_REGISTRATIONS * (10 + SCSI_NEXUS_ID_MAX - 1))
 
 /* Executes cmd. lun NULL: the addressed LUN does not exist (INQUIRY answers peripheral
  * qualifier 3, REPORT LUNS still lists LUN 0, the rest fail with LOGICAL UNIT NOT

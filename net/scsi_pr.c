@@ -5,10 +5,15 @@
  * six reservation types, logical unit scope only. What a reservation refuses to other
  * nexuses is decided in scsi_reserve.c.
  *
- * State lives in the LUN, in memory: it does not survive a reboot, so APTPL is refused
- * (PTPL_C 0), as are SPEC_I_PT and ALL_TG_PT (one target port). PREEMPT AND ABORT does
- * not abort the preempted nexuses' commands (they complete; our commands are short).
- * No unit attention tells a preempted nexus that its registration is gone.
+ * State lives in the LUN, in memory. A REGISTER with APTPL (SPC-4 5.13.5) asks that it
+ * survive power loss: when the volume can keep it (save_reservations; PTPL_C 1), every
+ * PERSISTENT RESERVE OUT that succeeds while APTPL is in force, and the one that turns
+ * it off, stores the new state (scsi_pr_store.c) before it completes GOOD; while the store
+ * runs, other commands see the old state, and a failed store keeps it. Without the
+ * operation, APTPL is refused. SPEC_I_PT and ALL_TG_PT are refused (one target port).
+ * PREEMPT AND ABORT does not abort the preempted nexuses' commands (they complete; our
+ * commands are short). No unit attention tells a preempted nexus that its registration
+ * is gone.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -105,12 +110,15 @@ void scsi_prin_read_full_status(struct scsi_lun *lun, struct scsi_nexus *nexus,
 void scsi_prin_report_capabilities(struct scsi_lun *lun, struct scsi_nexus *nexus,
 				   struct scsi_cmd *cmd)
 {
-	(void)lun;
 	(void)nexus;
 	uint8_t buf[PR_CAPS_LEN];
 	memset(buf, 0, sizeof(buf));
 	put_be16(buf, PR_CAPS_LEN);
-	buf[3] = PR_CAPS_TMV; /* ALLOW COMMANDS 0: not reported; PTPL_A 0 */
+	if (lun->vol->ops->save_reservations)
+		buf[2] = PR_CAPS_PTPL_C;
+	buf[3] = PR_CAPS_TMV; /* ALLOW COMMANDS 0: not reported */
+	if (lun->res.aptpl)
+		buf[3] |= PR_CAPS_PTPL_A;
 	buf[4] = PR_CAPS_WR_EX_AR | PR_CAPS_EX_AC_RO | PR_CAPS_WR_EX_RO | PR_CAPS_EX_AC |
 		 PR_CAPS_WR_EX;
 	buf[5] = PR_CAPS_EX_AC_AR;
@@ -127,9 +135,10 @@ struct prout {
 	uint64_t key;       /* RESERVATION KEY */
 	uint64_t sa_key;    /* SERVICE ACTION RESERVATION KEY */
 	uint8_t type;
+	bool aptpl;         /* APTPL bit (REGISTER service actions only) */
 };
 
-static bool valid_type(uint8_t type)
+bool scsi_pr_valid_type(uint8_t type)
 {
 	return type == PR_TYPE_WRITE_EXCLUSIVE || type == PR_TYPE_EXCLUSIVE_ACCESS ||
 	       (type >= PR_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY &&
@@ -185,6 +194,7 @@ static void do_register(struct prout *p, bool ignore_key)
 		strncpy(r->reg[i].nexus, p->me, SCSI_NEXUS_ID_MAX - 1);
 		r->reg[i].nexus[SCSI_NEXUS_ID_MAX - 1] = 0;
 	}
+	r->aptpl = p->aptpl; /* the last valid APTPL bit counts (SPC-4 6.16.3) */
 	r->generation++;
 	scsi_good(p->cmd);
 }
@@ -289,12 +299,16 @@ static bool check_prout(struct prout *p, unsigned sa)
 	if (!scsi_data_out_complete(cmd, param_len))
 		return false;
 	if (uses_type && ((cmd->cdb[2] & PR_SCOPE_MASK) != PR_SCOPE_LU ||
-			  !valid_type(cmd->cdb[2] & PR_TYPE_MASK))) {
+			  !scsi_pr_valid_type(cmd->cdb[2] & PR_TYPE_MASK))) {
 		scsi_invalid_cdb_field(cmd, 2, -1);
 		return false;
 	}
+	/* APTPL counts only for the REGISTER service actions; the others ignore it. */
+	bool is_register = sa == PROUT_REGISTER || sa == PROUT_REGISTER_AND_IGNORE_EXISTING_KEY;
 	uint8_t flags = cmd->data[20];
-	if (flags & (PROUT_SPEC_I_PT | PROUT_ALL_TG_PT | PROUT_APTPL)) {
+	p->aptpl = is_register && (flags & PROUT_APTPL);
+	if ((flags & (PROUT_SPEC_I_PT | PROUT_ALL_TG_PT)) ||
+	    (p->aptpl && !p->lun->vol->ops->save_reservations)) {
 		scsi_invalid_param_field(cmd, 20);
 		return false;
 	}
@@ -304,26 +318,67 @@ static bool check_prout(struct prout *p, unsigned sa)
 	return true;
 }
 
+/* The service action on lun->res; completes cmd. Never blocks. */
+static void run_action(struct prout *p, unsigned sa)
+{
+	struct scsi_lun *lun = p->lun;
+	struct scsi_cmd *cmd = p->cmd;
+	p->reg = scsi_pr_find(lun, p->me);
+	if (sa == PROUT_REGISTER || sa == PROUT_REGISTER_AND_IGNORE_EXISTING_KEY) {
+		do_register(p, sa == PROUT_REGISTER_AND_IGNORE_EXISTING_KEY);
+		return;
+	}
+	/* every other service action needs my registration and its key */
+	if (p->reg < 0 || lun->res.reg[p->reg].key != p->key) {
+		scsi_conflict(cmd);
+		return;
+	}
+	switch (sa) {
+	case PROUT_RESERVE: do_reserve(p); break;
+	case PROUT_RELEASE: do_release(p); break;
+	case PROUT_CLEAR: do_clear(p); break;
+	default: do_preempt(p); break; /* PREEMPT, PREEMPT AND ABORT */
+	}
+}
+
+/* The state before the command, the state it made, and the encoding of the latter. */
+struct prout_change {
+	struct scsi_reservations before, after;
+	uint8_t blob[SCSI_PR_STORE_MAX];
+};
+
+/* The command made c->after out of c->before while APTPL was (or is now) in force:
+ * lun->res goes back to before while the volume stores after, and becomes after once it
+ * is durable; a failed store fails the command and leaves before in place. */
+static void persist(struct scsi_lun *lun, struct scsi_cmd *cmd, struct prout_change *c)
+{
+	scsi_pr_copy_persistent(&c->after, &lun->res);
+	size_t len = scsi_pr_encode(&c->after, c->blob);
+	scsi_pr_copy_persistent(&lun->res, &c->before);
+	int rc = lun->vol->ops->save_reservations(lun->vol, c->blob, len);
+	if (rc) {
+		scsi_volume_error(cmd, rc, true);
+		return;
+	}
+	scsi_pr_copy_persistent(&lun->res, &c->after);
+}
+
 void scsi_prout(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd)
 {
 	unsigned sa = cmd->cdb[1] & 0x1f;
 	struct prout p = { .lun = lun, .cmd = cmd, .me = scsi_nexus_id(nexus) };
 	if (!check_prout(&p, sa))
 		return;
-	p.reg = scsi_pr_find(lun, p.me);
-	if (sa == PROUT_REGISTER || sa == PROUT_REGISTER_AND_IGNORE_EXISTING_KEY) {
-		do_register(&p, sa == PROUT_REGISTER_AND_IGNORE_EXISTING_KEY);
+	struct prout_change *c = scsi_scratch_alloc(cmd, sizeof(*c));
+	if (!c) {
+		scsi_volume_error(cmd, -ENOMEM, false);
 		return;
 	}
-	/* every other service action needs my registration and its key */
-	if (p.reg < 0 || lun->res.reg[p.reg].key != p.key) {
-		scsi_conflict(cmd);
-		return;
-	}
-	switch (sa) {
-	case PROUT_RESERVE: do_reserve(&p); break;
-	case PROUT_RELEASE: do_release(&p); break;
-	case PROUT_CLEAR: do_clear(&p); break;
-	default: do_preempt(&p); break; /* PREEMPT, PREEMPT AND ABORT */
-	}
+	task_lock(&lun->pr_lock);
+	scsi_pr_copy_persistent(&c->before, &lun->res);
+	run_action(&p, sa);
+	if (cmd->status == SAM_STAT_GOOD && (c->before.aptpl || lun->res.aptpl))
+		persist(lun, cmd, c);
+	task_unlock(&lun->pr_lock);
+	scsi_scratch_free(cmd, c, sizeof(*c));
 }

@@ -141,6 +141,16 @@ scsi_handler scsi_reserve6, scsi_release6;
 scsi_handler scsi_prin_read_keys, scsi_prin_read_reservation,
 	scsi_prin_report_capabilities, scsi_prin_read_full_status, scsi_prout;
 
+/* ---- scsi_pr_store.c: the persistent form (APTPL) ---------------------------------- */
+bool scsi_pr_valid_type(uint8_t type);
+/* Copies what persists: registrations, reservation, generation, APTPL. */
+void scsi_pr_copy_persistent(struct scsi_reservations *dst,
+			     const struct scsi_reservations *src);
+/* Encodes into buf (SCSI_PR_STORE_MAX bytes); the length. */
+size_t scsi_pr_encode(const struct scsi_reservations *r, uint8_t *buf);
+/* Decodes a stored blob into r's persistent fields: 0, or -EINVAL (r undefined then). */
+int scsi_pr_decode(const uint8_t *buf, size_t len, struct scsi_reservations *r);
+
 /* ---- scsi_lba_status.c -------------------------------------------------------------- */
 scsi_handler scsi_get_lba_status;
 

@@ -212,7 +212,9 @@
 #define PROUT_APTPL               0x01
 /* REPORT CAPABILITIES parameter data */
 #define PR_CAPS_LEN               8
+#define PR_CAPS_PTPL_C            0x01 /* byte 2: persist through power loss capable */
 #define PR_CAPS_TMV               0x80 /* byte 3: the type mask is valid */
+#define PR_CAPS_PTPL_A            0x01 /* byte 3: persist through power loss activated */
 #define PR_CAPS_WR_EX_AR          0x80 /* byte 4 */
 #define PR_CAPS_EX_AC_RO          0x40
 #define PR_CAPS_WR_EX_RO          0x20

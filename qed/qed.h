@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "blkdev.h"
@@ -94,7 +95,17 @@ int qed_flush(struct qed_image *img);
  * Only with no request in flight. Need-check is cleared only when everything was fixed. */
 int qed_check(struct qed_image *img, bool repair, struct qed_check_result *result);
 
-/* Fills *v so that the SCSI layer serves img (qed_volume.c). */
+/* The record area (qed_record.c, layout in qed_format.h): one opaque blob of at most
+ * QED_RECORD_PAYLOAD_MAX bytes kept in the header cluster, durable when the store returns
+ * 0, current only while autoclear bit 62 is set. qed_record_room: false when the header
+ * cluster is too small (store: -ENOSPC). Load: -ENOENT when there is no current record
+ * (none stored, QEMU wrote the image since, or both slots corrupt: logged). */
+bool qed_record_room(const struct qed_image *img);
+int qed_record_load(struct qed_image *img, void *buf, size_t cap, size_t *len);
+int qed_record_store(struct qed_image *img, const void *blob, size_t len);
+
+/* Fills *v so that the SCSI layer serves img (qed_volume.c); with the record area, the
+ * volume keeps the LUN's persistent reservations there. */
 void qed_volume_init(struct qed_image *img, struct volume *v);
 
 /* Facts for tools and the console. */

@@ -12,6 +12,8 @@
  *   |        | (optional) | (optional 32 B)|          | size cl. | L2 table)|
  *   +--------+------------+----------------+----------+----------+----------+---
  *   \________ first 512 bytes: written as one sector _/
+ *   The free rest of the header cluster holds qedbox's record area from byte 4096 on
+ *   (two 8 KiB slots, when header_size * cluster_size >= 20 KiB; see below).
  *
  * Two-level lookup of a guest byte position pos:
  *   L1[pos >> l1_shift] -> L2 table offset (0: no table)
@@ -43,7 +45,10 @@
  * read-write open. QEMU defines none; qedbox defines one (bit 63) that says the
  * durable-end extension below is valid. Chosen far from where QEMU would add bits. */
 #define QED_AF_QEDBOX_DURABLE_END (1ull << 63)
-#define QED_AUTOCLEAR_FEATURE_MASK QED_AF_QEDBOX_DURABLE_END
+/* Bit 62: the record area below holds qedbox records (persistent reservations) that are
+ * current. QEMU clears it on a read-write open: its writes make the records stale. */
+#define QED_AF_QEDBOX_RECORDS (1ull << 62)
+#define QED_AUTOCLEAR_FEATURE_MASK (QED_AF_QEDBOX_DURABLE_END | QED_AF_QEDBOX_RECORDS)
 
 #define QED_MIN_CLUSTER_SIZE (4u * 1024)          /* bytes */
 #define QED_MAX_CLUSTER_SIZE (64u * 1024 * 1024)  /* bytes */
@@ -101,6 +106,35 @@ struct qed_ext_disk {
 	uint32_t crc32;       /* CRC-32 (IEEE) of the 28 bytes before it */
 } __attribute__((packed));
 _Static_assert(sizeof(struct qed_ext_disk) == QED_EXT_SIZE, "extension is 32 bytes");
+
+/*
+ * qedbox record area: two slots in the header cluster past its first 4096 bytes (so a
+ * slot never shares a device sector with the header, for 512- and 4096-byte sectors),
+ * written alternately; the valid slot with the higher sequence number is current. Valid
+ * only while QED_AF_QEDBOX_RECORDS is set. Needs header_size * cluster_size >=
+ * QED_RECORD_AREA_END: not on images with 4 or 8 KiB clusters and a one-cluster header.
+ *
+ *   slot + 0   4  magic     QED_RECORD_MAGIC
+ *   slot + 4   4  version   QED_RECORD_VERSION
+ *   slot + 8   8  sequence  one more than the highest sequence of either slot
+ *   slot + 16  4  length    payload bytes, <= QED_RECORD_PAYLOAD_MAX
+ *   slot + 20  8  reserved  0
+ *   slot + 28  4  crc32     CRC-32 (IEEE) of bytes 0 .. 32 + length, this field as 0
+ *   slot + 32  n  payload   (an opaque blob: net/scsi_pr_store.c's encoding)
+ */
+#define QED_RECORD_AREA_OFFSET 4096u
+#define QED_RECORD_SLOT_SIZE   8192u
+#define QED_RECORD_SLOTS       2u
+#define QED_RECORD_AREA_END (QED_RECORD_AREA_OFFSET + QED_RECORD_SLOTS * QED_RECORD_SLOT_SIZE)
+#define QED_RECORD_MAGIC   0x52584251u /* "QBXR" */
+#define QED_RECORD_VERSION 1u
+#define QED_RECORD_HEADER_SIZE 32u
+#define QED_RECORD_PAYLOAD_MAX (QED_RECORD_SLOT_SIZE - QED_RECORD_HEADER_SIZE)
+
+static inline uint64_t qed_record_slot_offset(unsigned slot)
+{
+	return QED_RECORD_AREA_OFFSET + (uint64_t)slot * QED_RECORD_SLOT_SIZE;
+}
 
 /* Little-endian on disk: lib/byteorder.h converts. */
 /* A table (L1 or L2) in memory is kept in its on-disk byte order. */

@@ -128,7 +128,8 @@ static void read_extension(struct qed_image *img)
 /* Clears the autoclear bits that are not ours or whose extension is not valid. */
 static int clear_unknown_autoclear(struct qed_image *img)
 {
-	uint64_t keep = img->ext_valid ? QED_AF_QEDBOX_DURABLE_END : 0;
+	uint64_t keep = (img->ext_valid ? QED_AF_QEDBOX_DURABLE_END : 0) |
+			(qed_record_room(img) ? QED_AF_QEDBOX_RECORDS : 0);
 	if (img->read_only || !(img->hdr.autoclear_features & ~keep))
 		return 0;
 	qed_logf(img, 1, "qed: clearing autoclear feature bits %llx",

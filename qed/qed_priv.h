@@ -95,6 +95,11 @@ struct qed_image {
 	uint64_t durable_end;       /* on disk (when ext_valid) */
 	struct task_lock hdr_lock;
 	bool corrupt;               /* corruption seen and not repaired: keep need-check */
+
+	/* record area (qed_record.c), under hdr_lock */
+	bool records_scanned;       /* both slots read since open */
+	uint64_t record_seq;        /* the highest valid sequence number seen in a slot */
+	int record_slot;            /* the slot holding it, -1 none */
 };
 
 /* ---- qed_io.c: several device requests in flight from one task ------------------------ */

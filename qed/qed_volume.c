@@ -45,18 +45,34 @@ static int vol_block_status(struct volume *v, uint64_t offset, uint64_t len, boo
 	return 0;
 }
 
-static const struct volume_ops qed_volume_ops = {
-	.read = vol_read,
-	.write = vol_write,
-	.flush = vol_flush,
-	.unmap = vol_unmap,
-	.block_status = vol_block_status,
+static int vol_save_reservations(struct volume *v, const void *blob, size_t len)
+{
+	return qed_record_store(v->priv, blob, len);
+}
+
+static int vol_load_reservations(struct volume *v, void *buf, size_t cap, size_t *len)
+{
+	return qed_record_load(v->priv, buf, cap, len);
+}
+
+#define QED_VOLUME_DATA_OPS \
+	.read = vol_read, .write = vol_write, .flush = vol_flush, .unmap = vol_unmap, \
+	.block_status = vol_block_status
+
+static const struct volume_ops qed_volume_ops = { QED_VOLUME_DATA_OPS };
+
+/* An image with a record area keeps the reservations there (APTPL). */
+static const struct volume_ops qed_volume_ops_records = {
+	QED_VOLUME_DATA_OPS,
+	.save_reservations = vol_save_reservations,
+	.load_reservations = vol_load_reservations,
 };
 
 void qed_volume_init(struct qed_image *img, struct volume *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->ops = &qed_volume_ops;
+	bool records = qed_record_room(img) && !img->read_only;
+	v->ops = records ? &qed_volume_ops_records : &qed_volume_ops;
 	v->block_size = img->block_size;
 	v->size = img->hdr.image_size / img->block_size * img->block_size;
 	v->unmap_granularity = img->cluster_size;

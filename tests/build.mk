@@ -19,6 +19,8 @@ include qed/tool/build.mk
 SYSTEM_TESTS += tests/system/test_qed_interop.sh tests/system/test_qedtool_cli.sh
 # Power cuts of the whole VM, rebuilt from QEMU's blklogwrites log.
 SYSTEM_TESTS += tests/system/test_powercut.sh
+# Persistent reservations (APTPL) across reboots and a killed QEMU.
+SYSTEM_TESTS += tests/system/test_aptpl.sh
 # Linux's open-iscsi initiator in a VM built from Debian's packages (tests/linux-vm/).
 SYSTEM_TESTS += tests/system/test_linux_initiator.sh
 

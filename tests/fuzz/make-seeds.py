@@ -291,8 +291,31 @@ def qed_seeds():
     write(t, "no-check-on-open", b"\x05" + qed_patch(4096, struct.pack("<Q", 4096)))
 
 
+def pr_record(entries, rtype=0, holder=0xFF, generation=1, aptpl=True):
+    """A stored reservation record (net/scsi_pr_store.c): entries are (key, name)."""
+    blob = b"QPRS" + bytes([1, 1 if aptpl else 0, rtype, holder]) + struct.pack(">I", generation)
+    blob += bytes([len(entries), 0, 0, 0])
+    for key, name in entries:
+        blob += struct.pack(">QH", key, len(name)) + name.encode()
+    return blob
+
+
+def pr_seeds():
+    t = "pr_record"
+    a = "iqn.1994-05.com.example:a,i,0x800000000001"
+    b = "iqn.1994-05.com.example:b,i,0x800000000002"
+    write(t, "empty", pr_record([]))
+    write(t, "two-registered", pr_record([(0xA1, a), (0xB2, b)], generation=2))
+    write(t, "write-exclusive", pr_record([(0xA1, a), (0xB2, b)], rtype=1, holder=0))
+    write(t, "all-registrants", pr_record([(0xA1, a), (0xB2, b)], rtype=8))
+    write(t, "aptpl-off", pr_record([(0xA1, a)], rtype=3, holder=0, aptpl=False))
+    full = [(i + 1, "%s%02d" % (a, i)) for i in range(16)]
+    write(t, "full", pr_record(full, rtype=5, holder=15, generation=0xFFFFFFFF))
+
+
 login_seeds()
 text_seeds()
 chap_seeds()
 scsi_seeds()
 qed_seeds()
+pr_seeds()
