@@ -13,3 +13,6 @@ HOST_TESTS += $(HOST)/tests/lib/test_random
 $(FW)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)
 $(HOST)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)
 $(HOST)/tests/lib/%: private TEST_INCLUDES = $(LIB_INCLUDES) -Itests/support
+# The capped text buffer the web server's pages are written into.
+PORTABLE_SRCS += lib/strbuf.c
+HOST_TESTS += $(HOST)/tests/lib/test_strbuf

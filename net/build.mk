@@ -46,6 +46,10 @@ HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw
 	$(HOST)/tests/net/test_scsi_fuzz $(HOST)/tests/net/test_scsi_pr \
 	$(HOST)/tests/net/test_scsi_lba_status
 
+# The web server's request parser (portable; net/http_server.c binds it to lwIP).
+PORTABLE_SRCS += net/http_parse.c
+HOST_TESTS += $(HOST)/tests/net/test_http_parse
+
 include net/lwip.mk
 FW_SRCS += net/iscsi_lwip.c
 SYSTEM_TESTS += tests/system/test_iscsi.sh tests/system/test_iscsi_cu.sh tests/system/test_hostile.sh
