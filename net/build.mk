@@ -5,7 +5,7 @@
 $(FW)/net/%: private LAYER_INCLUDES = $(NET_INCLUDES)
 $(HOST)/net/%: private LAYER_INCLUDES = $(NET_INCLUDES)
 NET_FW_OBJS := $(patsubst %,$(FW)/%.o,net/net_init.c net/tcp_echo.c net/text_service.c \
-	net/iscsi_lwip.c)
+	net/http_server.c net/iscsi_lwip.c)
 $(NET_FW_OBJS) $(FW)/net/lwip_port/%: private LAYER_INCLUDES = $(NET_FW_INCLUDES)
 $(HOST)/net/lwip_port/%: private LAYER_INCLUDES = -Inet/lwip_port/config
 $(HOST)/tests/net/%: private TEST_INCLUDES = $(NET_INCLUDES) -Inet/lwip_port/config
