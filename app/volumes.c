@@ -277,3 +277,101 @@ void volumes_open(const struct qedbox_config *cfg, const struct disk_probe *prob
 	vols.next_idle_flush = clock_ns() + IDLE_FLUSH_NS;
 	loop_add_poller(idle_flush_poll, NULL);
 }
+
+static const char *role_name(const struct disk *d)
+{
+	switch (d->role) {
+	case ROLE_SERVED:
+		return "served";
+	case ROLE_BACKING:
+		return "backing";
+	case ROLE_NONE:
+		break;
+	}
+	bool spare = d->content == DISK_BLANK && !config_formats(vols.cfg, d->dev->serial);
+	return spare ? "spare" : "none";
+}
+
+static void copy_serial(char *dst, const char *src)
+{
+	snprintf(dst, BLKDEV_SERIAL_MAX + 1, "%s", src);
+}
+
+static void volume_status_of(const struct disk *d, struct volume_status *s)
+{
+	struct qed_info info;
+	qed_get_info(d->img, &info);
+	*s = (struct volume_status){
+		.size = info.image_size, .cluster_size = info.cluster_size,
+		.need_check = info.need_check, .lun = &d->lun,
+	};
+	copy_serial(s->name, d->dev->serial);
+	copy_serial(s->image, d->dev->serial);
+	snprintf(s->target, sizeof(s->target), "%s", d->target_name);
+	const struct disk *b = info.backing_file[0] ? disk_by_serial(info.backing_file) : NULL;
+	while (b && s->chain_len < VOLUMES_CHAIN_MAX) {
+		copy_serial(s->chain[s->chain_len++], b->dev->serial);
+		if (!b->img)
+			break;
+		qed_get_info(b->img, &info);
+		b = info.backing_file[0] ? disk_by_serial(info.backing_file) : NULL;
+	}
+}
+
+unsigned volumes_list(struct volume_status *out, unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < vols.n_disks; i++) {
+		const struct disk *d = &vols.disks[i];
+		if (d->role != ROLE_SERVED || !d->target_name[0])
+			continue;
+		if (n < max)
+			volume_status_of(d, &out[n]);
+		n++;
+	}
+	return n;
+}
+
+static void image_status_of(const struct disk *d, struct image_status *s)
+{
+	*s = (struct image_status){ .role = role_name(d), .disk_bytes = d->dev->capacity };
+	copy_serial(s->serial, d->dev->serial);
+	if (!d->img)
+		return;
+	struct qed_info info;
+	qed_get_info(d->img, &info);
+	s->qed = true;
+	s->size = info.image_size;
+	s->cluster_size = info.cluster_size;
+	s->read_only = d->role != ROLE_SERVED;
+	s->need_check = info.need_check;
+	if (info.backing_file[0]) {
+		const struct disk *b = disk_by_serial(info.backing_file);
+		copy_serial(s->backing, b ? b->dev->serial : info.backing_file);
+	}
+	if (d->role == ROLE_SERVED)
+		copy_serial(s->volume, d->dev->serial);
+}
+
+unsigned volumes_images(struct image_status *out, unsigned max)
+{
+	for (unsigned i = 0; i < vols.n_disks && i < max; i++)
+		image_status_of(&vols.disks[i], &out[i]);
+	return vols.n_disks;
+}
+
+int volumes_snapshot(const char *volume, const char *spare, struct volume_status *out,
+		     char *why, size_t why_len)
+{
+	(void)volume, (void)spare, (void)out;
+	snprintf(why, why_len, "snapshots are not implemented yet");
+	return -ENOSYS;
+}
+
+int volumes_clone(const char *image, const char *spare, struct volume_status *out,
+		  char *why, size_t why_len)
+{
+	(void)image, (void)spare, (void)out;
+	snprintf(why, why_len, "clones are not implemented yet");
+	return -ENOSYS;
+}
