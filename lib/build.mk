@@ -13,3 +13,6 @@ HOST_TESTS += $(HOST)/tests/lib/test_random
 $(FW)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)
 $(HOST)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)
 $(HOST)/tests/lib/%: private TEST_INCLUDES = $(LIB_INCLUDES) -Itests/support
+# The switchable volume a snapshot swaps the image below a served volume with.
+PORTABLE_SRCS += lib/volume_gate.c
+HOST_TESTS += $(HOST)/tests/lib/test_volume_gate
