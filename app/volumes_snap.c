@@ -1,0 +1,245 @@
+/*
+ * Snapshots and clones (volumes.h; docs/DESIGN.md, "Snapshots and clones").
+ *
+ * Both write a new QED image on a spare whose backing file is an existing image (named
+ * by its disk's serial, as boot resolves it): an empty overlay reads exactly as its
+ * backing image. qed_create writes the header sector last, after a flush: until that
+ * sector is on the disk the spare is no image, from then on a whole one.
+ *
+ * A snapshot's overlay carries a volume record naming the volume, and is the commit
+ * point: once it is durable, a boot finds the new chain (the old image is then a
+ * backing file, so not served; the overlay is served under the volume's name), which
+ * reads as the old image did. Only then is the volume switched: its gate closes (new
+ * commands wait, those in flight finish), the old image is flushed and frozen
+ * read-only, the gate reopens onto the overlay. Sessions stay logged in throughout.
+ *
+ * A clone's overlay has no record: it is a new volume named by its spare's serial, and
+ * its backing image must be read-only already (a frozen image or an unserved base).
+ */
+#include "volumes_priv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "platform.h"
+#include "task.h"
+
+static int refuse(char *why, size_t why_len, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int refuse(char *why, size_t why_len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static uint64_t ms_since(uint64_t t0)
+{
+	return (clock_ns() - t0) / 1000000;
+}
+
+/* A blank disk, not named by format=, not in use, at least as big as base's disk. */
+static int find_spare(const char *serial, const struct disk *base, struct disk **out,
+		      char *why, size_t why_len)
+{
+	struct disk *d = volumes_disk_by_serial(serial);
+	if (!d || strcmp(d->dev->serial, serial) != 0)
+		return refuse(why, why_len, -ENOENT, "no disk with serial %s", serial);
+	if (d->role != ROLE_NONE || d->busy || d->content != DISK_BLANK ||
+	    config_formats(vols.cfg, serial))
+		return refuse(why, why_len, -EBUSY, "disk %s is not a blank spare", serial);
+	if (d->dev->capacity < base->dev->capacity)
+		return refuse(why, why_len, -ENOSPC, "spare %s (%" PRIu64 " bytes) is smaller "
+			      "than the disk of image %s (%" PRIu64 " bytes)", serial,
+			      d->dev->capacity, base->dev->serial, base->dev->capacity);
+	*out = d;
+	return 0;
+}
+
+/* The overlay's backing: always the base disk it was created over. */
+static int overlay_backing(void *ctx, const char *name, const char *fmt, struct volume **out)
+{
+	struct disk *base = ctx;
+	(void)fmt;
+	if (volumes_disk_by_serial(name) != base)
+		return -ENOENT;
+	*out = base->vol;
+	return 0;
+}
+
+/* Writes and opens a new image on spare over base: same size and geometry. */
+static int create_overlay(struct disk *spare, struct disk *base, const char *volume_name,
+			  char *why, size_t why_len)
+{
+	struct qed_create_opts c = {
+		.image_size = base->vol->size, .cluster_size = vols.cfg->cluster_size,
+		.backing_file = base->dev->serial, .backing_fmt = base->img ? "qed" : "raw",
+		.volume_name = volume_name,
+	};
+	if (base->img) {
+		struct qed_info info;
+		qed_get_info(base->img, &info);
+		c.image_size = info.image_size;
+		c.cluster_size = info.cluster_size;
+		c.table_size = info.table_size;
+	}
+	spare->content = DISK_OTHER; /* until it holds a whole image: never reused */
+	int rc = qed_create(spare->dev, &c);
+	if (rc)
+		return refuse(why, why_len, rc, "writing the overlay on %s failed (%s)",
+			      spare->dev->serial, strerror(-rc));
+	spare->content = DISK_QED;
+	snprintf(spare->volume, sizeof(spare->volume), "%s", volume_name ? volume_name : "");
+	struct qed_open_opts o = {
+		.check_on_open = true, .open_backing = overlay_backing, .backing_ctx = base,
+		.log = volumes_qed_log, .log_ctx = spare,
+	};
+	rc = qed_open(spare->dev, &o, &spare->img);
+	if (rc)
+		return refuse(why, why_len, rc, "opening the overlay on %s failed (%s)",
+			      spare->dev->serial, strerror(-rc));
+	qed_volume_init(spare->img, &spare->qed_vol);
+	spare->vol = &spare->qed_vol;
+	return 0;
+}
+
+/* Waits for the idle flush to finish its round: it must not flush an image that is
+ * being frozen. (action_running keeps it from starting another.) */
+static void wait_idle_flush(void)
+{
+	while (vols.flush_running)
+		waitq_sleep(&vols.flush_done);
+}
+
+/* The switch: from here until the gate reopens, commands for the volume wait. */
+static int switch_volume(struct served *s, struct disk *spare, char *why, size_t why_len)
+{
+	struct disk *base = s->disk;
+	wait_idle_flush();
+	volume_gate_close(&s->gate);
+	int rc = qed_freeze(base->img);
+	if (rc) {
+		volume_gate_open(&s->gate, base->vol);
+		return refuse(why, why_len, rc, "flushing image %s failed (%s): still served "
+			      "from it; the overlay on %s takes over at the next boot",
+			      base->dev->serial, strerror(-rc), spare->dev->serial);
+	}
+	base->qed_vol.read_only = true;
+	base->role = ROLE_BACKING;
+	spare->role = ROLE_SERVED;
+	s->disk = spare;
+	volume_gate_open(&s->gate, spare->vol);
+	return 0;
+}
+
+static int snapshot(struct served *s, struct disk *spare, char *why, size_t why_len)
+{
+	uint64_t t0 = clock_ns();
+	int rc = create_overlay(spare, s->disk, s->name, why, why_len);
+	if (rc)
+		return rc;
+	uint64_t overlay_ms = ms_since(t0), t1 = clock_ns();
+	const char *old = s->disk->dev->serial;
+	rc = switch_volume(s, spare, why, why_len);
+	if (rc)
+		return rc;
+	printf("volume %s: snapshot: image %s frozen read-only, served from %s now "
+	       "(overlay written in %" PRIu64 " ms, switch %" PRIu64 " ms, total %" PRIu64
+	       " ms)\n", s->name, old, spare->dev->serial, overlay_ms, ms_since(t1),
+	       ms_since(t0));
+	return 0;
+}
+
+static int begin_action(char *why, size_t why_len)
+{
+	if (!vols.iscsi || !vols.cfg->access_ok)
+		return refuse(why, why_len, -EACCES, "no volume is served (access keys refused)");
+	if (vols.action_running)
+		return refuse(why, why_len, -EBUSY, "another snapshot or clone is running");
+	vols.action_running = true;
+	return 0;
+}
+
+int volumes_snapshot(const char *volume, const char *spare, struct volume_status *out,
+		     char *why, size_t why_len)
+{
+	int rc = begin_action(why, why_len);
+	if (rc)
+		return rc;
+	struct served *s = volumes_served_by_name(volume);
+	struct disk *sp = NULL;
+	if (!s)
+		rc = refuse(why, why_len, -ENOENT, "no volume named %s", volume);
+	else
+		rc = find_spare(spare, s->disk, &sp, why, why_len);
+	if (!rc) {
+		sp->busy = true;
+		rc = snapshot(s, sp, why, why_len);
+		sp->busy = false;
+	}
+	if (!rc)
+		volumes_status_of(s, out);
+	else
+		printf("volume %s: snapshot onto %s refused: %s\n", volume, spare, why);
+	vols.action_running = false;
+	return rc;
+}
+
+static int find_clone_base(const char *image, struct disk **out, char *why, size_t why_len)
+{
+	struct disk *d = volumes_disk_by_serial(image);
+	if (!d || strcmp(d->dev->serial, image) != 0 || d->role == ROLE_NONE)
+		return refuse(why, why_len, -ENOENT, "no image on a disk with serial %s", image);
+	if (d->role == ROLE_SERVED)
+		return refuse(why, why_len, -EROFS, "image %s is served read-write: snapshot "
+			      "its volume, then clone the frozen image", image);
+	*out = d;
+	return 0;
+}
+
+static int clone(struct disk *base, struct disk *sp, struct served **out, char *why,
+		 size_t why_len)
+{
+	uint64_t t0 = clock_ns();
+	int rc = create_overlay(sp, base, NULL, why, why_len);
+	if (rc)
+		return rc;
+	sp->role = ROLE_SERVED;
+	*out = volumes_add_target(sp, sp->dev->serial);
+	if (!*out)
+		return refuse(why, why_len, -EBUSY, "a volume named %s is served already",
+			      sp->dev->serial);
+	printf("volume %s: clone of image %s: served as %s (%" PRIu64 " ms)\n",
+	       sp->dev->serial, base->dev->serial, (*out)->target_name, ms_since(t0));
+	return 0;
+}
+
+int volumes_clone(const char *image, const char *spare, struct volume_status *out,
+		  char *why, size_t why_len)
+{
+	int rc = begin_action(why, why_len);
+	if (rc)
+		return rc;
+	struct disk *base = NULL, *sp = NULL;
+	struct served *s = NULL;
+	rc = find_clone_base(image, &base, why, why_len);
+	if (!rc)
+		rc = find_spare(spare, base, &sp, why, why_len);
+	if (!rc) {
+		sp->busy = true;
+		rc = clone(base, sp, &s, why, why_len);
+		sp->busy = false;
+	}
+	if (!rc)
+		volumes_status_of(s, out);
+	else
+		printf("image %s: clone onto %s refused: %s\n", image, spare, why);
+	vols.action_running = false;
+	return rc;
+}
