@@ -8,6 +8,12 @@ PORTABLE_SRCS += app/config_text.c app/config_keys.c app/config.c
 # The sampling profiler and its dump, end to end.
 SYSTEM_TESTS += tests/system/test_profile.sh
 HOST_TESTS += $(HOST)/tests/app/test_config_text $(HOST)/tests/app/test_config
+# The web server's content: the status page, /metrics, the JSON API, access and the
+# throughput history are portable (host-tested on made-up snapshots); the routes and the
+# collection of the snapshot are the firmware's.
+PORTABLE_SRCS += app/status_rates.c app/http_html.c app/http_metrics.c app/http_json.c \
+	app/http_access.c
+HOST_TESTS += $(HOST)/tests/app/test_http_content
 
 $(FW)/app/%: private LAYER_INCLUDES = $(APP_INCLUDES)
 $(HOST)/app/%: private LAYER_INCLUDES = $(APP_HOST_INCLUDES)
