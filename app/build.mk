@@ -2,7 +2,7 @@
 # configuration (parsed once into typed values), the disk table and self-test, the
 # volumes (disks to QED images to iSCSI targets) and the network wiring.
 FW_SRCS += app/main.c app/entropy.c app/disks.c app/blk_selftest.c app/volumes.c app/volumes_snap.c app/volumes_status.c app/network.c \
-	app/profile.c
+	app/profile.c app/status_collect.c app/http_service.c
 # The configuration is portable: host-tested.
 PORTABLE_SRCS += app/config_text.c app/config_keys.c app/config.c
 # The sampling profiler and its dump, end to end.

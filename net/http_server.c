@@ -126,10 +126,10 @@ static void conn_respond(struct http_conn *c)
 		strbuf_puts(&x->body, "response too large\n");
 	}
 	int n = snprintf(c->head, sizeof(c->head),
-			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n"
 			 "Connection: close\r\nCache-Control: no-store\r\n"
 			 "X-Content-Type-Options: nosniff\r\n%s\r\n",
-			 x->status, http_reason(x->status), x->content_type, x->body.len,
+			 x->status, http_reason(x->status), x->content_type, (unsigned long)x->body.len,
 			 x->headers ? x->headers : "");
 	c->head_len = n > 0 && (size_t)n < sizeof(c->head) ? (size_t)n : 0;
 	bool head_only = x->req && x->req->method == HTTP_HEAD;
