@@ -7,6 +7,8 @@ FW_SRCS += app/main.c app/entropy.c app/disks.c app/blk_selftest.c app/volumes.c
 PORTABLE_SRCS += app/config_text.c app/config_keys.c app/config.c
 # The sampling profiler and its dump, end to end.
 SYSTEM_TESTS += tests/system/test_profile.sh
+# The web server: status page in Chromium, /metrics through promtool, the API, access.
+SYSTEM_TESTS += tests/system/test_http.sh
 HOST_TESTS += $(HOST)/tests/app/test_config_text $(HOST)/tests/app/test_config
 # The web server's content: the status page, /metrics, the JSON API, access and the
 # throughput history are portable (host-tested on made-up snapshots); the routes and the
