@@ -9,6 +9,9 @@ HOST_TESTS += $(HOST)/tests/lib/test_raw_volume
 # The ChaCha20 block function and the random number generator built on it.
 PORTABLE_SRCS += lib/chacha20.c lib/random.c
 HOST_TESTS += $(HOST)/tests/lib/test_random
+# The event log: console events, their rate limit and the ring of the latest.
+PORTABLE_SRCS += lib/event_log.c
+HOST_TESTS += $(HOST)/tests/lib/test_event_log
 
 $(FW)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)
 $(HOST)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)

@@ -38,7 +38,7 @@ HOST_TESTS += $(HOST)/tests/net/test_iscsi_lwip
 # SCSI command emulation (portable: built for the firmware and the host).
 PORTABLE_SRCS += net/scsi.c net/scsi_opcodes.c net/scsi_sense.c net/scsi_inquiry.c net/scsi_unit.c \
 	net/scsi_rw.c net/scsi_mode.c net/scsi_unmap.c net/scsi_caw.c net/scsi_lba_status.c \
-	net/scsi_reserve.c net/scsi_pr.c
+	net/scsi_reserve.c net/scsi_pr.c net/scsi_stats.c
 HOST_SRCS += tests/unit/net/scsi_test_support.c
 HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw \
 	$(HOST)/tests/net/test_scsi_unit $(HOST)/tests/net/test_scsi_mode \

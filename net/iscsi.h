@@ -175,6 +175,7 @@ struct iscsi_config {
 struct iscsi_source {
 	uint8_t len;
 	uint8_t addr[16];
+	uint16_t port;          /* the peer's TCP port, for the console and the status page */
 };
 
 /* A pool of buffer bytes (iscsi_budget.c): a session's, whose parent is the server's. */
@@ -208,6 +209,39 @@ struct iscsi_data_counters {
 	uint64_t tx_sends;              /* calls of ops->sendv: one per PDU */
 };
 
+/* Why a login failed, for the counters and the events. */
+enum iscsi_login_failure {
+	ISCSI_LOGIN_FAIL_UNKNOWN_TARGET,    /* TargetName names no target we serve */
+	ISCSI_LOGIN_FAIL_NOT_IN_ACL,        /* the initiator is not in the target's list */
+	ISCSI_LOGIN_FAIL_AUTH,              /* CHAP failed (wrong name or answer, no MD5) */
+	ISCSI_LOGIN_FAIL_NO_CHAP,           /* CHAP required, but no seeded random source */
+	ISCSI_LOGIN_FAIL_TIMEOUT,           /* the login ran past its deadline */
+	ISCSI_LOGIN_FAIL_PDU_CAP,           /* more than ISCSI_LOGIN_PDU_MAX login PDUs */
+	ISCSI_LOGIN_FAIL_EVICTED,           /* gave its slot to a newcomer */
+	ISCSI_LOGIN_FAIL_REFUSED,           /* no slot: every one held a session */
+	ISCSI_LOGIN_FAIL_PROTOCOL,          /* a malformed or inconsistent login request */
+	ISCSI_LOGIN_FAIL_RESOURCES,         /* out of memory or the like */
+	ISCSI_LOGIN_FAIL_REASONS
+};
+/* The reason's words ("unknown target", "not in ACL", "CHAP failed", ...); "?" out of
+ * range. */
+const char *iscsi_login_failure_name(unsigned reason);
+
+/* One session as the status page shows it (iscsi_server_sessions). */
+struct iscsi_session_info {
+	char initiator[224];            /* InitiatorName */
+	char isid[13];                  /* 12 hex digits */
+	char target[224];               /* TargetName; "" for discovery */
+	char address[48];               /* the initiator's, "10.0.2.2:51234"; "" unknown */
+	const char *auth;               /* "none", "CHAP", "mutual CHAP" */
+	unsigned connections;           /* 1: a session has one connection (MaxConnections=1) */
+	unsigned cmds_in_flight;        /* commands admitted and not yet responding */
+	uint64_t bytes_in, bytes_out;   /* data segment payload received, sent */
+	uint64_t cmds;                  /* SCSI commands admitted */
+	uint64_t login_ns;              /* the server clock's time of the login */
+	bool discovery;
+};
+
 /* The state of all sessions of one portal. Everything mutable lives here or below: a test
  * resets it by creating a new one. */
 struct iscsi_server {
@@ -227,9 +261,20 @@ struct iscsi_server {
 	unsigned conns_refused;         /* newcomers refused: every slot held a session */
 	unsigned logins_timed_out;      /* past the login deadline or the login PDU cap */
 	struct iscsi_data_counters data;
+	/* Sessions over time: logins that reached the full feature phase, logins that
+	 * failed (in all and per reason), sessions ended without a Logout. */
+	uint64_t logins, login_failures, session_drops;
+	uint64_t login_failures_by_reason[ISCSI_LOGIN_FAIL_REASONS];
+	/* Where login_ns comes from; NULL: 0. Set after iscsi_server_init(). */
+	uint64_t (*clock_ns)(void);
 };
 
 void iscsi_server_init(struct iscsi_server *srv, const struct iscsi_config *cfg);
+
+/* Fills out with up to max of the logged-in sessions (full feature phase), discovery
+ * ones included; returns how many it filled. */
+unsigned iscsi_server_sessions(const struct iscsi_server *srv, struct iscsi_session_info *out,
+			       unsigned max);
 
 /* The limits in force for cfg, its zeros replaced by the defaults (for the console). */
 uint32_t iscsi_session_cmd_window(const struct iscsi_config *cfg);

@@ -45,6 +45,7 @@
 
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
+#include "event_log.h"
 #include "net_init.h"
 #include "platform.h"
 #include "task.h"
@@ -606,6 +607,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	struct iscsi_source source = { .len = 4 };
 	u32_t addr = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)); /* network order */
 	memcpy(source.addr, &addr, sizeof(addr));
+	source.port = pcb->remote_port;
 	c->conn = iscsi_conn_open_from(&target.server, &tcp_transport, c, &source);
 	if (!c->conn) {
 		detach_pcb(c, true);
@@ -633,6 +635,7 @@ static void tick(void *arg)
 	(void)arg;
 	iscsi_server_tick(&target.server);
 	report_memory();
+	event_log_flush(); /* "N events suppressed", once the rate limit let up */
 	sys_timeout(ISCSI_TICK_MS, tick, NULL);
 }
 
@@ -686,6 +689,7 @@ int iscsi_lwip_start(struct iscsi_config *config, uint16_t port)
 	target.stats = (struct iscsi_lwip_stats){ 0 };
 	settle_limits(config);
 	iscsi_server_init(&target.server, config);
+	target.server.clock_ns = clock_ns;
 	if (!config->portal)
 		net_on_bound(set_portal, NULL);
 
@@ -711,6 +715,11 @@ int iscsi_lwip_start(struct iscsi_config *config, uint16_t port)
 	       config->n_targets == 1 ? "" : "s");
 	print_limits(config);
 	return 0;
+}
+
+const struct iscsi_server *iscsi_lwip_server(void)
+{
+	return target.config ? &target.server : NULL;
 }
 
 void iscsi_lwip_stats(struct iscsi_lwip_stats *out)

@@ -52,4 +52,8 @@ struct iscsi_lwip_stats {
 };
 void iscsi_lwip_stats(struct iscsi_lwip_stats *out);
 
+/* The running target's server (sessions, counters), NULL before iscsi_lwip_start(). Read
+ * it from the loop or a task: iscsi_server_sessions(iscsi_lwip_server(), out, max). */
+const struct iscsi_server *iscsi_lwip_server(void);
+
 #endif

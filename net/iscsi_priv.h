@@ -313,7 +313,14 @@ struct iscsi_session {
 	struct iscsi_budget budget; /* this session's bytes; parent: the server's */
 	uint64_t responding_bytes;  /* charged to commands sending their last response */
 	struct scsi_nexus nexus;
+	/* for the status page (iscsi_info.c) */
+	uint8_t auth_method;        /* enum iscsi_auth_method the login completed with */
+	uint64_t login_ns;          /* srv->clock_ns at the login's end */
+	uint64_t cmds;              /* SCSI commands admitted */
+	uint64_t bytes_in, bytes_out; /* data segment payload received, sent */
 };
+
+enum iscsi_auth_method { ISCSI_AUTH_NONE, ISCSI_AUTH_CHAP, ISCSI_AUTH_MUTUAL_CHAP };
 
 enum iscsi_phase { ISCSI_PHASE_LOGIN, ISCSI_PHASE_FULL_FEATURE, ISCSI_PHASE_LOGGED_OUT };
 
@@ -391,6 +398,13 @@ uint16_t iscsi_session_new_tsih(struct iscsi_server *srv);
 /* Ends every other logged-in session of the same initiator (same ISID and name) and target:
  * for a normal session that has just authenticated (iscsi_login.c). */
 void iscsi_session_reinstate(struct iscsi_conn *c);
+
+/* ---- iscsi_info.c: sessions and logins for the console and the status page ---------- */
+const char *iscsi_auth_method_name(unsigned method);
+/* "10.0.2.2:51234" (IPv4), or "" when the source is unknown. */
+void iscsi_source_format(const struct iscsi_source *s, char *out, size_t size);
+/* Counts a failed login and logs its event (initiator and target may be NULL or ""). */
+void iscsi_login_failed(struct iscsi_conn *c, enum iscsi_login_failure why);
 
 /* ---- iscsi_send.c: the PDUs the target sends ------------------------------------------ */
 enum iscsi_statsn { ISCSI_STATSN_NONE, ISCSI_STATSN_PEEK, ISCSI_STATSN_ADVANCE };

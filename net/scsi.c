@@ -4,7 +4,8 @@
  * CDB's length, service action and reserved bits against it, reports a pending unit
  * attention once per nexus (never in front of INQUIRY, REPORT LUNS or REQUEST SENSE,
  * SAM-5 5.14 / SPC-4 5.11), refuses what another nexus's reservation forbids
- * (RESERVATION CONFLICT, scsi_reserve.c), and calls the handler.
+ * (RESERVATION CONFLICT, scsi_reserve.c), and calls the handler; every command on a LUN
+ * is measured (scsi_stats.c).
  * scsi_lun_init() derives the LUN's identity (NAA designator, serial) from the volume.
  */
 #include <stdio.h>
@@ -73,13 +74,8 @@ void scsi_scratch_free(struct scsi_cmd *cmd, void *p, size_t bytes)
 		cmd->uncharge(cmd->charge_ctx, bytes);
 }
 
-void scsi_exec(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd)
+static void dispatch(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd)
 {
-	reset_outputs(cmd);
-	if (!cmd->cdb || cmd->cdb_len == 0) {
-		scsi_check(cmd, ILLEGAL_REQUEST, ASC_INVALID_COMMAND_OPERATION_CODE);
-		return;
-	}
 	const struct scsi_op *op = scsi_op_lookup(cmd->cdb[0]);
 	if (!lun && !(op && (op->flags & OP_NO_LUN_OK))) {
 		scsi_check(cmd, ILLEGAL_REQUEST, ASC_LOGICAL_UNIT_NOT_SUPPORTED);
@@ -99,6 +95,22 @@ void scsi_exec(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *
 		return;
 	}
 	op->handler(lun, nexus, cmd);
+}
+
+void scsi_exec(struct scsi_lun *lun, struct scsi_nexus *nexus, struct scsi_cmd *cmd)
+{
+	reset_outputs(cmd);
+	if (!cmd->cdb || cmd->cdb_len == 0) {
+		scsi_check(cmd, ILLEGAL_REQUEST, ASC_INVALID_COMMAND_OPERATION_CODE);
+		return;
+	}
+	if (!lun) {
+		dispatch(lun, nexus, cmd);
+		return;
+	}
+	uint64_t started = scsi_stats_begin(lun);
+	dispatch(lun, nexus, cmd);
+	scsi_stats_end(lun, cmd, started);
 }
 
 /* FNV-1a, 64 bits: a stable hash, the same on every boot and every machine. */

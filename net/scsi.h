@@ -41,6 +41,38 @@ struct scsi_reservations {
 	char reserve6_nexus[SCSI_NEXUS_ID_MAX];
 };
 
+/* What a LUN did, since scsi_lun_init(), measured around each command in scsi_exec()
+ * (net/scsi_stats.c). Commands are counted in four classes; the rest (INQUIRY, TEST
+ * UNIT READY, reservations, ...) are not counted. */
+enum scsi_stat_class {
+	SCSI_STAT_READ,         /* READ(6/10/12/16) */
+	SCSI_STAT_WRITE,        /* WRITE(6/10/12/16), WRITE AND VERIFY, COMPARE AND WRITE */
+	SCSI_STAT_FLUSH,        /* SYNCHRONIZE CACHE(10/16) */
+	SCSI_STAT_OTHER,        /* UNMAP, WRITE SAME(10/16) */
+	SCSI_STAT_CLASSES
+};
+
+/* Latency histogram bounds, microseconds, Prometheus style ("le"): bucket i counts the
+ * commands that took at most scsi_latency_bounds_us[i] and more than the bound before;
+ * the last bucket (+Inf) the rest. Stored per bucket; exporters add them up. */
+#define SCSI_LATENCY_BOUNDS 12
+#define SCSI_LATENCY_BUCKETS (SCSI_LATENCY_BOUNDS + 1)
+extern const uint32_t scsi_latency_bounds_us[SCSI_LATENCY_BOUNDS];
+
+struct scsi_class_stats {
+	uint64_t ops;           /* commands ended, whatever their status */
+	uint64_t bytes;         /* moved: Data-In produced, Data-Out written (GOOD only) */
+	uint64_t errors;        /* commands ended with a status other than GOOD */
+	uint64_t latency_ns_sum;
+	uint64_t latency[SCSI_LATENCY_BUCKETS];
+};
+
+struct scsi_lun_stats {
+	struct scsi_class_stats cls[SCSI_STAT_CLASSES];
+	uint64_t device_errors; /* commands the volume failed with an I/O error */
+	uint64_t space_errors;  /* writes the volume refused for lack of space (ENOSPC) */
+};
+
 /* A logical unit: one volume served as LUN 0 of one target. */
 struct scsi_lun {
 	struct volume *vol;
@@ -52,6 +84,15 @@ struct scsi_lun {
 	struct scsi_range *busy_ranges;
 	struct waitq range_waiters;
 	struct scsi_reservations res;
+	/* Observability (net/scsi_stats.c): set clock_ns to measure latencies (NULL: they
+	 * are not measured, the histogram stays empty); stats and in_flight are only read
+	 * outside the SCSI layer. */
+	uint64_t (*clock_ns)(void);
+	struct scsi_lun_stats stats;
+	unsigned in_flight;        /* commands inside scsi_exec() on this LUN now */
+	/* The last outcome of each error class was an error: an event is logged when a
+	 * class starts failing, not for every failing command (cleared by a success). */
+	bool device_failing, space_failing;
 };
 
 /* The state one initiator (I_T nexus, an iSCSI session) keeps toward one LUN. */

@@ -70,6 +70,12 @@ static inline bool lun_is_thin(const struct scsi_lun *lun)
 	return lun->vol->ops->unmap != NULL;
 }
 
+/* ---- scsi_stats.c: per-LUN statistics ------------------------------------------------ */
+/* Around each command on a LUN: begin returns the start time (0 without a clock) and
+ * counts the command in flight; end counts its outcome and latency. */
+uint64_t scsi_stats_begin(struct scsi_lun *lun);
+void scsi_stats_end(struct scsi_lun *lun, const struct scsi_cmd *cmd, uint64_t started_ns);
+
 /* ---- scsi_sense.c: outcomes -------------------------------------------------------- */
 void scsi_good(struct scsi_cmd *cmd);
 /* CHECK CONDITION with fixed-format sense; asc_ascq as in scsi_spec.h. */

@@ -23,7 +23,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TEST_RUNS ?= 10000
 
 # What each target links (object paths under $(FUZZ)/obj/ mirror the sources).
-FUZZ_LIB_SRCS := lib/task.c lib/task_switch.S lib/blkdev.c
+FUZZ_LIB_SRCS := lib/task.c lib/task_switch.S lib/blkdev.c lib/event_log.c
 FUZZ_SCSI_SRCS := $(filter net/scsi%,$(PORTABLE_SRCS)) tests/unit/net/scsi_test_support.c
 FUZZ_ISCSI_SRCS := $(filter net/iscsi_% net/crc32c.c net/md5.c,$(PORTABLE_SRCS)) \
 	tests/unit/net/iscsi_test_support.c
