@@ -20,3 +20,6 @@ HOST_TESTS += $(HOST)/tests/app/test_http_content
 $(FW)/app/%: private LAYER_INCLUDES = $(APP_INCLUDES)
 $(HOST)/app/%: private LAYER_INCLUDES = $(APP_HOST_INCLUDES)
 $(HOST)/tests/app/%: private TEST_INCLUDES = $(APP_HOST_INCLUDES)
+# Online snapshots and thin clones under a running session, and power cuts during a
+# snapshot (the spare's writes rebuilt from QEMU's blklogwrites log by snapcut.py).
+SYSTEM_TESTS += tests/system/test_snapshot.sh tests/system/test_snapshot_powercut.sh

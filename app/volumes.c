@@ -256,10 +256,11 @@ struct served *volumes_add_target(struct disk *d, const char *name)
 	vols.iscsi->n_targets = idx + 1; /* last: the target is whole when it appears */
 	struct qed_info info;
 	qed_get_info(d->img, &info);
-	printf("target %s: %" PRIu64 " bytes, %" PRIu32 "-byte clusters, image %s%s%s%s\n",
-	       s->target_name, info.image_size, info.cluster_size, d->dev->serial,
-	       info.backing_file[0] ? ", backing " : "", info.backing_file,
-	       n ? ", initiators restricted" : "");
+	bool moved = strcmp(name, d->dev->serial) != 0; /* served from a snapshot's overlay */
+	printf("target %s: %" PRIu64 " bytes, %" PRIu32 "-byte clusters%s%s%s%s%s\n",
+	       s->target_name, info.image_size, info.cluster_size, moved ? ", image " : "",
+	       moved ? d->dev->serial : "", info.backing_file[0] ? ", backing " : "",
+	       info.backing_file, n ? ", initiators restricted" : "");
 	return s;
 }
 

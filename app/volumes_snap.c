@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "event_log.h"
 #include "platform.h"
 #include "task.h"
 
@@ -149,9 +150,9 @@ static int snapshot(struct served *s, struct disk *spare, char *why, size_t why_
 	rc = switch_volume(s, spare, why, why_len);
 	if (rc)
 		return rc;
-	printf("volume %s: snapshot: image %s frozen read-only, served from %s now "
-	       "(overlay written in %" PRIu64 " ms, switch %" PRIu64 " ms, total %" PRIu64
-	       " ms)\n", s->name, old, spare->dev->serial, overlay_ms, ms_since(t1),
+	event_log(EVENT_VOLUME, "%s snapshot: image %s frozen read-only, served from %s now "
+		  "(overlay written in %" PRIu64 " ms, switch %" PRIu64 " ms, total %" PRIu64
+		  " ms)", s->name, old, spare->dev->serial, overlay_ms, ms_since(t1),
 	       ms_since(t0));
 	return 0;
 }
@@ -186,7 +187,7 @@ int volumes_snapshot(const char *volume, const char *spare, struct volume_status
 	if (!rc)
 		volumes_status_of(s, out);
 	else
-		printf("volume %s: snapshot onto %s refused: %s\n", volume, spare, why);
+		event_log(EVENT_VOLUME, "%s snapshot onto %s refused: %s", volume, spare, why);
 	vols.action_running = false;
 	return rc;
 }
@@ -215,7 +216,7 @@ static int clone(struct disk *base, struct disk *sp, struct served **out, char *
 	if (!*out)
 		return refuse(why, why_len, -EBUSY, "a volume named %s is served already",
 			      sp->dev->serial);
-	printf("volume %s: clone of image %s: served as %s (%" PRIu64 " ms)\n",
+	event_log(EVENT_VOLUME, "%s clone of image %s: served as %s (%" PRIu64 " ms)",
 	       sp->dev->serial, base->dev->serial, (*out)->target_name, ms_since(t0));
 	return 0;
 }
@@ -239,7 +240,7 @@ int volumes_clone(const char *image, const char *spare, struct volume_status *ou
 	if (!rc)
 		volumes_status_of(s, out);
 	else
-		printf("image %s: clone onto %s refused: %s\n", image, spare, why);
+		event_log(EVENT_VOLUME, "%s clone onto %s refused: %s", image, spare, why);
 	vols.action_running = false;
 	return rc;
 }
