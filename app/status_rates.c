@@ -41,9 +41,10 @@ void status_rates_sample(struct status_rates *r, uint64_t now_ns,
 		const struct status_rate_count *before = find(r->last, r->n_last, counts[i].name);
 		struct status_rate_point *p = &r->volume_rate[i];
 		*p = (struct status_rate_point){ now_ns, 0, 0 };
-		if (before && ns) {
-			p->read_per_s = per_second(counts[i].read_bytes, before->read_bytes, ns);
-			p->write_per_s = per_second(counts[i].written_bytes, before->written_bytes, ns);
+		if (ns) { /* a volume new since the last sample counted from zero */
+			p->read_per_s = per_second(counts[i].read_bytes, before ? before->read_bytes : 0, ns);
+			p->write_per_s = per_second(counts[i].written_bytes,
+						    before ? before->written_bytes : 0, ns);
 		}
 		total.read_per_s += p->read_per_s;
 		total.write_per_s += p->write_per_s;

@@ -45,7 +45,8 @@ struct status_rates {
 
 void status_rates_init(struct status_rates *r);
 /* Records counts (at most STATUS_RATE_VOLUMES are kept) at now_ns. The first call only
- * sets the baseline. A volume new since the last sample starts from its first counts. */
+ * sets the baseline. A volume new since the last sample counts from zero (its LUN's
+ * counters start with it). */
 void status_rates_sample(struct status_rates *r, uint64_t now_ns,
 			 const struct status_rate_count *counts, unsigned n);
 /* The i-th point, oldest first, of status_rates_points(r). */

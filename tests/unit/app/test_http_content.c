@@ -201,14 +201,19 @@ static void test_rates(void)
 	CHECK_EQ(0, rd);
 	CHECK_EQ(1000, wr);
 	CHECK(!status_rates_volume(&r, "c", &rd, &wr));
+	/* a volume that came after the last sample counts from zero */
+	struct status_rate_count more[3] = { c[0], c[1], { "new", 50000, 0 } };
+	status_rates_sample(&r, 11000000000ull, more, 3);
+	CHECK(status_rates_volume(&r, "new", &rd, &wr));
+	CHECK_EQ(10000, rd);
 	/* a counter that went backwards (the volume replaced) is a fresh start, not a spike */
 	c[0].read_bytes = 10;
-	status_rates_sample(&r, 11000000000ull, c, 2);
-	CHECK_EQ(0, status_rates_point(&r, 1)->read_per_s);
+	status_rates_sample(&r, 16000000000ull, c, 2);
+	CHECK_EQ(0, status_rates_point(&r, 2)->read_per_s);
 	/* the ring keeps the last STATUS_RATE_SAMPLES */
 	for (unsigned i = 0; i < 100; i++) {
 		c[0].read_bytes += 5000;
-		status_rates_sample(&r, (12 + 5 * (uint64_t)i) * 1000000000ull, c, 2);
+		status_rates_sample(&r, (17 + 5 * (uint64_t)i) * 1000000000ull, c, 2);
 	}
 	CHECK_EQ(STATUS_RATE_SAMPLES, status_rates_points(&r));
 	CHECK_EQ(1000, status_rates_point(&r, STATUS_RATE_SAMPLES - 1)->read_per_s);
