@@ -65,33 +65,33 @@ expect_line "^volume spare0: not served: blank disk \(a spare"
 expect_line "^target $PREFIX:vol0: 67108864 bytes, 65536-byte clusters${CR}?$"
 
 # ---- one session, writing while the snapshot is taken
-mkfifo "$D/cmds"
-qemu-io -f raw "$URL:vol0/0" <"$D/cmds" >"$D/io.out" 2>&1 &
-IO_PID=$!
-exec 3>"$D/cmds"
-echo "write -P 0x11 0 8M" >&3
-echo "flush" >&3
-for k in $(seq 0 31); do piece "$k"; done >&3
-code=$(post /volumes/vol0/snapshot '{"onto": "spare0"}')
-snap_ms=$(cat "$D/ms")
+io_start "$URL:vol0/0" "$D/io.out"
+io_cmd "write -P 0x11 0 8M"
+io_cmd "flush"
+# The snapshot while asynchronous writes are sent and in flight.
+post /volumes/vol0/snapshot '{"onto": "spare0"}' >"$D/code" &
+POST_PID=$!
+for k in $(seq 0 31); do io_cmd "$(piece "$k")"; done
+wait "$POST_PID"
+code=$(cat "$D/code") snap_ms=$(cat "$D/ms")
 [ "$code" = 200 ] || test_fail "snapshot: HTTP $code: $(cat "$D/answer")"
 grep -q '"image": *"spare0"' "$D/answer" || test_fail "snapshot answer: $(cat "$D/answer")"
 grep -q '"vol0"' "$D/answer" || test_fail "snapshot answer names no chain: $(cat "$D/answer")"
-for k in $(seq 32 63); do piece "$k"; done >&3
-echo "aio_flush" >&3
-echo "read -P 0x11 0 8M" >&3
-for k in $(seq 0 63); do check_piece "$k"; done >&3
-echo "quit" >&3
-exec 3>&-
-i=0
-while kill -0 "$IO_PID" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-kill "$IO_PID" 2>/dev/null
-wait "$IO_PID" || test_fail "qemu-io session: status $?"
+for k in $(seq 32 63); do io_cmd "$(piece "$k")"; done
+io_cmd "aio_flush"
+io_cmd "read -P 0x11 0 8M"
+for k in $(seq 0 63); do io_cmd "$(check_piece "$k")"; done
+io_end
+[ "$IO_STATUS" = 0 ] || test_fail "qemu-io session: status $IO_STATUS"
 grep -Eq "$IO_FAILED" "$D/io.out" && test_fail "the session: $(grep -E "$IO_FAILED" "$D/io.out" | head -n 3)"
-reads=$(grep -c "^read " "$D/io.out")
+reads=$(grep -Ec "read [0-9]+/[0-9]+ bytes" "$D/io.out")
 [ "$reads" -eq 65 ] || test_fail "the session read back $reads of 65 ranges: $(tail -n 3 "$D/io.out")"
-grep -Eq "^event: login" "$QEMU_LOG" && [ "$(grep -Ec "^event: login " "$QEMU_LOG")" -ne 1 ] &&
-	test_fail "the session logged in again: $(grep -Ec "^event: login " "$QEMU_LOG") logins"
+logins=$(curl -s -m 20 "http://127.0.0.1:$HPORT/metrics" | sed -n 's/^qedbox_logins_total \([0-9]*\)/\1/p')
+case $logins in
+1) ;;
+0) echo "# note: this build does not count logins (qedbox_logins_total 0)" ;;
+*) test_fail "the session logged in ${logins:-?} times (once expected: no re-login)" ;;
+esac
 expect_line "^event: volume vol0 snapshot: image vol0 frozen read-only, served from spare0 now"
 echo "# snapshot under load: $snap_ms ms (32 x 256 KiB writes in flight around it)"
 sed -n 's/.*vol0 snapshot: .*(\(overlay written in [0-9]* ms, switch [0-9]* ms\).*/# appliance: \1/p' "$QEMU_LOG"
