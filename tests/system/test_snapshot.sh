@@ -97,22 +97,20 @@ expect_line "^event: volume vol0 snapshot: image vol0 frozen read-only, served f
 echo "# snapshot under load: $snap_ms ms (32 x 256 KiB writes in flight around it)"
 sed -n 's/.*vol0 snapshot: .*(\(overlay written in [0-9]* ms, switch [0-9]* ms\).*/# appliance: \1/p' "$QEMU_LOG"
 
-# ---- refusals
-code=$(post /images/spare0/clone '{"onto": "spare1"}')
-refused() { # WHAT CODE: an error status, and the console says why
-	case $2 in 4??|5??) ;; *) test_fail "$1: HTTP $2, an error expected: $(cat "$D/answer")" ;; esac
+# ---- refusals: an error status, and the console says why
+refused() { # PATH SPARE WHAT CONSOLE-LINE
+	code=$(post "$1" "{\"onto\": \"$2\"}")
+	case $code in 4??|5??) ;; *) test_fail "$3: HTTP $code, an error expected: $(cat "$D/answer")" ;; esac
+	expect_line "^event: volume $4"
 }
-refused "a clone of the served image spare0" "$code"
-expect_line "^event: volume spare0 clone onto spare1 refused: image spare0 is served read-write"
-code=$(post /images/vol0/clone '{"onto": "small0"}')
-refused "a clone onto a spare too small" "$code"
-expect_line "^event: volume vol0 clone onto small0 refused: spare small0 .* is smaller"
-code=$(post /volumes/vol0/snapshot '{"onto": "vol0"}')
-refused "a snapshot onto a disk that is no spare" "$code"
-expect_line "^event: volume vol0 snapshot onto vol0 refused: disk vol0 is not a blank spare"
-code=$(post /volumes/nosuch/snapshot '{"onto": "spare1"}')
-refused "a snapshot of no volume" "$code"
-expect_line "^event: volume nosuch snapshot onto spare1 refused: no volume named nosuch"
+refused /images/spare0/clone spare1 "a clone of the served image spare0" \
+	"spare0 clone onto spare1 refused: image spare0 is served read-write"
+refused /images/vol0/clone small0 "a clone onto a spare too small" \
+	"vol0 clone onto small0 refused: spare small0 .* is smaller"
+refused /volumes/vol0/snapshot vol0 "a snapshot onto a disk that is no spare" \
+	"vol0 snapshot onto vol0 refused: disk vol0 is not a blank spare"
+refused /volumes/nosuch/snapshot spare1 "a snapshot of no volume" \
+	"nosuch snapshot onto spare1 refused: no volume named nosuch"
 
 # ---- clone of the frozen image: a new target with the data as of the snapshot
 code=$(post /images/vol0/clone '{"onto": "spare1"}')
