@@ -160,10 +160,11 @@ static int snapshot(struct action *a, char *why, size_t why_len)
 	rc = switch_volume(s, a->sp, why, why_len);
 	if (rc)
 		return rc;
+	/* The switch is what the initiators wait for: in microseconds. */
 	event_log(EVENT_VOLUME, "%s snapshot: image %s frozen read-only, served from %s now "
-		  "(overlay written in %" PRIu64 " ms, switch %" PRIu64 " ms, total %" PRIu64
+		  "(overlay written in %" PRIu64 " ms, switch %" PRIu64 " us, total %" PRIu64
 		  " ms)", s->name, a->base->dev->serial, a->sp->dev->serial, overlay_ms,
-		  ms_since(t1), ms_since(t0));
+		  (clock_ns() - t1) / 1000, ms_since(t0));
 	return 0;
 }
 
