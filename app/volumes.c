@@ -256,7 +256,8 @@ struct served *volumes_add_target(struct disk *d, const char *name)
 		return NULL;
 	}
 	struct served *s = &vols.served[idx];
-	*s = (struct served){ .disk = d };
+	memset(s, 0, sizeof(*s));
+	s->disk = d;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	snprintf(s->target_name, sizeof(s->target_name), "%s:%s", cfg->iqn_prefix, name);
 	volume_gate_init(&s->gate, d->vol, name);
@@ -322,8 +323,11 @@ static bool idle_flush_poll(void *ctx)
 void volumes_open(const struct qedbox_config *cfg, const struct disk_probe *probes,
 		  unsigned n_disks, struct iscsi_config *iscsi)
 {
-	vols = (struct volumes_state){ .cfg = cfg, .iscsi = iscsi, .n_disks = n_disks,
-				       .flush_done = WAITQ_INIT };
+	memset(&vols, 0, sizeof(vols)); /* in place: it is too big for a task's stack */
+	vols.cfg = cfg;
+	vols.iscsi = iscsi;
+	vols.n_disks = n_disks;
+	vols.flush_done = (struct waitq)WAITQ_INIT;
 	for (unsigned i = 0; i < n_disks; i++)
 		vols.disks[i] = (struct disk){ .dev = probes[i].dev, .content = probes[i].content };
 	find_graph();
