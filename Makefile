@@ -34,10 +34,11 @@ quiet = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' '$(1)' '$(2)';)
 # libclang-rt-dev (libFuzzer and its runtime, tests/fuzz/), e2fsprogs (e2fsck of a volume
 # Linux formatted) and apt (`apt-get download` of the Linux guests' packages,
 # tests/linux-vm/build.sh, which takes busybox from its .deb: the host needs no busybox
-# or cpio).
+# or cpio), curl, chromium (renders the status page headless) and prometheus (promtool
+# checks /metrics): tests/system/test_http.sh.
 PACKAGES := gcc make binutils xz-utils dpkg-dev newlib-source qemu-system-x86 qemu-utils \
 	qemu-block-extra grub-pc-bin grub-common xorriso mtools libiscsi-bin tgt python3 procps \
-	clang libclang-rt-dev e2fsprogs apt
+	clang libclang-rt-dev e2fsprogs apt curl chromium prometheus curl
 PACKAGES_STAMP := $(BUILD)/.packages
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual

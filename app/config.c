@@ -18,6 +18,7 @@ static void set_defaults(struct qedbox_config *cfg)
 	strcpy(cfg->iqn_prefix, CONFIG_DEFAULT_IQN_PREFIX);
 	cfg->iscsi_port = CONFIG_DEFAULT_ISCSI_PORT;
 	cfg->profile_port = CONFIG_DEFAULT_PROFILE_PORT;
+	cfg->http_port = CONFIG_DEFAULT_HTTP_PORT;
 }
 
 struct reporter {
@@ -75,6 +76,8 @@ static void check_combinations(struct qedbox_config *cfg, const struct config_te
 		say(r, source_of(text, "ip"), why, "networking off");
 	}
 	check_mutual_secrets(cfg, text, r);
+	if (cfg->http_allow_refused)
+		cfg->http_port = 0; /* rather than show the pages to everyone */
 	bool any_chap = cfg->chap.secret[0];
 	for (unsigned i = 0; i < cfg->n_acl; i++)
 		any_chap |= cfg->acl[i].chap.secret[0] != '\0';
@@ -105,7 +108,10 @@ unsigned config_load(struct qedbox_config *cfg, const struct config_text *text,
 		snprintf(what, sizeof(what), "%s: %s", config_keys[i].name, why);
 		if (config_keys[i].access)
 			cfg->access_ok = false;
-		say(&r, s->source, what, config_keys[i].access ? "no volume is served" : "ignored");
+		say(&r, s->source, what,
+		    config_keys[i].access    ? "no volume is served"
+		    : config_keys[i].refused ? config_keys[i].refused
+					     : "ignored");
 	}
 	check_combinations(cfg, text, &r);
 	return r.problems;

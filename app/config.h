@@ -45,6 +45,10 @@
 #define CONFIG_PROFILE_HZ_MIN	  20
 #define CONFIG_PROFILE_HZ_MAX	  10000
 #define CONFIG_DEFAULT_PROFILE_PORT 3270
+/* The web server (http=, admin_token=, http_allow=): on port 80 unless moved or off. */
+#define CONFIG_DEFAULT_HTTP_PORT 80
+#define CONFIG_TOKEN_MIN	 16
+#define CONFIG_TOKEN_MAX	 128
 
 enum config_poweroff {
 	POWEROFF_NEVER, /* serve until the VM is stopped */
@@ -65,6 +69,11 @@ struct config_acl {
 	struct config_chap chap, mutual; /* secret "": chap= and mutual_chap= apply */
 };
 
+/* http_allow=A.B.C.D/LEN: an address range, host order (a.b.c.d is a << 24 | ...). */
+struct config_cidr {
+	uint32_t addr, mask;
+};
+
 struct qedbox_config {
 	/* the platform and its tests */
 	bool debug_exit;			   /* exit=debug */
@@ -81,6 +90,12 @@ struct qedbox_config {
 	bool iperf;
 	unsigned profile_hz;	/* 0: off */
 	uint16_t profile_port;	/* where the profile is dumped, when profile_hz is set */
+	/* the web server: status page, metrics, API (app/http_routes.c) */
+	uint16_t http_port;	/* 0: off */
+	char admin_token[CONFIG_TOKEN_MAX + 1]; /* "": every action is refused */
+	struct config_cidr http_allow[CONFIG_MAX_LIST]; /* who may read; none listed: anyone */
+	unsigned n_http_allow;
+	bool http_allow_refused; /* a bad http_allow= turns the web server off */
 	/* volumes */
 	char format[CONFIG_MAX_LIST][BLKDEV_SERIAL_MAX + 1];
 	unsigned n_format;

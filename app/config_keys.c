@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net_config.h"
 #include "parse_size.h"
 
 static int refuse(struct problem *p, const char *why)
@@ -159,6 +160,71 @@ static int parse_profile_port(struct qedbox_config *cfg, const char *v, struct p
 	return 0;
 }
 
+/* ---- the web server ------------------------------------------------------------------ */
+
+static int parse_http(struct qedbox_config *cfg, const char *v, struct problem *p)
+{
+	if (strcmp(v, "off") == 0)
+		cfg->http_port = 0;
+	else if (parse_port(v, &cfg->http_port) < 0)
+		return refuse(p, "expected a TCP port, 1 to 65535, or off");
+	return 0;
+}
+
+/* 16 to 128 visible ASCII characters: what an Authorization header can carry. */
+static int parse_admin_token(struct qedbox_config *cfg, const char *v, struct problem *p)
+{
+	size_t n = strlen(v);
+	bool visible = true;
+	for (size_t i = 0; i < n; i++)
+		visible &= v[i] > ' ' && v[i] < 0x7f;
+	if (n < CONFIG_TOKEN_MIN || n > CONFIG_TOKEN_MAX || !visible)
+		return refuse(p, "expected 16 to 128 visible ASCII characters");
+	strcpy(cfg->admin_token, v);
+	return 0;
+}
+
+/* A.B.C.D/LEN, LEN 0 to 32 (default 32: one address). */
+static bool take_cidr(struct config_cidr *c, const char *s, size_t n)
+{
+	char text[20];
+	if (!copy_text(text, sizeof(text), s, n))
+		return false;
+	char *slash = strchr(text, '/');
+	unsigned long len = 32;
+	if (slash) {
+		char *end;
+		*slash = '\0';
+		len = strtoul(slash + 1, &end, 10);
+		if (slash[1] < '0' || slash[1] > '9' || *end || len > 32)
+			return false;
+	}
+	if (net_parse_ipv4(text, &c->addr) < 0)
+		return false;
+	c->mask = len ? ~0u << (32 - len) : 0;
+	c->addr &= c->mask;
+	return true;
+}
+
+static int allow_item(struct qedbox_config *cfg, const char *s, size_t n, struct problem *p)
+{
+	if (cfg->n_http_allow == CONFIG_MAX_LIST ||
+	    !take_cidr(&cfg->http_allow[cfg->n_http_allow], s, n))
+		return refuse(p, "expected up to 16 A.B.C.D/LEN ranges, comma-separated");
+	cfg->n_http_allow++;
+	return 0;
+}
+
+static int parse_http_allow(struct qedbox_config *cfg, const char *v, struct problem *p)
+{
+	int rc = for_each_item(cfg, v, p, allow_item);
+	if (rc < 0) {
+		cfg->n_http_allow = 0;
+		cfg->http_allow_refused = true;
+	}
+	return rc;
+}
+
 /* ---- volumes and the iSCSI target ---------------------------------------------------- */
 
 static int format_item(struct qedbox_config *cfg, const char *s, size_t n, struct problem *p)
@@ -295,6 +361,13 @@ void config_append(char *buf, size_t len, const char *s, size_t n)
 	buf[used + n] = '\0';
 }
 
+/* the whole value is the secret */
+static void mask_all(const char *v, char *buf, size_t len)
+{
+	(void)v;
+	snprintf(buf, len, "***");
+}
+
 /* USER:SECRET -> USER:*** */
 static void mask_credential(const char *v, char *buf, size_t len)
 {
@@ -321,8 +394,9 @@ static void mask_acl(const char *v, char *buf, size_t len)
 	}
 }
 
-#define KEY(name, parse, help) { name, parse, help, false, NULL }
-#define ACCESS_KEY(name, parse, mask, help) { name, parse, help, true, mask }
+#define KEY(name, parse, help) { name, parse, help, false, NULL, NULL }
+#define ACCESS_KEY(name, parse, mask, help) { name, parse, help, true, mask, NULL }
+#define WEB_KEY(name, parse, mask, refused, help) { name, parse, help, false, mask, refused }
 
 const struct config_key config_keys[] = {
 	/* the platform */
@@ -341,6 +415,12 @@ const struct config_key config_keys[] = {
 	/* diagnostics */
 	KEY("profile", parse_profile, "[HZ]: sample where the CPU spends its time, HZ times a second (default 1000, 20..10000); the profile is served on profile_port"),
 	KEY("profile_port", parse_profile_port, "PORT: each TCP connection there receives the profile since the previous one, then is closed (default 3270)"),
+	/* the web server */
+	KEY("http", parse_http, "PORT or off: the status page, /metrics and the API on PORT (default 80)"),
+	WEB_KEY("admin_token", parse_admin_token, mask_all, "no action is allowed",
+		"TOKEN: the API's actions need Authorization: Bearer TOKEN (16 to 128 characters); without it every action is refused"),
+	WEB_KEY("http_allow", parse_http_allow, NULL, "the web server is off",
+		"A.B.C.D/LEN[,...]: only these addresses may use the web server (default: any)"),
 	/* volumes and the iSCSI target */
 	KEY("iqn_prefix", parse_iqn_prefix, "target names are PREFIX:SERIAL (default " CONFIG_DEFAULT_IQN_PREFIX ")"),
 	KEY("format", parse_format, "SERIAL[,SERIAL...]: format these disks as QED when they are blank"),

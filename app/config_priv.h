@@ -26,6 +26,7 @@ struct config_key {
 	const char *help;
 	bool access;       /* refusing it must not open access: access_ok becomes false */
 	key_masker mask;   /* NULL: the value holds no secret */
+	const char *refused; /* what a refused value leads to; NULL: it is ignored */
 };
 
 /* The key named name, or NULL; and the whole table. */

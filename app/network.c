@@ -3,11 +3,13 @@
  * netif, addressed by DHCP or ip=/gw= (net/net_init.h), with the optional test services:
  *   tcp_echo=PORT   TCP echo service (net/tcp_echo.h)
  *   iperf           lwIP's iperf2 server on port 5001 (lwiperf)
+ * and the web server (http=PORT, default 80; app/http_service.h).
  */
 #include "network.h"
 
 #include <stdio.h>
 
+#include "http_service.h"
 #include "iscsi_lwip.h"
 #include "lwip/apps/lwiperf.h"
 #include "lwip_port.h"
@@ -62,6 +64,8 @@ static void start_services(const struct qedbox_config *cfg)
 		printf("net: tcp_echo=%u: cannot listen there\n", cfg->tcp_echo_port);
 	if (cfg->iperf && lwiperf_start_tcp_server_default(iperf_report, NULL) != NULL)
 		printf("net: iperf server on port %u\n", LWIPERF_TCP_PORT_DEFAULT);
+	if (cfg->http_port && http_service_start(cfg) != 0)
+		printf("http: http=%u: cannot listen there\n", cfg->http_port);
 }
 
 void network_start(const struct qedbox_config *cfg)

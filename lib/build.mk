@@ -16,3 +16,9 @@ HOST_TESTS += $(HOST)/tests/lib/test_event_log
 $(FW)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)
 $(HOST)/lib/%: private LAYER_INCLUDES = $(LIB_INCLUDES)
 $(HOST)/tests/lib/%: private TEST_INCLUDES = $(LIB_INCLUDES) -Itests/support
+# The capped text buffer the web server's pages are written into.
+PORTABLE_SRCS += lib/strbuf.c
+HOST_TESTS += $(HOST)/tests/lib/test_strbuf
+# The switchable volume a snapshot swaps the image below a served volume with.
+PORTABLE_SRCS += lib/volume_gate.c
+HOST_TESTS += $(HOST)/tests/lib/test_volume_gate

@@ -5,7 +5,7 @@
 $(FW)/net/%: private LAYER_INCLUDES = $(NET_INCLUDES)
 $(HOST)/net/%: private LAYER_INCLUDES = $(NET_INCLUDES)
 NET_FW_OBJS := $(patsubst %,$(FW)/%.o,net/net_init.c net/tcp_echo.c net/text_service.c \
-	net/iscsi_lwip.c)
+	net/http_server.c net/iscsi_lwip.c)
 $(NET_FW_OBJS) $(FW)/net/lwip_port/%: private LAYER_INCLUDES = $(NET_FW_INCLUDES)
 $(HOST)/net/lwip_port/%: private LAYER_INCLUDES = -Inet/lwip_port/config
 $(HOST)/tests/net/%: private TEST_INCLUDES = $(NET_INCLUDES) -Inet/lwip_port/config
@@ -48,6 +48,10 @@ HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw
 	$(HOST)/tests/net/test_scsi_fuzz $(HOST)/tests/net/test_scsi_pr \
 	$(HOST)/tests/net/test_scsi_lba_status $(HOST)/tests/net/test_scsi_stats \
 	$(HOST)/tests/net/test_scsi_pr_store
+
+# The web server's request parser (portable; net/http_server.c binds it to lwIP).
+PORTABLE_SRCS += net/http_parse.c
+HOST_TESTS += $(HOST)/tests/net/test_http_parse
 
 include net/lwip.mk
 FW_SRCS += net/iscsi_lwip.c

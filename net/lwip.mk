@@ -25,7 +25,8 @@ $(FW)/deps/lwip/%.c.o: $(LWIP)/%.c | deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FW_CC) $(LWIP_CFLAGS) -c $< -o $@
 
-FW_SRCS += net/lwip_port/sys_arch.c net/net_init.c net/tcp_echo.c net/text_service.c
+FW_SRCS += net/lwip_port/sys_arch.c net/net_init.c net/tcp_echo.c net/text_service.c \
+	net/http_server.c
 
 # The firmware links lwIP as an archive inside its library group (boot/build.mk).
 $(FW)/deps/liblwip.a: $(LWIP_FW_OBJS)
@@ -78,6 +79,16 @@ $(HOST)/tests/net/test_text_service: tests/unit/net/test_text_service.c \
 		-o $@ $< $(TEXT_SERVICE_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
 HOST_TESTS += $(HOST)/tests/net/test_text_service
 SYSTEM_TESTS += tests/system/test_net.sh
+
+# The web server's lwIP binding, on the host lwIP with the task runtime.
+HTTP_SERVER_TEST_SRCS := tests/unit/net/lwip_host.c net/http_server.c
+$(HOST)/tests/net/test_http_server: tests/unit/net/test_http_server.c \
+		$(HTTP_SERVER_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+	$(call quiet,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DQEDBOX_LWIP_HOST $(LWIP_INCLUDES) -Itests $(NET_INCLUDES) \
+		-o $@ $< $(HTTP_SERVER_TEST_SRCS) $(HOST)/liblwip.a $(HOST)/libqedbox.a
+HOST_TESTS += $(HOST)/tests/net/test_http_server
 
 # The virtio-net ring engine against a fake device, on the host lwIP.
 VNET_HOST_TEST_SRCS := tests/unit/net/lwip_host.c drivers/virtio_net_io.c

@@ -163,6 +163,9 @@ void scsi_lun_init(struct scsi_lun *lun, struct volume *vol, const char *target_
  * the registrations restored (0 when there were none, or without APTPL), or a negative
  * errno (-EINVAL: a corrupt record, ignored; the LUN starts without reservations). */
 int scsi_lun_restore(struct scsi_lun *lun);
+/* Stores the persistent reservations again when APTPL is in force: after the volume
+ * below the LUN changed (a snapshot's overlay starts without them). 0 or -errno. */
+int scsi_lun_store_reservations(struct scsi_lun *lun);
 /* The largest encoding of the persistent reservations (net/scsi_pr_store.c). */
 #define SCSI_PR_STORE_MAX (16 + SCSI_PR_MAX_REGISTRATIONS * (10 + SCSI_NEXUS_ID_MAX - 1))
 

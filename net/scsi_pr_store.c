@@ -169,3 +169,20 @@ int scsi_lun_restore(struct scsi_lun *lun)
 	free(r);
 	return rc;
 }
+
+int scsi_lun_store_reservations(struct scsi_lun *lun)
+{
+	if (!lun->vol->ops->save_reservations)
+		return 0;
+	task_lock(&lun->pr_lock); /* after any PERSISTENT RESERVE OUT storing now */
+	int rc = 0;
+	if (lun->res.aptpl) {
+		uint8_t *buf = malloc(SCSI_PR_STORE_MAX);
+		rc = buf ? lun->vol->ops->save_reservations(lun->vol, buf,
+							    scsi_pr_encode(&lun->res, buf))
+			 : -ENOMEM;
+		free(buf);
+	}
+	task_unlock(&lun->pr_lock);
+	return rc;
+}

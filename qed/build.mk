@@ -8,7 +8,8 @@ HOST_TESTS += $(HOST)/tests/qed/test_qed_basic $(HOST)/tests/qed/test_qed_header
 	$(HOST)/tests/qed/test_qed_errors $(HOST)/tests/qed/test_qed_check \
 	$(HOST)/tests/qed/test_qed_random $(HOST)/tests/qed/test_qed_durability \
 	$(HOST)/tests/qed/test_qed_fuzz $(HOST)/tests/qed/test_qed_link \
-	$(HOST)/tests/qed/test_qed_alloc $(HOST)/tests/qed/test_qed_record
+	$(HOST)/tests/qed/test_qed_alloc $(HOST)/tests/qed/test_qed_record \
+	$(HOST)/tests/qed/test_qed_snapshot
 $(FW)/qed/%: private LAYER_INCLUDES = $(QED_INCLUDES)
 $(HOST)/qed/%: private LAYER_INCLUDES = $(QED_INCLUDES)
 # The QED tests look at the format's constants (qed_format.h) directly, and use the

@@ -24,6 +24,7 @@
 #endif
 
 struct qed_image;
+struct qed_info;
 struct qed_check_result;
 
 /* Message sink: level 0 error, 1 notice, 2 progress. NULL: silent. */
@@ -61,6 +62,9 @@ struct qed_create_opts {
 	uint32_t table_size;    /* clusters per table, power of two 1..16; 0: 4 */
 	const char *backing_file;   /* NULL: none */
 	const char *backing_fmt;    /* NULL: not recorded */
+	/* NULL: none. Else the volume this image serves, recorded in the header sector
+	 * (qed/README.md, "The volume record"): 1..23 printable bytes. */
+	const char *volume_name;
 };
 
 struct qed_check_result {
@@ -72,13 +76,24 @@ struct qed_check_result {
 	uint64_t allocated_clusters;
 };
 
-/* Writes a new, empty image at the start of dev. */
+/* Writes a new, empty image at the start of dev. The first sector (the header) is
+ * written last, after everything else was written and flushed: a power cut leaves either
+ * no image (the sector as it was) or a whole one. */
 int qed_create(struct blkdev *dev, const struct qed_create_opts *opts);
 
 /* True when the first sector holds a QED magic (cheap probe; no validation). */
 bool qed_probe(const void *sector0, size_t len);
 
 int qed_open(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_image **out);
+
+/* Reads and validates the header only (the backing file is not opened, the tables not
+ * read): backing_file, volume_name and the geometry of *info. Logs through opts->log. */
+int qed_peek(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_info *info);
+
+/* Makes the image read-only for good (a snapshot's frozen image): flushes as a close
+ * does (need-check cleared when consistent), then refuses writes with -EROFS. Only with
+ * no request in flight. */
+int qed_freeze(struct qed_image *img);
 
 /* Flushes, clears the need-check bit when the image is consistent, and frees. Only with
  * no request in flight. The backing volume (from open_backing) stays the caller's. */
@@ -118,6 +133,11 @@ struct qed_info {
 	char backing_file[1024];
 	char backing_fmt[32];
 	uint64_t durable_end;       /* 0 when the qedbox extension is absent */
+	char volume_name[24];       /* from the volume record, or "" */
+	bool read_only;             /* opened read-only, or frozen */
+	/* Device bytes past the L1 table that allocation has used (data clusters and L2
+	 * tables, leaks included): the allocation end, which open finds anyway. */
+	uint64_t allocated_bytes;
 };
 void qed_get_info(const struct qed_image *img, struct qed_info *info);
 

@@ -4,8 +4,11 @@
  * qed_create lays the image out as `qemu-img create -f qed` does: one header cluster
  * (header, then the backing file name at byte 64), the L1 table right after it, features
  * only for the backing file. Unlike a new file, a disk holds old data, so the rest of
- * the header cluster and the L1 table are written as zeros. The L1 table is written and
- * flushed before the header: a crash leaves either no image or a whole one.
+ * the header cluster and the L1 table are written as zeros. Everything but the first
+ * sector (the L1 table, the rest of the header cluster) is written and flushed before
+ * that sector, which holds the header: a crash leaves either no image or a whole one,
+ * even when the write of a whole header cluster would tear. A volume record
+ * (opts->volume_name) goes into the first sector with the header.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -65,6 +68,17 @@ static int header_of(const struct qed_create_opts *opts, struct qed_header *h)
 	return 0;
 }
 
+/* The header cluster: header, backing file name, volume record. */
+static int header_cluster(const struct qed_create_opts *opts, struct qed_header *h,
+			  uint8_t *cluster)
+{
+	if (opts->backing_file)
+		memcpy(cluster + QED_HEADER_DISK_SIZE, opts->backing_file, h->backing_filename_size);
+	int rc = opts->volume_name ? qed_volrec_encode(h, cluster, opts->volume_name) : 0;
+	qed_header_encode(h, cluster);
+	return rc;
+}
+
 int qed_create(struct blkdev *dev, const struct qed_create_opts *opts)
 {
 	struct qed_header h;
@@ -72,23 +86,21 @@ int qed_create(struct blkdev *dev, const struct qed_create_opts *opts)
 	if (rc)
 		return rc;
 	uint64_t table_bytes = (uint64_t)h.table_size * h.cluster_size;
-	if (dev->capacity < h.l1_table_offset + table_bytes || dev->sector_size > h.cluster_size)
+	uint32_t first = dev->sector_size > QED_SECTOR_SIZE ? dev->sector_size : QED_SECTOR_SIZE;
+	if (dev->capacity < h.l1_table_offset + table_bytes || first > h.cluster_size)
 		return -ENOSPC;
-
-	rc = write_zeros(dev, h.l1_table_offset, table_bytes);
-	if (!rc)
-		rc = blkdev_flush(dev);
-	if (rc)
-		return rc;
 	uint8_t *cluster = calloc(1, h.cluster_size);
 	if (!cluster)
 		return -ENOMEM;
-	qed_header_encode(&h, cluster);
-	if (opts->backing_file)
-		memcpy(cluster + QED_HEADER_DISK_SIZE, opts->backing_file, h.backing_filename_size);
-	rc = blkdev_write(dev, 0, cluster, h.cluster_size);
+	rc = header_cluster(opts, &h, cluster);
+	if (!rc)
+		rc = write_zeros(dev, h.l1_table_offset, table_bytes);
+	if (!rc)
+		rc = blkdev_write(dev, first, cluster + first, h.cluster_size - first);
+	if (!rc)
+		rc = blkdev_flush(dev);
+	if (!rc)
+		rc = blkdev_write(dev, 0, cluster, first);
 	free(cluster);
 	return rc ? rc : blkdev_flush(dev);
 }
-
-/* ---- the volume the SCSI layer serves ------------------------------------------------- */

@@ -6,12 +6,13 @@
  * Layout of an image (all fields little-endian on disk):
  *
  *   byte 0                                  header_size clusters
- *   +--------+------------+----------------+----------+----------+----------+---
- *   | header | backing    | qedbox durable | (free)   | L1 table | cluster  | ...
- *   | 64 B   | file name  | end extension  |          | table_   | (data or |
- *   |        | (optional) | (optional 32 B)|          | size cl. | L2 table)|
- *   +--------+------------+----------------+----------+----------+----------+---
- *   \________ first 512 bytes: written as one sector _/
+ *   +--------+------------+----------------+----------+--------+----------+----------+---
+ *   | header | backing    | qedbox durable | qedbox   | (free) | L1 table | cluster  | ...
+ *   | 64 B   | file name  | end extension  | volume   |        | table_   | (data or |
+ *   |        | (optional) | (optional 32 B)| record   |        | size cl. | L2 table)|
+ *   |        |            |                | (opt 40B)|        |          |          |
+ *   +--------+------------+----------------+----------+--------+----------+----------+---
+ *   \________ first 512 bytes: written as one sector ______/
  *   The free rest of the header cluster holds qedbox's record area from byte 4096 on
  *   (two 8 KiB slots, when header_size * cluster_size >= 20 KiB; see below).
  *
@@ -48,7 +49,10 @@
 /* Bit 62: the record area below holds qedbox records (persistent reservations) that are
  * current. QEMU clears it on a read-write open: its writes make the records stale. */
 #define QED_AF_QEDBOX_RECORDS (1ull << 62)
-#define QED_AUTOCLEAR_FEATURE_MASK (QED_AF_QEDBOX_DURABLE_END | QED_AF_QEDBOX_RECORDS)
+/* Bit 61: the volume record below is valid. */
+#define QED_AF_QEDBOX_VOLUME (1ull << 61)
+#define QED_AUTOCLEAR_FEATURE_MASK \
+	(QED_AF_QEDBOX_DURABLE_END | QED_AF_QEDBOX_RECORDS | QED_AF_QEDBOX_VOLUME)
 
 #define QED_MIN_CLUSTER_SIZE (4u * 1024)          /* bytes */
 #define QED_MAX_CLUSTER_SIZE (64u * 1024 * 1024)  /* bytes */
@@ -135,6 +139,26 @@ static inline uint64_t qed_record_slot_offset(unsigned slot)
 {
 	return QED_RECORD_AREA_OFFSET + (uint64_t)slot * QED_RECORD_SLOT_SIZE;
 }
+
+/*
+ * qedbox volume record: 40 bytes right after the durable-end extension's slot (whether
+ * or not the extension is there), inside the first 512-byte sector (qed_volrec_offset()).
+ * It names the volume an overlay serves, so that a snapshot's overlay keeps its volume's
+ * target name. Valid only while QED_AF_QEDBOX_VOLUME is set and magic, version, checksum
+ * and name check out.
+ */
+#define QED_VOLREC_MAGIC    0x56584251u /* "QBXV" */
+#define QED_VOLREC_VERSION  1u
+#define QED_VOLREC_SIZE     40u
+#define QED_VOLREC_NAME_MAX 23u /* bytes of name, NUL-padded to 24 */
+struct qed_volrec_disk {
+	uint32_t magic;       /* QED_VOLREC_MAGIC */
+	uint32_t version;     /* QED_VOLREC_VERSION */
+	char name[QED_VOLREC_NAME_MAX + 1]; /* the volume, NUL-padded; 1..23 printable bytes */
+	uint32_t reserved;    /* 0 */
+	uint32_t crc32;       /* CRC-32 (IEEE) of the 36 bytes before it */
+} __attribute__((packed));
+_Static_assert(sizeof(struct qed_volrec_disk) == QED_VOLREC_SIZE, "volume record is 40 bytes");
 
 /* Little-endian on disk: lib/byteorder.h converts. */
 /* A table (L1 or L2) in memory is kept in its on-disk byte order. */
@@ -240,6 +264,15 @@ static inline uint32_t qed_ext_offset(const struct qed_header *h)
 	if (after + QED_EXT_SIZE > QED_SECTOR_SIZE)
 		return 0;
 	return (uint32_t)after;
+}
+
+/* Offset of the volume record, or 0 when it cannot fit in the first sector. */
+static inline uint32_t qed_volrec_offset(const struct qed_header *h)
+{
+	uint32_t ext = qed_ext_offset(h);
+	if (ext == 0 || ext + QED_EXT_SIZE + QED_VOLREC_SIZE > QED_SECTOR_SIZE)
+		return 0;
+	return ext + QED_EXT_SIZE;
 }
 
 #endif

@@ -180,6 +180,52 @@ static void ext_encode(uint8_t *e, uint64_t durable_end)
 	put_le32(e + 28, qed_crc32(e, 28));
 }
 
+/* ---- the volume record --------------------------------------------------------------- */
+static bool volrec_name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len > QED_VOLREC_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (name[i] <= ' ' || name[i] > '~')
+			return false;
+	return true;
+}
+
+bool qed_volrec_decode(const struct qed_header *h, const uint8_t *sector, char *name)
+{
+	uint32_t off = qed_volrec_offset(h);
+	if (!(h->autoclear_features & QED_AF_QEDBOX_VOLUME) || off == 0)
+		return false;
+	const uint8_t *r = sector + off;
+	if (get_le32(r) != QED_VOLREC_MAGIC || get_le32(r + 4) != QED_VOLREC_VERSION ||
+	    get_le32(r + 36) != qed_crc32(r, 36))
+		return false;
+	const char *n = (const char *)r + 8;
+	size_t len = 0;
+	while (len <= QED_VOLREC_NAME_MAX && n[len])
+		len++;
+	if (!volrec_name_ok(n, len))
+		return false;
+	memcpy(name, n, len);
+	name[len] = 0;
+	return true;
+}
+
+int qed_volrec_encode(struct qed_header *h, uint8_t *sector, const char *name)
+{
+	uint32_t off = qed_volrec_offset(h);
+	if (off == 0 || !volrec_name_ok(name, strlen(name)))
+		return -EINVAL;
+	uint8_t *r = sector + off;
+	memset(r, 0, QED_VOLREC_SIZE);
+	put_le32(r, QED_VOLREC_MAGIC);
+	put_le32(r + 4, QED_VOLREC_VERSION);
+	memcpy(r + 8, name, strlen(name));
+	put_le32(r + 36, qed_crc32(r, 36));
+	h->autoclear_features |= QED_AF_QEDBOX_VOLUME;
+	return 0;
+}
+
 /* ---- header writes ----------------------------------------------------------------------- */
 int qed_header_write(struct qed_image *img, uint64_t features, bool with_ext,
 		     uint64_t durable_end)

@@ -13,6 +13,9 @@
 
 #include "qed_priv.h"
 
+_Static_assert(sizeof(((struct qed_info *)0)->volume_name) == QED_VOLREC_NAME_MAX + 1,
+	       "qed_info holds a volume record's name");
+
 bool qed_probe(const void *sector0, size_t len)
 {
 	return len >= 4 && get_le32(sector0) == QED_MAGIC;
@@ -123,13 +126,16 @@ static void read_extension(struct qed_image *img)
 		img->ext_valid = false;
 	}
 	img->durable_end = img->ext_valid ? end : 0;
+	if (!qed_volrec_decode(&img->hdr, img->hdr_sector, img->volume_name))
+		img->volume_name[0] = 0;
 }
 
 /* Clears the autoclear bits that are not ours or whose extension is not valid. */
 static int clear_unknown_autoclear(struct qed_image *img)
 {
 	uint64_t keep = (img->ext_valid ? QED_AF_QEDBOX_DURABLE_END : 0) |
-			(qed_record_room(img) ? QED_AF_QEDBOX_RECORDS : 0);
+			(qed_record_room(img) ? QED_AF_QEDBOX_RECORDS : 0) |
+			(img->volume_name[0] ? QED_AF_QEDBOX_VOLUME : 0);
 	if (img->read_only || !(img->hdr.autoclear_features & ~keep))
 		return 0;
 	qed_logf(img, 1, "qed: clearing autoclear feature bits %llx",
@@ -186,13 +192,41 @@ static void free_image(struct qed_image *img)
 	free(img);
 }
 
-int qed_open(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_image **out)
+static struct qed_image *image_new(struct blkdev *dev, const struct qed_open_opts *opts)
 {
 	struct qed_image *img = calloc(1, sizeof(*img));
 	if (!img)
-		return -ENOMEM;
+		return NULL;
 	img->dev = dev;
 	img->opts = *opts;
+	return img;
+}
+
+int qed_peek(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_info *info)
+{
+	struct qed_image *img = image_new(dev, opts);
+	if (!img)
+		return -ENOMEM;
+	int rc = read_header(img);
+	if (!rc && (img->hdr.features & QED_F_BACKING_FILE))
+		rc = read_backing_name(img);
+	if (!rc) {
+		if (img->hdr.features & QED_F_BACKING_FORMAT_NO_PROBE)
+			strcpy(img->backing_fmt, "raw");
+		img->read_only = true;
+		read_extension(img);
+		qed_get_info(img, info);
+	}
+	free(img->hdr_sector);
+	free(img);
+	return rc;
+}
+
+int qed_open(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_image **out)
+{
+	struct qed_image *img = image_new(dev, opts);
+	if (!img)
+		return -ENOMEM;
 	img->read_only = opts->read_only || (dev->flags & BLKDEV_F_READ_ONLY);
 	img->l1_lock = (struct task_lock)TASK_LOCK_INIT;
 	img->hdr_lock = (struct task_lock)TASK_LOCK_INIT;
@@ -219,6 +253,16 @@ int qed_open(struct blkdev *dev, const struct qed_open_opts *opts, struct qed_im
 	return 0;
 }
 
+int qed_freeze(struct qed_image *img)
+{
+	int rc = qed_flush_closing(img);
+	if (rc)
+		return rc;
+	img->read_only = true;
+	img->ext_usable = false;
+	return 0;
+}
+
 int qed_close(struct qed_image *img)
 {
 	int rc = qed_flush_closing(img); /* clears need-check when nothing is pending */
@@ -239,4 +283,8 @@ void qed_get_info(const struct qed_image *img, struct qed_info *info)
 	strcpy(info->backing_file, img->backing_name);
 	strcpy(info->backing_fmt, img->backing_fmt);
 	info->durable_end = img->ext_valid ? img->durable_end : 0;
+	strcpy(info->volume_name, img->volume_name);
+	info->read_only = img->read_only;
+	uint64_t meta = metadata_end(img);
+	info->allocated_bytes = img->alloc_end > meta ? img->alloc_end - meta : 0;
 }

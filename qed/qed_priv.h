@@ -62,6 +62,7 @@ struct qed_image {
 	char backing_name[QED_BACKING_NAME_MAX + 1];
 	char backing_fmt[32];
 	struct volume *backing;
+	char volume_name[QED_VOLREC_NAME_MAX + 1]; /* from a valid volume record, or "" */
 
 	/* geometry */
 	uint32_t cluster_size, table_size;
@@ -125,6 +126,11 @@ int qed_header_validate(const struct qed_image *img, const struct qed_header *h)
 uint32_t qed_crc32(const void *buf, size_t len);
 /* Reads the extension from img->hdr_sector: true and *end when valid. */
 bool qed_ext_decode(const struct qed_image *img, uint64_t *end);
+/* The volume record of a header sector: true and name (QED_VOLREC_NAME_MAX + 1 bytes)
+ * when valid. Encode: into sector, setting the autoclear bit in *h; -EINVAL when the
+ * name is not 1..23 printable bytes or the record has no room. */
+bool qed_volrec_decode(const struct qed_header *h, const uint8_t *sector, char *name);
+int qed_volrec_encode(struct qed_header *h, uint8_t *sector, const char *name);
 /* Writes img->hdr (and the extension when usable, with durable_end) as one sector. */
 int qed_header_write(struct qed_image *img, uint64_t features, bool with_ext,
 		     uint64_t durable_end);

@@ -168,6 +168,8 @@ static void print_info(const struct info_job *j, const struct qed_info *in,
 	       (unsigned long long)in->autoclear_features);
 	if (in->durable_end)
 		printf("durable end: %llu\n", (unsigned long long)in->durable_end);
+	if (in->volume_name[0])
+		printf("volume: %s\n", in->volume_name);
 }
 
 static void info_task(void *arg)

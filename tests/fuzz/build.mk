@@ -33,9 +33,10 @@ FUZZ_SRCS_iscsi_chap := net/iscsi_chap.c net/iscsi_param.c net/md5.c
 FUZZ_SRCS_scsi_cdb := $(FUZZ_SCSI_SRCS) $(FUZZ_LIB_SRCS)
 FUZZ_SRCS_qed_image := $(filter qed/%,$(PORTABLE_SRCS)) $(FUZZ_LIB_SRCS)
 FUZZ_SRCS_pr_record := $(FUZZ_SCSI_SRCS) $(FUZZ_LIB_SRCS)
+FUZZ_SRCS_http_request := net/http_parse.c
 
-FUZZ_TARGETS ?= iscsi_login iscsi_text iscsi_chap scsi_cdb qed_image pr_record
-FUZZ_ALL := iscsi_login iscsi_text iscsi_chap scsi_cdb qed_image pr_record
+FUZZ_TARGETS ?= iscsi_login iscsi_text iscsi_chap scsi_cdb qed_image pr_record http_request
+FUZZ_ALL := iscsi_login iscsi_text iscsi_chap scsi_cdb qed_image pr_record http_request
 FUZZ_BINS := $(patsubst %,$(FUZZ)/fuzz_%,$(FUZZ_ALL))
 # make test runs each target through a generated one-line script (run-tests.sh takes
 # scripts and binaries, without arguments).
@@ -49,6 +50,7 @@ $(FUZZ)/obj/qed/%: private FUZZ_INCLUDES = $(QED_INCLUDES)
 $(FUZZ)/obj/tests/unit/net/%: private FUZZ_INCLUDES = $(NET_INCLUDES) -Itests
 $(FUZZ)/fuzz_iscsi_% $(FUZZ)/fuzz_scsi_% $(FUZZ)/fuzz_pr_%: private FUZZ_INCLUDES = $(NET_INCLUDES) -Itests/unit/net
 $(FUZZ)/fuzz_qed_%: private FUZZ_INCLUDES = $(QED_INCLUDES) -Itests/unit/qed
+$(FUZZ)/fuzz_http_%: private FUZZ_INCLUDES = $(NET_INCLUDES)
 
 $(FUZZ)/obj/%.c.o: %.c | $(PACKAGES_STAMP)
 	$(call quiet,FUZZCC,$<)

@@ -313,9 +313,24 @@ def pr_seeds():
     write(t, "full", pr_record(full, rtype=5, holder=15, generation=0xFFFFFFFF))
 
 
+# ---- HTTP requests -----------------------------------------------------------------------
+def http_seeds():
+    # The first byte picks the size of the pieces the request arrives in, less one.
+    t = "http_request"
+    write(t, "get-root", b"\x40GET / HTTP/1.1\r\nHost: 10.0.2.15\r\n\r\n")
+    write(t, "get-metrics-1.0", b"\x08GET /metrics HTTP/1.0\r\nConnection: close\r\n\r\n")
+    body = b'{"onto":"spare0"}'
+    write(t, "post-snapshot", b"\xffPOST /api/v1/volumes/vol0/snapshot HTTP/1.1\r\nHost: x\r\n"
+          b"Authorization: Bearer 0123456789abcdef0123\r\nContent-Type: application/json\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    write(t, "chunked", b"\x10POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    write(t, "head-query", b"\x00HEAD /api/v1/images?x=1 HTTP/1.1\r\nA: b\r\n\r\n")
+
+
 login_seeds()
 text_seeds()
 chap_seeds()
 scsi_seeds()
 qed_seeds()
 pr_seeds()
+http_seeds()

@@ -54,7 +54,9 @@
 /* The iSCSI target's 64 connection slots (net/iscsi.h), its listen backlog of 16
  * handshakes, and 16 for connections closing: a newcomer always gets a pcb and reaches
  * the target, which may evict a stuck login for it (net/iscsi_lwip.c checks the sum). */
-#define MEMP_NUM_TCP_PCB (96 + 2) /* + the profile dump's connection and its closing pcb */
+/* + the profile dump's connection and its closing pcb, + the web server's 8 connections
+ * and as many closing (net/http_server.h) */
+#define MEMP_NUM_TCP_PCB (96 + 2 + 16)
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB 4 /* DHCP */
 #define MEMP_NUM_TCP_SEG 8192

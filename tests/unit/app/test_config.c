@@ -45,6 +45,9 @@ static void test_defaults(void)
 	CHECK_EQ(0, cfg.tcp_echo_port);
 	CHECK_EQ(0, cfg.profile_hz); /* the profiler is off unless asked for */
 	CHECK_EQ(3270, cfg.profile_port);
+	CHECK_EQ(80, cfg.http_port); /* the web server is on by default */
+	CHECK_STR_EQ("", cfg.admin_token); /* and refuses every action */
+	CHECK_EQ(0, cfg.n_http_allow);
 }
 
 static void test_every_key(void)
@@ -192,15 +195,65 @@ static void test_bad_access_keys_fail_closed(void)
 }
 
 /* What the console may show of the configuration: no secret. */
+static void test_web_server_keys(void)
+{
+	CHECK_EQ(0, load("http=8080 admin_token=0123456789abcdef "
+			 "http_allow=10.0.2.0/24,192.168.1.7,0.0.0.0/0"));
+	CHECK_EQ(8080, cfg.http_port);
+	CHECK_STR_EQ("0123456789abcdef", cfg.admin_token);
+	CHECK_EQ(3, cfg.n_http_allow);
+	CHECK_EQ(0x0a000200, cfg.http_allow[0].addr);
+	CHECK_EQ(0xffffff00, cfg.http_allow[0].mask);
+	CHECK_EQ(0xc0a80107, cfg.http_allow[1].addr);
+	CHECK_EQ(0xffffffff, cfg.http_allow[1].mask);
+	CHECK_EQ(0, cfg.http_allow[2].mask);
+	CHECK_EQ(0, load("http=off http_allow=10.1.2.3/8"));
+	CHECK_EQ(0, cfg.http_port);
+	CHECK_EQ(0x0a000000, cfg.http_allow[0].addr); /* host bits dropped */
+	char token[CONFIG_TOKEN_MAX + 2];
+	memset(token, 'T', CONFIG_TOKEN_MAX);
+	strcpy(token + CONFIG_TOKEN_MAX, "");
+	char line[200];
+	snprintf(line, sizeof(line), "admin_token=%s", token);
+	CHECK_EQ(0, load(line));
+	CHECK_EQ(CONFIG_TOKEN_MAX, strlen(cfg.admin_token));
+}
+
+static void test_web_server_keys_refused(void)
+{
+	expect_refused("http=0", "http");
+	expect_refused("http=on", "http");
+	CHECK_EQ(80, cfg.http_port);
+	expect_refused("admin_token=fifteen-chars-x", "admin_token");
+	CHECK_STR_EQ("", cfg.admin_token); /* no token: the actions stay refused */
+	CHECK(strstr(reports[0], "(no action is allowed)") != NULL);
+	char line[200] = "admin_token=";
+	memset(line + 12, 'T', CONFIG_TOKEN_MAX + 1);
+	line[12 + CONFIG_TOKEN_MAX + 1] = '\0';
+	expect_refused(line, "admin_token");
+	expect_refused("admin_token=\"sixteen chars here\"", "admin_token");
+	static const char *const ranges[] = { "10.0.2.0/33", "10.0.2", "10.0.2.0/", "10.0.2.0/x",
+					      "256.0.0.0/8", "10.0.2.0/24,", " 10.0.2.0/24" };
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		snprintf(line, sizeof(line), "http_allow=\"%s\"", ranges[i]);
+		expect_refused(line, "http_allow");
+		/* rather than show the pages to everyone, the server stays off */
+		CHECK_EQ(0, cfg.http_port);
+		CHECK_EQ(0, cfg.n_http_allow);
+		CHECK(strstr(reports[0], "(the web server is off)") != NULL);
+	}
+}
+
 static void test_describe_masks_secrets(void)
 {
 	char out[512];
 	CHECK_EQ(0, config_text_parse(&text, "exit=debug chap=alice:secret-of-alice "
 					   "acl=v0/iqn.a:x/b:secret-of-bob-1/m:mutual-secret-1,v1/iqn.b:y "
-					   "mutual_chap=tgt:mutual-secret-2 poweroff"));
+					   "mutual_chap=tgt:mutual-secret-2 poweroff "
+					   "admin_token=secret-token-0123456789"));
 	config_describe(&text, CONFIG_SOURCE_CMDLINE, out, sizeof(out));
 	CHECK_STR_EQ("exit=debug chap=alice:*** acl=v0/iqn.a:x/b:***/m:***,v1/iqn.b:y "
-		     "mutual_chap=tgt:*** poweroff", out);
+		     "mutual_chap=tgt:*** poweroff admin_token=***", out);
 	CHECK(strstr(out, "secret") == NULL);
 }
 
@@ -232,7 +285,7 @@ static void test_help_lists_every_key(void)
 {
 	help_lines = 0;
 	config_print_keys(count_line, NULL);
-	CHECK_EQ(22, help_lines);
+	CHECK_EQ(25, help_lines);
 }
 
 int main(void)
@@ -244,6 +297,8 @@ int main(void)
 	RUN(test_bad_address_turns_networking_off);
 	RUN(test_acl_entries_with_credentials);
 	RUN(test_bad_access_keys_fail_closed);
+	RUN(test_web_server_keys);
+	RUN(test_web_server_keys_refused);
 	RUN(test_describe_masks_secrets);
 	RUN(test_unknown_keys_reported);
 	RUN(test_last_repeat_wins);
