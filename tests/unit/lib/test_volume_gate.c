@@ -49,7 +49,31 @@ static int fake_flush(struct volume *v)
 	return -EIO; /* results pass through unchanged */
 }
 
-static const struct volume_ops fake_ops = { fake_read, fake_write, fake_flush, NULL, NULL };
+static size_t saved_len;
+
+static int fake_save(struct volume *v, const void *blob, size_t len)
+{
+	(void)v, (void)blob;
+	saved_len = len;
+	return 0;
+}
+
+static int fake_load(struct volume *v, void *buf, size_t cap, size_t *len)
+{
+	(void)v, (void)buf, (void)cap;
+	*len = saved_len;
+	return saved_len ? 0 : -ENOENT;
+}
+
+static const struct volume_ops fake_ops = {
+	.read = fake_read, .write = fake_write, .flush = fake_flush,
+};
+
+/* A volume below that keeps reservations (APTPL), as a QED image with a record area. */
+static const struct volume_ops fake_ops_reservations = {
+	.read = fake_read, .write = fake_write, .flush = fake_flush,
+	.save_reservations = fake_save, .load_reservations = fake_load,
+};
 
 static struct fake_vol a, b;
 static struct volume_gate gate;
@@ -172,11 +196,42 @@ static void test_close_with_nothing_in_flight_returns_at_once(void)
 	CHECK_EQ(1, a.reads);
 }
 
+static int save_result;
+
+static void saver(void *arg)
+{
+	(void)arg;
+	save_result = gate.vol.ops->save_reservations(&gate.vol, "blob", 4);
+}
+
+/* The gate keeps reservations exactly when the volume below does, and follows a switch. */
+static void test_reservations_follow_the_volume_below(void)
+{
+	setup();
+	CHECK(gate.vol.ops->save_reservations == NULL);
+	b.vol.ops = &fake_ops_reservations;
+	saved_len = 0;
+	task_spawn(closer, NULL);
+	task_run_ready();
+	volume_gate_open(&gate, &b.vol);
+	CHECK(gate.vol.ops->save_reservations != NULL);
+	task_spawn(saver, NULL);
+	task_run_ready();
+	CHECK_EQ(0, save_result);
+	CHECK_EQ(4, saved_len);
+	CHECK_EQ(0, gate.in_flight);
+	task_spawn(closer, NULL);
+	task_run_ready();
+	volume_gate_open(&gate, &a.vol);
+	CHECK(gate.vol.ops->save_reservations == NULL);
+}
+
 int main(void)
 {
 	RUN(test_pass_through_and_identity);
 	RUN(test_errors_pass_through);
 	RUN(test_close_drains_holds_and_switches);
 	RUN(test_close_with_nothing_in_flight_returns_at_once);
+	RUN(test_reservations_follow_the_volume_below);
 	return check_report("test_volume_gate");
 }

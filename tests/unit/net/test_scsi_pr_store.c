@@ -396,6 +396,27 @@ static void test_corrupt_record_ignored_at_restore(void)
 	fixture_fini(&f);
 }
 
+/* A snapshot moves the LUN to a new volume below: the state is stored again there, and
+ * only while APTPL is in force. */
+static void test_store_again_after_a_switch(void)
+{
+	setup(true);
+	CHECK_EQ(0, scsi_lun_store_reservations(&f.lun));
+	CHECK_EQ(0, store.saves); /* nothing in force: nothing stored */
+	a_reserves_with_aptpl();
+	memset(&store.blob, 0, sizeof(store.blob));
+	store.kept = false;
+	unsigned saves = store.saves;
+	CHECK_EQ(0, scsi_lun_store_reservations(&f.lun));
+	CHECK_EQ(saves + 1, store.saves);
+	CHECK_EQ(2, reboot());
+	CHECK_EQ(SAM_STAT_GOOD, prin(PRIN_READ_RESERVATION));
+	CHECK_EQ(0xa, get_be64(buf + 8));
+	store.save_error = -EIO;
+	CHECK_EQ(-EIO, scsi_lun_store_reservations(&f.lun));
+	fixture_fini(&f);
+}
+
 int main(void)
 {
 	RUN(test_round_trip);
@@ -409,5 +430,6 @@ int main(void)
 	RUN(test_failed_store_fails_the_command);
 	RUN(test_aptpl_needs_a_volume_that_keeps_it);
 	RUN(test_corrupt_record_ignored_at_restore);
+	RUN(test_store_again_after_a_switch);
 	return check_report("test_scsi_pr_store");
 }
