@@ -9,7 +9,9 @@
  * A disk that is already served cannot become a backing disk later: the image that
  * asks for it is refused instead. Images with the need-check bit set are checked and
  * repaired before they are served; an idle task flushes written images every few
- * seconds so that the bit is cleared when the writes stop.
+ * seconds so that the bit is cleared when the writes stop. A served image sits on a
+ * volume guard (volume_guard.h): its first device error on a write or a flush stops the
+ * volume for good, and the console says so.
  */
 #include "volumes.h"
 
@@ -24,6 +26,7 @@
 #include "raw_volume.h"
 #include "scsi.h"
 #include "task.h"
+#include "volume_guard.h"
 
 enum disk_role { ROLE_NONE, ROLE_SERVED, ROLE_BACKING };
 
@@ -34,7 +37,8 @@ struct disk {
 	struct qed_image *img;      /* QED image (served or backing) */
 	struct raw_volume raw;      /* raw backing disk */
 	struct volume qed_vol;      /* the image as a volume */
-	struct volume *vol;         /* what is served or read through: qed_vol or raw.vol */
+	struct volume_guard guard;  /* a served image: opened on guard.gate, served as guard.vol */
+	struct volume *vol;         /* what is served or read through: guard.vol or raw.vol */
 	struct scsi_lun lun;
 	char target_name[ISCSI_NAME_MAX];
 	struct iscsi_acl_entry acl[CONFIG_MAX_LIST];
@@ -150,6 +154,15 @@ static int format_disk(struct disk *d)
 	return qed_create(d->dev, &o);
 }
 
+/* The first device error on a write stops the volume (volume_guard.h). After a takeover
+ * this is the old appliance, fenced: it must neither write nor serve what it cached. */
+static void volume_stopped(void *ctx, const char *op, int rc)
+{
+	const struct disk *d = ctx;
+	printf("volume %s: %s failed (%s): stopped serving; another appliance may own this "
+	       "disk\n", d->dev->serial, op, rc == -EIO ? "device error" : strerror(-rc));
+}
+
 static int open_served(struct disk *d)
 {
 	if (d->content != DISK_QED) {
@@ -169,14 +182,16 @@ static int open_served(struct disk *d)
 		.check_on_open = true, .open_backing = open_backing, .backing_ctx = d,
 		.log = qed_console_log, .log_ctx = d,
 	};
-	int rc = qed_open(d->dev, &o, &d->img);
+	volume_guard_init(&d->guard, d->dev, volume_stopped, d);
+	int rc = qed_open(&d->guard.gate, &o, &d->img);
 	if (rc < 0) {
 		d->role = ROLE_NONE;
 		printf("volume %s: not served: open failed (%s)\n", d->dev->serial, strerror(-rc));
 		return rc;
 	}
 	qed_volume_init(d->img, &d->qed_vol);
-	d->vol = &d->qed_vol;
+	volume_guard_wrap(&d->guard, &d->qed_vol);
+	d->vol = &d->guard.vol;
 	return 0;
 }
 
@@ -227,10 +242,11 @@ static void idle_flush_task(void *arg)
 	for (unsigned i = 0; i < vols.n_disks; i++) {
 		struct disk *d = &vols.disks[i];
 		struct qed_info info;
-		if (d->role != ROLE_SERVED)
+		if (d->role != ROLE_SERVED || d->guard.stopped)
 			continue;
 		qed_get_info(d->img, &info);
-		if (info.need_check && qed_flush(d->img) < 0)
+		/* Through the guard: a failed idle flush stops the volume as any would. */
+		if (info.need_check && d->vol->ops->flush(d->vol) < 0 && !d->guard.stopped)
 			printf("volume %s: idle flush failed\n", d->dev->serial);
 	}
 	vols.flush_running = false;
