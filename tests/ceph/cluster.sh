@@ -84,6 +84,11 @@ osd crush chooseleaf type = 0
 mon allow pool size one = true
 mon allow pool delete = true
 mon warn on pool no redundancy = false
+mon data avail warn = 1
+# The OSD's own start-up commands to the monitor (crush location, device class) once
+# failed with "wrong fsid" on a loaded machine: the script places it in the map instead.
+osd crush update on start = false
+osd class update on start = false
 EOF
 }
 
@@ -106,6 +111,7 @@ up() {
 	[ "$id" = 0 ] || fail "ceph osd new gave id '$id'"
 	timeout 120 ceph-osd -c "$D/ceph.conf" -i 0 --mkfs --osd-uuid "$osd_uuid" \
 		>"$D/log/osd-mkfs.out" 2>&1 || fail "ceph-osd --mkfs"
+	ceph_ osd crush add osd.0 1.0 root=default >/dev/null 2>&1 || fail "ceph osd crush add"
 	ceph-osd -c "$D/ceph.conf" -f -i 0 >"$D/log/osd.0.out" 2>&1 &
 	echo $! >>"$D/pids"
 	ceph_ osd pool create rbd 8 8 >/dev/null 2>&1 || fail "ceph osd pool create"
