@@ -14,7 +14,7 @@ and goes on writing.
       (every 0.2 s, for at most 180 s) and retries the write that was in flight until it
       succeeds; then AFTER more writes and a final SYNCHRONIZE CACHE. Prints
       "# drop-to-write S" (the connection's drop to the first write the new owner
-      acknowledged) and "dropped-at T" (the wall clock of the drop).
+      acknowledged) and "first-write-at T" (the wall clock of that write).
   verify JOURNAL RAW
       RAW is the volume read after the takeover (REGION from its start): per sector, a
       write acknowledged before a SYNCHRONIZE CACHE completed in the same session (one
@@ -88,7 +88,7 @@ def cmd_run(host, port, target, journal_path, after):
                 j.log("A", i, epoch)
                 if dropped is not None and done_after is None:
                     print("# drop-to-write %.1f" % (time.time() - dropped))
-                    print("dropped-at %.3f" % dropped)
+                    print("first-write-at %.3f" % time.time())
                     done_after = 0
                 if done_after is not None:
                     done_after += 1
