@@ -2,15 +2,19 @@
 # qedbox on Ceph RBD, and a standby that takes over (README, "Ceph RBD and takeover").
 # One throw-away cluster (tests/ceph/cluster.sh) for the whole test, in build/.
 #
-# Disks, all RBD images: vol0 (blank, formatted by the appliance), golden (a QED image
-# qemu-img made and wrote) and clone0 (a QED image whose backing file is golden). Every
-# appliance runs the same command line ($D/appliance.sh) on the same images.
+# Disks, all RBD images: vol0 and lnx0 (blank, formatted by the appliance), golden (a
+# QED image qemu-img made and wrote) and clone0 (a QED image whose backing file is
+# golden). Every appliance runs the same command line ($D/appliance.sh) on the same
+# images.
 #
-#  1. Power cut: appliance A serves vol0 and clone0 on port P; takeover_workload.py
-#     writes and syncs vol0 over iSCSI, qemu-io (libiscsi) writes clone0; A's QEMU is
-#     killed (SIGKILL) in the middle. tools/qedbox-takeover -m lock-rm fences A and boots
-#     standby B on the same port. Both initiators log in again by themselves and carry
-#     on: no error may reach them. Printed: the drop-to-first-write time.
+#  1. Power cut: appliance A serves vol0, lnx0 and clone0 on port P; Linux open-iscsi in
+#     a VM (tests/linux-vm/) mounts ext4 on lnx0 and writes files
+#     (linux_takeover_job.sh), takeover_workload.py writes and syncs vol0, qemu-io
+#     (libiscsi) writes clone0; A's QEMU is killed (SIGKILL) in the middle.
+#     tools/qedbox-takeover -m lock-rm fences A and boots standby B on the same port.
+#     The three initiators log in again by themselves and carry on: no error may reach
+#     them (Linux: none in the kernel log, fsck clean, every file's sum). Printed: the
+#     time from the kill to the first write B acknowledged.
 #  2. Hung, not dead: B is paused (SIGSTOP); qedbox-takeover -m blocklist boots C on
 #     another port; C writes vol0. B is resumed: its write must fail, it must stop
 #     serving (NOT READY afterwards, the console line) and C's data must be intact.
@@ -22,6 +26,11 @@
 # Planted bug this test was seen to fail on (reverted): app/volumes.c serving the image's
 # volume without its guard (d->vol = &d->qed_vol): B, resumed, goes on answering.
 . "$(dirname "$0")/lib.sh"
+LINUX=$ROOT/build/linux-vm
+if ! sh "$ROOT/tests/linux-vm/build.sh" "$LINUX"; then
+	echo "the Linux initiator VM could not be built from Debian's packages"
+	exit 77
+fi
 for t in rbd ceph-mon ceph-osd qemu-io qemu-img iscsi-ls; do
 	command -v $t >/dev/null || { echo "$t not installed"; exit 77; }
 done
@@ -49,7 +58,8 @@ rbd_json() { echo "{\"driver\": \"rbd\", \"pool\": \"rbd\", \"image\": \"$1\", \
 qed_json() { echo "json:{\"driver\": \"qed\", \"file\": $(rbd_json "$1"), \"backing\": null}"; }
 
 # ---- the images
-rbd -c "$C" create --size 64M rbd/vol0 || { test_fail "rbd create"; test_finish; }
+rbd -c "$C" create --size 64M rbd/vol0 && rbd -c "$C" create --size 64M rbd/lnx0 ||
+	{ test_fail "rbd create"; test_finish; }
 qemu-img create -q -f qed -o cluster_size=65536 "$(rbd_url golden)" 32M &&
 	qemu-io -f qed -c 'write -P 0x6e 0 2M' -c flush "$(rbd_url golden)" >/dev/null &&
 	qemu-img create -q -f qed -u -b golden -F qed "$(rbd_url clone0)" 32M &&
@@ -68,9 +78,10 @@ cat >"$D/appliance.sh" <<EOF
 name=\$1 port=\$2
 drive() { echo "file=$(rbd_url "\$1"),format=raw,if=none,id=\$1,cache=writeback,werror=report,rerror=report"; }
 exec timeout -k 5 400 qemu-system-x86_64 $QEMU_ACCEL -display none -monitor none -no-reboot \\
-	-M q35 -m 256M -kernel "$ELF" -append "format=vol0 portal=127.0.0.1:\$port" \\
+	-M q35 -m 256M -kernel "$ELF" -append "format=vol0,lnx0 portal=10.0.2.100:3260" \\
 	-serial "file:$D/\$name.log" -pidfile "$D/\$name.qpid" -device virtio-rng-pci \\
 	-drive "\$(drive vol0)" -device virtio-blk-pci,drive=vol0,serial=vol0 \\
+	-drive "\$(drive lnx0)" -device virtio-blk-pci,drive=lnx0,serial=lnx0 \\
 	-drive "\$(drive clone0)" -device virtio-blk-pci,drive=clone0,serial=clone0 \\
 	-drive "\$(drive golden)" -device virtio-blk-pci,drive=golden,serial=golden \\
 	-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:\$port-:3260"
@@ -87,8 +98,8 @@ wait_log() { # NAME PATTERN SECONDS
 	return 1
 }
 takeover() { # METHOD PORT NAME
-	"$ROOT/tools/qedbox-takeover" -c "$C" -m "$1" -p "127.0.0.1:$2" -t 2 -w 120 -d \
-		-P "$D/$3.pid" -i rbd/vol0 -i rbd/clone0 -i rbd/golden -- \
+	"$ROOT/tools/qedbox-takeover" -c "$C" -m "$1" -p "127.0.0.1:$2" -t 3 -w 120 -d \
+		-P "$D/$3.pid" -i rbd/vol0 -i rbd/lnx0 -i rbd/clone0 -i rbd/golden -- \
 		sh "$D/appliance.sh" "$3" "$2" >"$D/takeover-$3.out" 2>&1
 	rc=$?
 	[ -f "$D/$3.pid" ] && PIDS="$PIDS $(cat "$D/$3.pid")"
@@ -101,8 +112,20 @@ takeover() { # METHOD PORT NAME
 P=$(free_port)
 sh "$D/appliance.sh" a "$P" &
 PIDS="$PIDS $!"
-wait_log a "^iscsi: listening on port 3260, 2 targets" 120 || test_finish
+wait_log a "^iscsi: listening on port 3260, 3 targets" 120 || test_finish
 grep -q "^volume vol0: formatting" "$D/a.log" || test_fail "A did not format vol0"
+# Linux's open-iscsi with ext4 mounted on lnx0 (tests/system/linux_takeover_job.sh),
+# reaching the portal at 10.0.2.100:3260 through guestfwd and a relay to port P.
+timeout -k 5 300 qemu-system-x86_64 $QEMU_ACCEL -display none -monitor none -no-reboot \
+	-M q35 -m 512M -kernel "$LINUX/vmlinuz" -initrd "$LINUX/initiator.cpio.gz" \
+	-append "console=ttyS0 quiet panic=-1" -serial "file:$D/linux.log" \
+	-fw_cfg "name=opt/org.qedbox/job,file=$ROOT/tests/system/linux_takeover_job.sh" \
+	-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:3260-cmd:python3 $ROOT/tests/linux-vm/relay.py $P" \
+	-device virtio-net-pci,netdev=n0 >"$D/linux.qemu" 2>&1 &
+LINUXVM=$!
+PIDS="$PIDS $LINUXVM"
+wait_log linux "^linux-takeover: (writing|FAIL)" 150 || test_finish
+grep -a "^linux-takeover: FAIL" "$D/linux.log" && { test_fail "Linux initiator before the cut"; test_finish; }
 python3 "$ROOT/tests/system/takeover_workload.py" run 127.0.0.1 "$P" "$PREFIX:vol0" \
 	"$D/journal" 8 >"$D/workload.out" 2>&1 &
 WORKLOAD=$!
@@ -144,6 +167,12 @@ echo "# libiscsi (qemu-io) on clone0: status $rc, its slowest command $max s"
 	test_fail "qemu-io through the takeover: $(grep -v '^[0-9]' "$D/qemu-io.out" | tail -n 5)"
 # The boot-time check of a crashed image, on a remote disk: what it found, how long.
 grep "qed check" "$D/b.log" | grep -v "progress" | sed "s/^/# B's boot check: /"
+
+n=1200
+while [ $n -gt 0 ] && kill -0 "$LINUXVM" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
+grep -a "^linux-takeover:" "$D/linux.log" | tail -n 1 | sed 's/^/# /'
+grep -aq "^linux-takeover: PASS" "$D/linux.log" ||
+	test_fail "Linux open-iscsi across the takeover: $(grep -a "^linux-takeover:" "$D/linux.log" | tail -n 1)"
 
 # ---- 2. B hung (paused), takeover by C (blocklist); B resumed must not write
 P2=$(free_port)
