@@ -7,34 +7,15 @@
 # written and synced one by one across the takeover; then no I/O error in the kernel
 # log, fsck clean, every file's sha256 after a read-only remount. Prints one line:
 #   linux-takeover: PASS ...   or   linux-takeover: FAIL <step>: <detail>
+# (test_ceph_takeover.sh puts linux_job_lib.sh in front: step, fail, login_disk.)
+JOB=linux-takeover
 PORTAL=10.0.2.100:3260
 TARGET=iqn.2026-11.org.qedbox:lnx0
 FILES=40
 
-fail() {
-	echo "linux-takeover: FAIL $1: $(tail -n 3 /tmp/step.log 2>/dev/null | tr '\n' ' ')"
-	exit 1
-}
-step() { # step NAME COMMAND...: the command's output in /tmp/step.log
-	name=$1
-	shift
-	"$@" >/tmp/step.log 2>&1 || fail "$name"
-}
 uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
-step discovery iscsiadm -m discovery -t sendtargets -p "$PORTAL"
-step replacement iscsiadm -m node -T "$TARGET" -p "$PORTAL" -o update \
-	-n node.session.timeo.replacement_timeout -v 120
-step login iscsiadm -m node -T "$TARGET" -p "$PORTAL" --login
-dev=
-for _ in $(seq 100); do
-	for b in /sys/class/iscsi_session/session*/device/target*/*:*:*:0/block/*; do
-		[ -e "$b" ] && dev=/dev/${b##*/}
-	done
-	[ -n "$dev" ] && [ -b "$dev" ] && break
-	sleep 0.2
-done
-[ -n "$dev" ] && [ -b "$dev" ] || fail "no disk after login"
+login_disk node.session.timeo.replacement_timeout 120
 step mkfs mkfs.ext4 -F -q -E nodiscard "$dev"
 step mount mount -t ext4 "$dev" /mnt
 mkdir -p /tmp/files

@@ -23,8 +23,10 @@
 #     reads back, other sectors hold old or new data; clone0 reads golden's data where
 #     it was not written, golden is unchanged.
 #
-# Planted bug this test was seen to fail on (reverted): app/volumes.c serving the image's
-# volume without its guard (d->vol = &d->qed_vol): B, resumed, goes on answering.
+# Planted bug this test was seen to fail on (reverted, never committed): app/volumes.c
+# serving the image's volume without its guard (d->vol = &d->qed_vol): B, resumed, has
+# no "stopped serving" line (it tried a header write instead: "qed: header write failed")
+# and answers reads with MEDIUM ERROR instead of NOT READY.
 . "$(dirname "$0")/lib.sh"
 LINUX=$ROOT/build/linux-vm
 if ! sh "$ROOT/tests/linux-vm/build.sh" "$LINUX"; then
@@ -114,12 +116,13 @@ sh "$D/appliance.sh" a "$P" &
 PIDS="$PIDS $!"
 wait_log a "^iscsi: listening on port 3260, 3 targets" 120 || test_finish
 grep -q "^volume vol0: formatting" "$D/a.log" || test_fail "A did not format vol0"
+cat "$ROOT/tests/system/linux_job_lib.sh" "$ROOT/tests/system/linux_takeover_job.sh" >"$D/job.sh"
 # Linux's open-iscsi with ext4 mounted on lnx0 (tests/system/linux_takeover_job.sh),
 # reaching the portal at 10.0.2.100:3260 through guestfwd and a relay to port P.
 timeout -k 5 300 qemu-system-x86_64 $QEMU_ACCEL -display none -monitor none -no-reboot \
 	-M q35 -m 512M -kernel "$LINUX/vmlinuz" -initrd "$LINUX/initiator.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1" -serial "file:$D/linux.log" \
-	-fw_cfg "name=opt/org.qedbox/job,file=$ROOT/tests/system/linux_takeover_job.sh" \
+	-fw_cfg "name=opt/org.qedbox/job,file=$D/job.sh" \
 	-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:3260-cmd:python3 $ROOT/tests/linux-vm/relay.py $P" \
 	-device virtio-net-pci,netdev=n0 >"$D/linux.qemu" 2>&1 &
 LINUXVM=$!
