@@ -6,6 +6,9 @@
 #   fail NAME              prints "JOB: FAIL NAME: <the step's last lines>", exits 1
 #   login_disk [STEP...]   discovery, node updates given as "NAME VALUE" pairs, login;
 #                          sets dev to the LUN 0 disk of the session
+#   verify_and_logout      the file system on dev mounted at /mnt: unmount, fsck, a
+#                          read-only mount without caches whose files must match
+#                          /tmp/sums (sha256sum -c, paths relative to /mnt), logout
 fail() {
 	echo "$JOB: FAIL $1: $(tail -n 3 /tmp/step.log 2>/dev/null | tr '\n' ' ')"
 	exit 1
@@ -32,4 +35,13 @@ login_disk() {
 		sleep 0.2
 	done
 	[ -n "$dev" ] && [ -b "$dev" ] || fail "no disk after login"
+}
+verify_and_logout() {
+	step umount umount /mnt
+	step fsck fsck.ext4 -fn "$dev"
+	echo 3 >/proc/sys/vm/drop_caches
+	step mount-ro mount -t ext4 -o ro "$dev" /mnt
+	step verify sh -c "cd /mnt && sha256sum -c /tmp/sums"
+	step umount-ro umount /mnt
+	step logout iscsiadm -m node -T "$TARGET" -p "$PORTAL" --logout
 }

@@ -7,7 +7,7 @@
 # written and synced one by one across the takeover; then no I/O error in the kernel
 # log, fsck clean, every file's sha256 after a read-only remount. Prints one line:
 #   linux-takeover: PASS ...   or   linux-takeover: FAIL <step>: <detail>
-# (test_ceph_takeover.sh puts linux_job_lib.sh in front: step, fail, login_disk.)
+# (test_ceph_takeover.sh puts linux_job_lib.sh in front: step, fail, login_disk, verify_and_logout.)
 JOB=linux-takeover
 PORTAL=10.0.2.100:3260
 TARGET=iqn.2026-11.org.qedbox:lnx0
@@ -33,13 +33,7 @@ done
 (cd /tmp/files && sha256sum f*) >/tmp/sums
 dmesg | grep -E "I/O error|EXT4-fs error|rejecting I/O|Buffer I/O" >/tmp/step.log && fail "kernel log"
 recoveries=$(dmesg | grep -c "detected conn error")
-step umount umount /mnt
-step fsck fsck.ext4 -fn "$dev"
-echo 3 >/proc/sys/vm/drop_caches
-step mount-ro mount -t ext4 -o ro "$dev" /mnt
-step verify sh -c "cd /mnt && sha256sum -c /tmp/sums"
-step umount-ro umount /mnt
-step logout iscsiadm -m node -T "$TARGET" -p "$PORTAL" --logout
+verify_and_logout
 echo "linux-takeover: PASS: $FILES files written and synced across the takeover," \
 	"$recoveries connection error(s) recovered, no I/O error, the longest copy+sync" \
 	"$((longest / 1000)).$((longest % 1000 / 100)) s; fsck clean, sha256 verified"
