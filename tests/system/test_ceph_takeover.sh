@@ -161,7 +161,7 @@ echo "# takeover (lock-rm): $t s from the power cut to the first write the stand
 wait "$QEMUIO"
 rc=$?
 [ "$(date +%s)" -gt "${killed_at%.*}" ] || test_fail "qemu-io ended before the power cut: it proves nothing"
-max=$(sed -n 's/.* ops; \([0-9:.]*\) sec.*/\1/p' "$D/qemu-io.out" |
+max=$(sed -n 's/.* ops; \([0-9:.]*\)[ (].*/\1/p' "$D/qemu-io.out" |
 	awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; if (s > m) m = s } END { printf "%.1f", m }')
 echo "# libiscsi (qemu-io) on clone0: status $rc, its slowest command $max s"
 [ $rc -eq 0 ] && ! grep -Eq "failed|error|Pattern verification" "$D/qemu-io.out" &&
