@@ -122,6 +122,17 @@ $(LWIP)/src/Filelists.mk: | $(PACKAGES_STAMP)
 
 deps: $(PACKAGES_STAMP) $(NEWLIB)/lib/libc.a $(LWIP)/src/Filelists.mk
 
+# The Ceph tier (qedbox on RBD images of a throw-away cluster, and takeover: tests/ceph/,
+# tests/system/test_ceph_takeover.sh) needs Debian's Ceph: ceph-mon, ceph-osd and
+# ceph-common (ceph, rbd, rados), uuid-runtime (uuidgen), with qemu-block-extra's rbd
+# driver. Installed only by the targets that run the tier (about 47 s, once).
+CEPH_PACKAGES := ceph-mon ceph-osd ceph-common uuid-runtime
+CEPH_PACKAGES_STAMP := $(BUILD)/.packages-ceph
+CEPH_TESTS := tests/system/test_ceph_takeover.sh
+$(CEPH_PACKAGES_STAMP): Makefile | $(PACKAGES_STAMP)
+	$(Q)sh mk/packages.sh $(CEPH_PACKAGES)
+	$(Q)touch $@
+
 # ---- objects --------------------------------------------------------------------------
 # Every object waits for the dependencies so that headers from build/deps exist.
 FW_OBJS := $(patsubst %,$(FW)/%.o,$(FW_SRCS) $(PORTABLE_SRCS))
@@ -180,8 +191,13 @@ san-tests: deps
 host-tests: $(HOST_TESTS)
 
 # ---- entry points -------------------------------------------------------------------
-test: all $(HOST_TESTS) san-tests check-layers $(FUZZ_TESTS)
-	$(Q)$(SAN_ENV) sh tests/run-tests.sh $(HOST_TESTS) $(SAN_TESTS) $(FUZZ_TESTS) $(SYSTEM_TESTS)
+test: all $(HOST_TESTS) san-tests check-layers $(FUZZ_TESTS) $(CEPH_PACKAGES_STAMP)
+	$(Q)$(SAN_ENV) sh tests/run-tests.sh $(HOST_TESTS) $(SAN_TESTS) $(FUZZ_TESTS) $(SYSTEM_TESTS) \
+		$(CEPH_TESTS)
+
+# The Ceph tier alone (about a minute, the cluster's bring-up included).
+test-ceph: all $(CEPH_PACKAGES_STAMP)
+	$(Q)sh tests/run-tests.sh $(CEPH_TESTS)
 
 # The host unit tests alone (under a minute, no VM).
 unit-test: all $(HOST_TESTS) san-tests check-layers $(FUZZ_TESTS)
@@ -209,7 +225,7 @@ distclean:
 	rm -rf $(BUILD)
 
 .PHONY: all firmware deps host-tools test bench clean distclean run iso check-layers unit-test \
-	san-tests host-tests mutants
+	san-tests host-tests mutants test-ceph
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -14,7 +14,9 @@
  * Images with the need-check bit set are checked and repaired before they are served or
  * read through (a backing image that lost power while it was served, before a snapshot
  * froze it); an idle task flushes written images every few seconds so that the bit is
- * cleared when the writes stop.
+ * cleared when the writes stop. A written image sits on a volume guard (volume_guard.h):
+ * its first device error on a write or a flush stops the volume for good, and the
+ * console says so.
  */
 #include "volumes_priv.h"
 
@@ -27,6 +29,7 @@
 #include "event_log.h"
 #include "platform.h"
 #include "task.h"
+#include "volume_guard.h"
 
 struct volumes_state vols;
 
@@ -176,6 +179,28 @@ static int format_disk(struct disk *d)
 	return rc;
 }
 
+/* The first device error on a write stops the volume (volume_guard.h). After a takeover
+ * this is the old appliance, fenced: it must neither write nor serve what it cached. */
+static void volume_stopped(void *ctx, const char *op, int rc)
+{
+	const struct disk *d = ctx;
+	event_log(EVENT_DEVICE_ERROR, "volume %s: %s failed (%s): stopped serving; another "
+		  "appliance may own this disk", d->dev->serial, op,
+		  rc == -EIO ? "device error" : strerror(-rc));
+}
+
+int volumes_open_guarded(struct disk *d, const struct qed_open_opts *o)
+{
+	volume_guard_init(&d->guard, d->dev, volume_stopped, d);
+	int rc = qed_open(&d->guard.gate, o, &d->img);
+	if (rc < 0)
+		return rc;
+	qed_volume_init(d->img, &d->qed_vol);
+	volume_guard_wrap(&d->guard, &d->qed_vol);
+	d->vol = &d->guard.vol;
+	return 0;
+}
+
 static int open_served(struct disk *d)
 {
 	if (d->content != DISK_QED) {
@@ -195,15 +220,12 @@ static int open_served(struct disk *d)
 		.check_on_open = true, .open_backing = volumes_open_backing, .backing_ctx = d,
 		.log = volumes_qed_log, .log_ctx = d, .on_check = check_event,
 	};
-	int rc = qed_open(d->dev, &o, &d->img);
+	int rc = volumes_open_guarded(d, &o);
 	if (rc < 0) {
 		d->role = ROLE_NONE;
 		printf("volume %s: not served: open failed (%s)\n", d->dev->serial, strerror(-rc));
-		return rc;
 	}
-	qed_volume_init(d->img, &d->qed_vol);
-	d->vol = &d->qed_vol;
-	return 0;
+	return rc;
 }
 
 /* Reads every QED disk's header: which disks are backing files, which volume each leaf
@@ -299,10 +321,11 @@ static void idle_flush_task(void *arg)
 	for (unsigned i = 0; i < vols.n_disks && !vols.action_running; i++) {
 		struct disk *d = &vols.disks[i];
 		struct qed_info info;
-		if (d->role != ROLE_SERVED || d->busy)
+		if (d->role != ROLE_SERVED || d->busy || d->guard.stopped)
 			continue;
 		qed_get_info(d->img, &info);
-		if (info.need_check && qed_flush(d->img) < 0)
+		/* Through the guard: a failed idle flush stops the volume as any would. */
+		if (info.need_check && d->vol->ops->flush(d->vol) < 0 && !d->guard.stopped)
 			printf("volume %s: idle flush failed\n", d->dev->serial);
 	}
 	vols.flush_running = false;

@@ -15,6 +15,7 @@
 #include "raw_volume.h"
 #include "scsi.h"
 #include "volume_gate.h"
+#include "volume_guard.h"
 #include "volumes.h"
 
 enum disk_role { ROLE_NONE, ROLE_SERVED, ROLE_BACKING };
@@ -29,7 +30,9 @@ struct disk {
 	struct qed_image *img;      /* QED image (served or backing) */
 	struct raw_volume raw;      /* raw backing disk */
 	struct volume qed_vol;      /* the image as a volume */
-	struct volume *vol;         /* what is served or read through: qed_vol or raw.vol */
+	struct volume_guard guard;  /* a written image: opened on guard.gate, used as guard.vol */
+	struct volume *vol;         /* what is served or read through: guard.vol, qed_vol
+				     * (a backing image) or raw.vol */
 };
 
 /* A served volume: one iSCSI target. */
@@ -63,6 +66,9 @@ struct served *volumes_served_from(const struct disk *d);
 /* The open_backing callback of qed_open: ctx is the child disk. */
 int volumes_open_backing(void *ctx, const char *name, const char *fmt, struct volume **out);
 void volumes_qed_log(void *ctx, int level, const char *msg);
+/* Opens d's image for writing on a volume guard: its first device error on a write
+ * stops it (volume_guard.h). d->img and d->vol are set on success. */
+int volumes_open_guarded(struct disk *d, const struct qed_open_opts *o);
 /* Serves d (role served, image open) as volume name: a new target, visible at once. */
 struct served *volumes_add_target(struct disk *d, const char *name);
 /* Status of a served volume (volumes_status.c). */

@@ -101,12 +101,10 @@ static int create_overlay(struct disk *spare, struct disk *base, const char *vol
 		.check_on_open = true, .open_backing = overlay_backing, .backing_ctx = base,
 		.log = volumes_qed_log, .log_ctx = spare,
 	};
-	rc = qed_open(spare->dev, &o, &spare->img);
+	rc = volumes_open_guarded(spare, &o);
 	if (rc)
 		return refuse(why, why_len, rc, "opening the overlay on %s failed (%s)",
 			      spare->dev->serial, strerror(-rc));
-	qed_volume_init(spare->img, &spare->qed_vol);
-	spare->vol = &spare->qed_vol;
 	return 0;
 }
 

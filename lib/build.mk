@@ -6,6 +6,9 @@ HOST_TESTS += $(HOST)/tests/lib/test_task $(HOST)/tests/lib/test_parse_size
 # The raw passthrough volume (a blkdev served as it is, for comparison and benchmarks).
 PORTABLE_SRCS += lib/raw_volume.c
 HOST_TESTS += $(HOST)/tests/lib/test_raw_volume
+# A served volume stops at its first device error on a write (the gate under its image).
+PORTABLE_SRCS += lib/volume_guard.c
+HOST_TESTS += $(HOST)/tests/lib/test_volume_guard
 # The ChaCha20 block function and the random number generator built on it.
 PORTABLE_SRCS += lib/chacha20.c lib/random.c
 HOST_TESTS += $(HOST)/tests/lib/test_random

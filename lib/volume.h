@@ -5,7 +5,8 @@
  *
  * Every operation blocks the calling task (never call from outside a task) and returns 0
  * or a negative errno: -EIO for a device error, -ENOSPC when the disk below is full,
- * -EINVAL for a request outside the volume, -EROFS on a read-only volume. Offsets and
+ * -EINVAL for a request outside the volume, -EROFS on a read-only volume, -ENODEV once
+ * the volume stopped serving after a device error (volume_guard.h). Offsets and
  * lengths are multiples of block_size. A write is durable once a later flush returns 0.
  */
 #ifndef QEDBOX_VOLUME_H

@@ -78,6 +78,11 @@ void scsi_volume_error(struct scsi_cmd *cmd, int rc, bool is_write)
 	case -EINVAL:
 		scsi_check(cmd, ILLEGAL_REQUEST, ASC_LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE);
 		break;
+	case -ENODEV:
+		/* The volume stopped serving after a device error (lib/volume_guard.h):
+		 * it does not come back by itself; another appliance may own the disk. */
+		scsi_check(cmd, NOT_READY, ASC_LOGICAL_UNIT_NOT_READY_MANUAL_INTERVENTION_REQUIRED);
+		break;
 	case -ENOMEM:
 		/* Transient: BUSY asks the initiator to retry later. */
 		cmd->status = SAM_STAT_BUSY;

@@ -85,6 +85,7 @@
 
 /* additional sense codes, ASC << 8 | ASCQ */
 #define ASC_NO_ADDITIONAL_SENSE                 0x0000
+#define ASC_LOGICAL_UNIT_NOT_READY_MANUAL_INTERVENTION_REQUIRED 0x0403
 #define ASC_WRITE_ERROR                         0x0c00
 #define ASC_INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT 0x0e03
 #define ASC_UNRECOVERED_READ_ERROR              0x1100

@@ -4,31 +4,12 @@
 # mkfs.ext4, files written with their sha256 known beforehand, sync, umount, fsck, a
 # read-only mount without caches that must give the same sums, logout. Prints one line:
 #   linux-initiator: PASS ...   or   linux-initiator: FAIL <step>: <detail>
+# (test_linux_initiator.sh puts linux_job_lib.sh in front: step, fail, login_disk, verify_and_logout.)
+JOB=linux-initiator
 PORTAL=10.0.2.100:3260
 TARGET=iqn.2026-11.org.qedbox:lnx0
 
-fail() {
-	echo "linux-initiator: FAIL $1: $(tail -n 3 /tmp/step.log 2>/dev/null | tr '\n' ' ')"
-	exit 1
-}
-step() { # step NAME COMMAND...: the command's output in /tmp/step.log
-	name=$1
-	shift
-	"$@" >/tmp/step.log 2>&1 || fail "$name"
-}
-
-step discovery iscsiadm -m discovery -t sendtargets -p "$PORTAL"
-grep -q "^$PORTAL,1 $TARGET\$" /tmp/step.log || fail "discovery lists no $TARGET at $PORTAL"
-step login iscsiadm -m node -T "$TARGET" -p "$PORTAL" --login
-dev=
-for _ in $(seq 100); do
-	for b in /sys/class/iscsi_session/session*/device/target*/*:*:*:0/block/*; do
-		[ -e "$b" ] && dev=/dev/${b##*/}
-	done
-	[ -n "$dev" ] && [ -b "$dev" ] && break
-	sleep 0.2
-done
-[ -n "$dev" ] && [ -b "$dev" ] || fail "no disk after login"
+login_disk
 
 # The files, staged in RAM first: random data of several sizes, one empty, one tree.
 mkdir -p /tmp/files/tree/a/b
@@ -45,11 +26,5 @@ step mkfs mkfs.ext4 -F -q -E nodiscard "$dev"
 step mount mount -t ext4 "$dev" /mnt
 step copy cp -a /tmp/files/. /mnt/
 step sync sync
-step umount umount /mnt
-step fsck fsck.ext4 -fn "$dev"
-echo 3 >/proc/sys/vm/drop_caches
-step mount-ro mount -t ext4 -o ro "$dev" /mnt
-step verify sh -c "cd /mnt && sha256sum -c /tmp/sums"
-step umount-ro umount /mnt
-step logout iscsiadm -m node -T "$TARGET" -p "$PORTAL" --logout
+verify_and_logout
 echo "linux-initiator: PASS: $files files, sha256 verified after fsck and a read-only remount"

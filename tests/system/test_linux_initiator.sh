@@ -31,10 +31,11 @@ QEDBOX_PID=$QEMU_PID QEDBOX_LOG=$QEMU_LOG
 qemu_wait_line "^iscsi: listening" 120 || { test_fail "qedbox: no listener"; test_finish; }
 QEMU_PID=
 
+cat "$ROOT/tests/system/linux_job_lib.sh" "$ROOT/tests/system/linux_initiator_job.sh" >"$D/job.sh"
 # The guest's connections to 10.0.2.100:3260 each start a relay to qedbox's port.
 qemu_start initiator 200 -M q35 -m 512M -kernel "$LINUX/vmlinuz" \
 	-initrd "$LINUX/initiator.cpio.gz" -append "console=ttyS0 quiet panic=-1" \
-	-fw_cfg "name=opt/org.qedbox/job,file=$ROOT/tests/system/linux_initiator_job.sh" \
+	-fw_cfg "name=opt/org.qedbox/job,file=$D/job.sh" \
 	-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:3260-cmd:python3 $ROOT/tests/linux-vm/relay.py $PORT" \
 	-device virtio-net-pci,netdev=n0
 qemu_wait_exit 200

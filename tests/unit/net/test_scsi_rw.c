@@ -342,6 +342,24 @@ static void test_write_enospc_is_space_allocation_failed(void)
 	fixture_fini(&f);
 }
 
+/* A volume stopped after a device error (lib/volume_guard.h) fails reads and writes
+ * with NOT READY, MANUAL INTERVENTION REQUIRED. */
+static void test_stopped_volume_is_not_ready(void)
+{
+	setup();
+	f.rv.write_error = -ENODEV;
+	cdb10(cdb, WRITE_10, 0, 0, 1);
+	run_cdb(&f, cdb, 10, buf, BS);
+	check_sense(NOT_READY, ASC_LOGICAL_UNIT_NOT_READY_MANUAL_INTERVENTION_REQUIRED);
+	fixture_fini(&f);
+	setup();
+	f.rv.read_error = -ENODEV;
+	cdb10(cdb, READ_10, 0, 0, 1);
+	run_cdb(&f, cdb, 10, buf, BS);
+	check_sense(NOT_READY, ASC_LOGICAL_UNIT_NOT_READY_MANUAL_INTERVENTION_REQUIRED);
+	fixture_fini(&f);
+}
+
 static void test_write_enomem_is_busy(void)
 {
 	setup();
@@ -732,6 +750,7 @@ int main(void)
 	RUN(test_write10_zero_blocks);
 	RUN(test_write10_fua_flushes);
 	RUN(test_write_fua_flush_error);
+	RUN(test_stopped_volume_is_not_ready);
 	RUN(test_write_eio_is_write_error);
 	RUN(test_write_enospc_is_space_allocation_failed);
 	RUN(test_write_enomem_is_busy);
