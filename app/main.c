@@ -25,6 +25,7 @@
 #include "config.h"
 #include "disks.h"
 #include "entropy.h"
+#include "event_log.h"
 #include "fw_cfg.h"
 #include "iscsi_lwip.h"
 #include "network.h"
@@ -136,6 +137,7 @@ static void serve_task(void *arg)
 int main(void)
 {
 	platform_report();
+	event_log_set_clock(clock_ns); /* events are stamped and rate-limited from here on */
 	load_config();
 	const struct qedbox_config *cfg = &app.cfg;
 	if (cfg->mmiotest)

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_log.h"
 #include "platform.h"
 #include "task.h"
 
@@ -37,6 +38,22 @@ void volumes_qed_log(void *ctx, int level, const char *msg)
 	static const char *const kind[] = { "error", "note", "progress" };
 	printf("volume %s: %s: %s\n", d->dev->serial, kind[level < 0 || level > 2 ? 1 : level],
 	       msg);
+}
+
+/* The boot-time check as events (qed_open_opts.on_check): its start and its result,
+ * each one line that the operator's status page keeps too. */
+static void check_event(void *ctx, const struct qed_check_result *r, int rc)
+{
+	const struct disk *d = ctx;
+	if (!r) {
+		event_log(EVENT_CHECK, "%s: started (not closed cleanly)", d->dev->serial);
+		return;
+	}
+	bool clean = !rc && r->corruptions == r->corruptions_fixed && !r->check_errors;
+	event_log(EVENT_CHECK, "%s: %s: %" PRIu64 " corruptions (%" PRIu64 " fixed), %"
+		  PRIu64 " leaked clusters, %" PRIu64 " errors%s%s", d->dev->serial,
+		  clean ? "clean" : "NOT clean", r->corruptions, r->corruptions_fixed, r->leaks,
+		  r->check_errors, rc ? ", failed: " : "", rc ? strerror(-rc) : "");
 }
 
 struct disk *volumes_disk_by_serial(const char *name)
@@ -71,7 +88,7 @@ static int open_backing_image(struct disk *d)
 {
 	struct qed_open_opts o = {
 		.read_only = true, .open_backing = volumes_open_backing,
-		.backing_ctx = d, .log = volumes_qed_log, .log_ctx = d,
+		.backing_ctx = d, .log = volumes_qed_log, .log_ctx = d, .on_check = check_event,
 	};
 	int rc = qed_open(d->dev, &o, &d->img);
 	if (rc == -EUCLEAN) {
@@ -176,7 +193,7 @@ static int open_served(struct disk *d)
 	d->role = ROLE_SERVED; /* before opening: it cannot be its own backing */
 	struct qed_open_opts o = {
 		.check_on_open = true, .open_backing = volumes_open_backing, .backing_ctx = d,
-		.log = volumes_qed_log, .log_ctx = d,
+		.log = volumes_qed_log, .log_ctx = d, .on_check = check_event,
 	};
 	int rc = qed_open(d->dev, &o, &d->img);
 	if (rc < 0) {
@@ -244,6 +261,7 @@ struct served *volumes_add_target(struct disk *d, const char *name)
 	snprintf(s->target_name, sizeof(s->target_name), "%s:%s", cfg->iqn_prefix, name);
 	volume_gate_init(&s->gate, d->vol, name);
 	scsi_lun_init(&s->lun, &s->gate.vol, s->target_name);
+	s->lun.clock_ns = clock_ns; /* per-command latencies (scsi.h, struct scsi_lun_stats) */
 	unsigned n = fill_acl(s);
 	vols.targets[idx] = (struct iscsi_target_config){
 		.name = s->target_name,

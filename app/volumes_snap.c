@@ -139,108 +139,109 @@ static int switch_volume(struct served *s, struct disk *spare, char *why, size_t
 	return 0;
 }
 
-static int snapshot(struct served *s, struct disk *spare, char *why, size_t why_len)
+/* One action: what it starts from and the spare it writes. */
+struct action {
+	const char *kind;           /* "snapshot", "clone" */
+	const char *name;           /* the volume (snapshot) or the image (clone) */
+	const char *spare;
+	struct disk *base;          /* the image the overlay goes over */
+	struct disk *sp;
+	struct served *s;           /* the volume served from the overlay */
+};
+
+static int snapshot(struct action *a, char *why, size_t why_len)
 {
+	struct served *s = a->s;
 	uint64_t t0 = clock_ns();
-	int rc = create_overlay(spare, s->disk, s->name, why, why_len);
+	int rc = create_overlay(a->sp, a->base, s->name, why, why_len);
 	if (rc)
 		return rc;
 	uint64_t overlay_ms = ms_since(t0), t1 = clock_ns();
-	const char *old = s->disk->dev->serial;
-	rc = switch_volume(s, spare, why, why_len);
+	rc = switch_volume(s, a->sp, why, why_len);
 	if (rc)
 		return rc;
+	/* The switch is what the initiators wait for: in microseconds. */
 	event_log(EVENT_VOLUME, "%s snapshot: image %s frozen read-only, served from %s now "
-		  "(overlay written in %" PRIu64 " ms, switch %" PRIu64 " ms, total %" PRIu64
-		  " ms)", s->name, old, spare->dev->serial, overlay_ms, ms_since(t1),
-	       ms_since(t0));
+		  "(overlay written in %" PRIu64 " ms, switch %" PRIu64 " us, total %" PRIu64
+		  " ms)", s->name, a->base->dev->serial, a->sp->dev->serial, overlay_ms,
+		  (clock_ns() - t1) / 1000, ms_since(t0));
 	return 0;
 }
 
-static int begin_action(char *why, size_t why_len)
+static int find_volume(struct action *a, char *why, size_t why_len)
+{
+	a->s = volumes_served_by_name(a->name);
+	if (!a->s)
+		return refuse(why, why_len, -ENOENT, "no volume named %s", a->name);
+	a->base = a->s->disk;
+	return 0;
+}
+
+static int find_clone_base(struct action *a, char *why, size_t why_len)
+{
+	struct disk *d = volumes_disk_by_serial(a->name);
+	if (!d || strcmp(d->dev->serial, a->name) != 0 || d->role == ROLE_NONE)
+		return refuse(why, why_len, -ENOENT, "no image on a disk with serial %s", a->name);
+	if (d->role == ROLE_SERVED)
+		return refuse(why, why_len, -EROFS, "image %s is served read-write: snapshot "
+			      "its volume, then clone the frozen image", a->name);
+	a->base = d;
+	return 0;
+}
+
+static int clone(struct action *a, char *why, size_t why_len)
+{
+	uint64_t t0 = clock_ns();
+	int rc = create_overlay(a->sp, a->base, NULL, why, why_len);
+	if (rc)
+		return rc;
+	a->sp->role = ROLE_SERVED;
+	a->s = volumes_add_target(a->sp, a->sp->dev->serial);
+	if (!a->s)
+		return refuse(why, why_len, -EBUSY, "a volume named %s is served already",
+			      a->sp->dev->serial);
+	event_log(EVENT_VOLUME, "%s clone of image %s: served as %s (%" PRIu64 " ms)",
+		  a->sp->dev->serial, a->base->dev->serial, a->s->target_name, ms_since(t0));
+	return 0;
+}
+
+/* One action at a time, and only while volumes are served; every refusal is logged. */
+static int run_action(struct action *a, int (*find)(struct action *, char *, size_t),
+		      int (*act)(struct action *, char *, size_t), struct volume_status *out,
+		      char *why, size_t why_len)
 {
 	if (!vols.iscsi || !vols.cfg->access_ok)
 		return refuse(why, why_len, -EACCES, "no volume is served (access keys refused)");
 	if (vols.action_running)
 		return refuse(why, why_len, -EBUSY, "another snapshot or clone is running");
 	vols.action_running = true;
-	return 0;
+	int rc = find(a, why, why_len);
+	if (!rc)
+		rc = find_spare(a->spare, a->base, &a->sp, why, why_len);
+	if (!rc) {
+		a->sp->busy = true;
+		rc = act(a, why, why_len);
+		a->sp->busy = false;
+	}
+	if (!rc)
+		volumes_status_of(a->s, out);
+	else
+		event_log(EVENT_VOLUME, "%s %s onto %s refused: %s", a->name, a->kind, a->spare,
+			  why);
+	vols.action_running = false;
+	return rc;
 }
 
 int volumes_snapshot(const char *volume, const char *spare, struct volume_status *out,
 		     char *why, size_t why_len)
 {
-	int rc = begin_action(why, why_len);
-	if (rc)
-		return rc;
-	struct served *s = volumes_served_by_name(volume);
-	struct disk *sp = NULL;
-	if (!s)
-		rc = refuse(why, why_len, -ENOENT, "no volume named %s", volume);
-	else
-		rc = find_spare(spare, s->disk, &sp, why, why_len);
-	if (!rc) {
-		sp->busy = true;
-		rc = snapshot(s, sp, why, why_len);
-		sp->busy = false;
-	}
-	if (!rc)
-		volumes_status_of(s, out);
-	else
-		event_log(EVENT_VOLUME, "%s snapshot onto %s refused: %s", volume, spare, why);
-	vols.action_running = false;
-	return rc;
-}
-
-static int find_clone_base(const char *image, struct disk **out, char *why, size_t why_len)
-{
-	struct disk *d = volumes_disk_by_serial(image);
-	if (!d || strcmp(d->dev->serial, image) != 0 || d->role == ROLE_NONE)
-		return refuse(why, why_len, -ENOENT, "no image on a disk with serial %s", image);
-	if (d->role == ROLE_SERVED)
-		return refuse(why, why_len, -EROFS, "image %s is served read-write: snapshot "
-			      "its volume, then clone the frozen image", image);
-	*out = d;
-	return 0;
-}
-
-static int clone(struct disk *base, struct disk *sp, struct served **out, char *why,
-		 size_t why_len)
-{
-	uint64_t t0 = clock_ns();
-	int rc = create_overlay(sp, base, NULL, why, why_len);
-	if (rc)
-		return rc;
-	sp->role = ROLE_SERVED;
-	*out = volumes_add_target(sp, sp->dev->serial);
-	if (!*out)
-		return refuse(why, why_len, -EBUSY, "a volume named %s is served already",
-			      sp->dev->serial);
-	event_log(EVENT_VOLUME, "%s clone of image %s: served as %s (%" PRIu64 " ms)",
-	       sp->dev->serial, base->dev->serial, (*out)->target_name, ms_since(t0));
-	return 0;
+	struct action a = { .kind = "snapshot", .name = volume, .spare = spare };
+	return run_action(&a, find_volume, snapshot, out, why, why_len);
 }
 
 int volumes_clone(const char *image, const char *spare, struct volume_status *out,
 		  char *why, size_t why_len)
 {
-	int rc = begin_action(why, why_len);
-	if (rc)
-		return rc;
-	struct disk *base = NULL, *sp = NULL;
-	struct served *s = NULL;
-	rc = find_clone_base(image, &base, why, why_len);
-	if (!rc)
-		rc = find_spare(spare, base, &sp, why, why_len);
-	if (!rc) {
-		sp->busy = true;
-		rc = clone(base, sp, &s, why, why_len);
-		sp->busy = false;
-	}
-	if (!rc)
-		volumes_status_of(s, out);
-	else
-		event_log(EVENT_VOLUME, "%s clone onto %s refused: %s", image, spare, why);
-	vols.action_running = false;
-	return rc;
+	struct action a = { .kind = "clone", .name = image, .spare = spare };
+	return run_action(&a, find_clone_base, clone, out, why, why_len);
 }

@@ -96,6 +96,15 @@ static void report_suppressed(uint64_t t)
 	keep(t, EVENT_NOTE, text);
 }
 
+/* Names in events come from clients: a control character could forge a line or drive
+ * the operator's terminal, so anything but printable ASCII becomes '?'. */
+static void make_printable(char *text)
+{
+	for (unsigned char *p = (unsigned char *)text; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+}
+
 static bool never_dropped(enum event_kind kind)
 {
 	return kind == EVENT_CHECK || kind == EVENT_VOLUME;
@@ -129,6 +138,7 @@ void event_log(enum event_kind kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	make_printable(text);
 	char line[EVENT_TEXT_MAX + 32];
 	snprintf(line, sizeof(line), "event: %s %s", kind_names[kind], text);
 	write_line(line);

@@ -7,8 +7,9 @@
  *     event_log(EVENT_LOGIN, "%s from %s to %s auth %s", initiator, address, target, auth);
  *
  * prints "event: login iqn... from 10.0.2.2:51234 to iqn...:vol0 auth CHAP". A line is at
- * most EVENT_TEXT_MAX bytes of text after the kind word (longer text is cut): what a
- * client sends (names) cannot make a line unbounded. Never pass a secret.
+ * most EVENT_TEXT_MAX bytes of text after the kind word (longer text is cut), and every
+ * byte outside printable ASCII is printed and kept as '?': what a client sends (names)
+ * can neither make a line unbounded nor forge one. Never pass a secret.
  *
  * Rate limit: a token bucket of EVENT_BURST events refilled at EVENT_REFILL_PER_S, shared
  * by every kind but EVENT_CHECK and EVENT_VOLUME (the operator's own actions, never

@@ -24,6 +24,8 @@ HOST_TESTS += $(HOST)/tests/net/test_crc32c $(HOST)/tests/net/test_md5 \
 HOST_TESTS += $(HOST)/tests/net/test_iscsi_rxpath
 # Admission: login deadline and PDU cap, connection slots and eviction.
 HOST_TESTS += $(HOST)/tests/net/test_iscsi_conn
+# Sessions listed for a status page, login and session counters, session-end events.
+HOST_TESTS += $(HOST)/tests/net/test_iscsi_info
 # The lwIP binding (firmware) tested on the host over lwIP's loopback.
 ISCSI_LWIP_TEST_SRCS := tests/unit/net/lwip_host.c net/iscsi_lwip.c
 $(HOST)/tests/net/test_iscsi_lwip: tests/unit/net/test_iscsi_lwip.c $(ISCSI_LWIP_TEST_SRCS) \
@@ -44,7 +46,7 @@ HOST_TESTS += $(HOST)/tests/net/test_scsi_inquiry $(HOST)/tests/net/test_scsi_rw
 	$(HOST)/tests/net/test_scsi_unit $(HOST)/tests/net/test_scsi_mode \
 	$(HOST)/tests/net/test_scsi_unmap $(HOST)/tests/net/test_scsi_dispatch \
 	$(HOST)/tests/net/test_scsi_fuzz $(HOST)/tests/net/test_scsi_pr \
-	$(HOST)/tests/net/test_scsi_lba_status
+	$(HOST)/tests/net/test_scsi_lba_status $(HOST)/tests/net/test_scsi_stats
 
 # The web server's request parser (portable; net/http_server.c binds it to lwIP).
 PORTABLE_SRCS += net/http_parse.c

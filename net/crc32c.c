@@ -5,7 +5,6 @@
  */
 #include "crc32c.h"
 
-#include <string.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -61,7 +60,7 @@ __attribute__((target("sse4.2"))) uint32_t crc32c_sse42(uint32_t crc, const void
 	}
 	while (len >= 8) {
 		uint64_t v;
-		memcpy(&v, p, 8);
+		__builtin_memcpy(&v, p, 8); /* one load, also when built freestanding */
 		c = __builtin_ia32_crc32di(c, v);
 		p += 8;
 		len -= 8;

@@ -221,6 +221,7 @@ enum iscsi_login_failure {
 	ISCSI_LOGIN_FAIL_REFUSED,           /* no slot: every one held a session */
 	ISCSI_LOGIN_FAIL_PROTOCOL,          /* a malformed or inconsistent login request */
 	ISCSI_LOGIN_FAIL_RESOURCES,         /* out of memory or the like */
+	ISCSI_LOGIN_FAIL_CLOSED,            /* the initiator closed or reset the connection */
 	ISCSI_LOGIN_FAIL_REASONS
 };
 /* The reason's words ("unknown target", "not in ACL", "CHAP failed", ...); "?" out of

@@ -179,6 +179,7 @@ static struct iscsi_cmd *cmd_new(struct iscsi_conn *c, const struct iscsi_pdu *p
 		data_sequence_init(cmd, pdu);
 	c->sess.cmds_in_flight++;
 	c->srv->data.commands++;
+	c->sess.cmds++;
 	c->srv->tasks++; /* its task, spawned once the data is in */
 	cmd->next = c->cmds;
 	c->cmds = cmd;

@@ -59,6 +59,7 @@ static bool evict_oldest_login(struct iscsi_server *srv, const struct iscsi_sour
 	if (!oldest)
 		return false;
 	srv->conns_evicted++;
+	iscsi_conn_login_failed(oldest, NULL, ISCSI_LOGIN_FAIL_EVICTED);
 	iscsi_conn_abort(oldest);
 	return true;
 }
@@ -87,6 +88,7 @@ struct iscsi_conn *iscsi_conn_open_from(struct iscsi_server *srv,
 		source = NULL;
 	if (!make_room(srv, source)) {
 		srv->conns_refused++;
+		iscsi_login_failed(srv, source, NULL, NULL, ISCSI_LOGIN_FAIL_REFUSED);
 		return NULL;
 	}
 	struct iscsi_limits limits;
@@ -176,8 +178,20 @@ void iscsi_conn_abort(struct iscsi_conn *c)
 	end_conn(c, c->ops->abort ? c->ops->abort : c->ops->close);
 }
 
+/* Ends c for why (the console's words) unless it is ending already. */
+static void close_because(struct iscsi_conn *c, const char *why)
+{
+	if (!c->closing && !c->end_why)
+		c->end_why = why;
+	iscsi_conn_close(c);
+}
+
 void iscsi_conn_closed(struct iscsi_conn *c)
 {
+	if (!c->closing && c->phase == ISCSI_PHASE_LOGIN)
+		iscsi_conn_login_failed(c, NULL, ISCSI_LOGIN_FAIL_CLOSED);
+	if (!c->closing && !c->end_why)
+		c->end_why = "connection lost"; /* the peer closed or reset it, or it broke */
 	c->transport_gone = true;
 	c->closing = true;
 	iscsi_conn_wake_worker(c);
@@ -211,10 +225,14 @@ size_t iscsi_conn_input(struct iscsi_conn *c, const void *buf, size_t len)
 		done += used;
 		c->rx_bytes += used;
 		if (rc < 0) {
-			iscsi_conn_close(c);
+			if (c->phase == ISCSI_PHASE_LOGIN)
+				iscsi_conn_login_failed(c, NULL, rc == -ENOMEM ? ISCSI_LOGIN_FAIL_RESOURCES
+									: ISCSI_LOGIN_FAIL_PROTOCOL);
+			close_because(c, rc == -ENOMEM ? "out of memory" : "header digest error");
 			break;
 		}
 		if (rc == 1) {
+			c->sess.bytes_in += pdu->data_len;
 			c->srv->data.rx_pdus++;
 			c->srv->data.rx_payload_bytes += pdu->data_len;
 			if (pdu->dest == ISCSI_RX_DISCARD)
@@ -334,8 +352,8 @@ static void handle_full_feature(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 	case ISCSI_OP_SCSI_DATA_OUT:
 		if (c->sess.discovery)
 			iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_PROTOCOL_ERROR);
-		else if (iscsi_cmd_data_out(c, pdu) < 0)
-			iscsi_conn_close(c); /* a broken data sequence: ERL 0 ends it */
+		else if (iscsi_cmd_data_out(c, pdu) < 0) /* ERL 0 ends it */
+			close_because(c, "broken data sequence");
 		break;
 	case ISCSI_OP_SNACK_REQ:
 		iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_SNACK_REJECT);
@@ -354,8 +372,10 @@ static void handle_pdu(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 {
 	if (pdu->reject_reason) {
 		iscsi_send_reject(c, pdu->bhs, pdu->reject_reason);
-		if (c->phase == ISCSI_PHASE_LOGIN)
+		if (c->phase == ISCSI_PHASE_LOGIN) {
+			iscsi_conn_login_failed(c, NULL, ISCSI_LOGIN_FAIL_PROTOCOL);
 			iscsi_conn_close(c);
+		}
 		iscsi_pdu_free(pdu);
 		return;
 	}
@@ -364,10 +384,12 @@ static void handle_pdu(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 		if (++c->login_pdus > ISCSI_LOGIN_PDU_MAX) {
 			/* Endless continuations: no login needs this many. */
 			c->srv->logins_timed_out++;
+			iscsi_conn_login_failed(c, NULL, ISCSI_LOGIN_FAIL_PDU_CAP);
 			iscsi_conn_abort(c);
 		} else if (pdu_opcode(pdu) != ISCSI_OP_LOGIN_REQ) {
 			/* Nothing but Login before the full feature phase (RFC 7143 6.3). */
 			iscsi_send_reject(c, pdu->bhs, ISCSI_REASON_PROTOCOL_ERROR);
+			iscsi_conn_login_failed(c, NULL, ISCSI_LOGIN_FAIL_PROTOCOL);
 			iscsi_conn_close(c);
 		} else if (iscsi_login_handle(c, pdu) < 0) {
 			iscsi_conn_close(c);
@@ -417,6 +439,7 @@ static void worker_teardown(struct iscsi_conn *c)
 	iscsi_login_free(c->login);
 	c->login = NULL;
 	if (c->sess.logged_in) {
+		iscsi_session_ended(c);
 		if (c->sess.target) /* the I_T nexus is gone: so is its RESERVE(6) */
 			scsi_nexus_lost(c->sess.target->lun, &c->sess.nexus);
 		c->sess.logged_in = false;
@@ -477,8 +500,10 @@ static void tick_login(struct iscsi_conn *c)
 
 	if (++c->login_ticks > deadline_ticks) {
 		c->srv->logins_timed_out++;
+		iscsi_conn_login_failed(c, NULL, ISCSI_LOGIN_FAIL_TIMEOUT);
 		iscsi_conn_abort(c);
 	} else if (!heard) {
+		iscsi_conn_login_failed(c, NULL, ISCSI_LOGIN_FAIL_TIMEOUT);
 		iscsi_conn_abort(c);
 	}
 }
@@ -488,7 +513,7 @@ static void tick_session(struct iscsi_conn *c)
 	if (heard_since_tick(c)) {
 		c->ping_outstanding = false;
 	} else if (c->ping_outstanding) {
-		iscsi_conn_close(c); /* silence after a ping */
+		close_because(c, "no answer to ping");
 	} else {
 		c->ping_outstanding = true;
 		iscsi_conn_get(c);

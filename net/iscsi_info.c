@@ -1,7 +1,8 @@
 /*
  * What the target tells about itself: the list of sessions for a status page
  * (iscsi_server_sessions), the names of login failures and authentication methods, and
- * the login-failure counter with its console event. Reads the sessions' state, changes
+ * the session events with their counters: a login, a failed login and why, a logout, a
+ * session dropped without one (lib/event_log.h). Reads the sessions' state, changes
  * nothing but the counters.
  */
 #include "event_log.h"
@@ -21,6 +22,7 @@ static const char *const failure_names[ISCSI_LOGIN_FAIL_REASONS] = {
 	[ISCSI_LOGIN_FAIL_REFUSED] = "no free slot",
 	[ISCSI_LOGIN_FAIL_PROTOCOL] = "protocol error",
 	[ISCSI_LOGIN_FAIL_RESOURCES] = "out of resources",
+	[ISCSI_LOGIN_FAIL_CLOSED] = "closed during login",
 };
 
 const char *iscsi_login_failure_name(unsigned reason)
@@ -50,17 +52,64 @@ void iscsi_source_format(const struct iscsi_source *s, char *out, size_t size)
 		 (unsigned)s->port);
 }
 
-void iscsi_login_failed(struct iscsi_conn *c, enum iscsi_login_failure why)
+static const char *or_unknown(const char *s)
 {
-	struct iscsi_server *srv = c->srv;
+	return s && s[0] ? s : "?";
+}
+
+void iscsi_login_failed(struct iscsi_server *srv, const struct iscsi_source *source,
+			const char *initiator, const char *target, enum iscsi_login_failure why)
+{
 	srv->login_failures++;
 	if ((unsigned)why < ISCSI_LOGIN_FAIL_REASONS)
 		srv->login_failures_by_reason[why]++;
 	char address[48];
+	iscsi_source_format(source, address, sizeof(address));
+	event_log(EVENT_LOGIN_FAILED, "%s from %s to %s: %s", or_unknown(initiator),
+		  or_unknown(address), or_unknown(target), iscsi_login_failure_name(why));
+}
+
+static const char *target_of(const struct iscsi_session *s)
+{
+	if (s->discovery)
+		return "discovery";
+	return s->target ? s->target->name : NULL;
+}
+
+void iscsi_conn_login_failed(struct iscsi_conn *c, const char *target,
+			     enum iscsi_login_failure why)
+{
+	if (c->login_failure_counted || c->sess.logged_in)
+		return;
+	c->login_failure_counted = true;
+	iscsi_login_failed(c->srv, &c->source, c->sess.initiator_name,
+			   target ? target : target_of(&c->sess), why);
+}
+
+void iscsi_session_logged_in(struct iscsi_conn *c)
+{
+	struct iscsi_session *s = &c->sess;
+	c->srv->logins++;
+	s->login_ns = c->srv->clock_ns ? c->srv->clock_ns() : 0;
+	char address[48];
 	iscsi_source_format(&c->source, address, sizeof(address));
-	const char *initiator = c->sess.initiator_name[0] ? c->sess.initiator_name : "?";
-	event_log(EVENT_LOGIN_FAILED, "%s from %s: %s", initiator, address[0] ? address : "?",
-		  iscsi_login_failure_name(why));
+	event_log(EVENT_LOGIN, "%s from %s to %s auth %s", s->initiator_name,
+		  or_unknown(address), target_of(s), iscsi_auth_method_name(s->auth_method));
+}
+
+void iscsi_session_ended(struct iscsi_conn *c)
+{
+	const struct iscsi_session *s = &c->sess;
+	char address[48];
+	iscsi_source_format(&c->source, address, sizeof(address));
+	if (c->phase == ISCSI_PHASE_LOGGED_OUT) {
+		event_log(EVENT_LOGOUT, "%s from %s to %s", s->initiator_name, or_unknown(address),
+			  target_of(s));
+		return;
+	}
+	c->srv->session_drops++;
+	event_log(EVENT_SESSION_DROP, "%s from %s to %s: %s", s->initiator_name,
+		  or_unknown(address), target_of(s), c->end_why ? c->end_why : "closed by the target");
 }
 
 static void hex_isid(const uint8_t isid[ISCSI_ISID_LEN], char out[13])

@@ -34,6 +34,8 @@ struct iscsi_login {
 	struct iscsi_auth auth;     /* what this initiator must prove for this target */
 	bool auth_done;             /* the security stage was passed or is not needed */
 	bool chap_selected;
+	bool mutual_answered;       /* the initiator challenged us and got our answer */
+	char target_asked[ISCSI_NAME_MAX]; /* TargetName as requested, for the console */
 	bool target_declared;       /* TargetPortalGroupTag (and alias) sent */
 	struct iscsi_chap chap;
 	struct iscsi_params params; /* applied to the connection when the login ends */
@@ -111,8 +113,29 @@ static int send_response(struct iscsi_conn *c, uint8_t flags, uint16_t status, u
 			      ISCSI_STATSN_ADVANCE);
 }
 
+/* What a failure status means for the counters and the console. */
+static enum iscsi_login_failure failure_of(uint16_t status)
+{
+	switch (status) {
+	case ISCSI_LOGIN_NOT_FOUND:
+		return ISCSI_LOGIN_FAIL_UNKNOWN_TARGET;
+	case ISCSI_LOGIN_AUTHORIZATION_FAILURE:
+		return ISCSI_LOGIN_FAIL_NOT_IN_ACL;
+	case ISCSI_LOGIN_AUTHENTICATION_FAILURE:
+		return ISCSI_LOGIN_FAIL_AUTH;
+	case ISCSI_LOGIN_SERVICE_UNAVAILABLE:
+		return ISCSI_LOGIN_FAIL_NO_CHAP;
+	case ISCSI_LOGIN_OUT_OF_RESOURCES:
+		return ISCSI_LOGIN_FAIL_RESOURCES;
+	default:
+		return ISCSI_LOGIN_FAIL_PROTOCOL;
+	}
+}
+
 static int fail(struct iscsi_conn *c, uint16_t status)
 {
+	const char *asked = c->login->target_asked;
+	iscsi_conn_login_failed(c, asked[0] ? asked : NULL, failure_of(status));
 	send_response(c, 0, status, 0, NULL);
 	return -EACCES;
 }
@@ -156,6 +179,7 @@ static int fix_names(struct iscsi_conn *c, const struct login_keys *k)
 	}
 	if (!k->target_name)
 		return ISCSI_LOGIN_MISSING_PARAMETER;
+	snprintf(l->target_asked, sizeof(l->target_asked), "%s", k->target_name);
 	const struct iscsi_target_config *t = iscsi_target_find(c->srv->cfg, k->target_name);
 	if (!t)
 		return ISCSI_LOGIN_NOT_FOUND;
@@ -229,6 +253,7 @@ static int authenticate(struct iscsi_conn *c, const struct login_keys *k)
 		if (!l->chap_selected || iscsi_chap_verify(&l->chap, &l->auth, &k->chap, k->out) < 0)
 			return ISCSI_LOGIN_AUTHENTICATION_FAILURE;
 		l->auth_done = true;
+		l->mutual_answered = k->chap.c != NULL;
 	}
 	return 0;
 }
@@ -271,8 +296,11 @@ static void begin_session(struct iscsi_conn *c)
 	snprintf(c->sess.nexus.id, sizeof(c->sess.nexus.id), "%s,i,0x%02x%02x%02x%02x%02x%02x",
 		 c->sess.initiator_name, isid[0], isid[1], isid[2], isid[3], isid[4], isid[5]);
 	c->srv->sessions_open++;
+	c->sess.auth_method = !l->chap_selected ? ISCSI_AUTH_NONE
+			      : l->mutual_answered ? ISCSI_AUTH_MUTUAL_CHAP : ISCSI_AUTH_CHAP;
 	iscsi_login_free(l);
 	c->login = NULL;
+	iscsi_session_logged_in(c);
 }
 
 /* Handles the gathered text of one request. Returns 0 or a login status. */
@@ -338,8 +366,10 @@ int iscsi_login_handle(struct iscsi_conn *c, struct iscsi_pdu *pdu)
 
 	if (!c->login) {
 		c->login = calloc(1, sizeof(*c->login));
-		if (!c->login)
+		if (!c->login) {
+			iscsi_conn_login_failed(c, NULL, ISCSI_LOGIN_FAIL_RESOURCES);
 			return -ENOMEM;
+		}
 		iscsi_limits_from_config(&c->login->limits, c->srv->cfg);
 		iscsi_params_init(&c->login->params, &c->login->limits);
 		iscsi_text_init(&c->login->text_in, ISCSI_TEXT_LIMIT);

@@ -369,6 +369,10 @@ struct iscsi_conn {
 	struct iscsi_source source;
 	unsigned login_ticks;       /* ticks seen while in the login phase */
 	unsigned login_pdus;        /* PDUs received in the login phase */
+	/* observability (iscsi_info.c) */
+	bool login_failure_counted; /* this connection's failed login was counted */
+	const char *end_why;        /* why the target ended the session ("no answer to
+				     * ping", ...); NULL: the first of the ends decides */
 };
 
 void iscsi_conn_get(struct iscsi_conn *c);
@@ -403,8 +407,18 @@ void iscsi_session_reinstate(struct iscsi_conn *c);
 const char *iscsi_auth_method_name(unsigned method);
 /* "10.0.2.2:51234" (IPv4), or "" when the source is unknown. */
 void iscsi_source_format(const struct iscsi_source *s, char *out, size_t size);
-/* Counts a failed login and logs its event (initiator and target may be NULL or ""). */
-void iscsi_login_failed(struct iscsi_conn *c, enum iscsi_login_failure why);
+/* Counts a failed login and logs its event; initiator, target and source may be NULL
+ * (unknown). */
+void iscsi_login_failed(struct iscsi_server *srv, const struct iscsi_source *source,
+			const char *initiator, const char *target, enum iscsi_login_failure why);
+/* The same for c's login, once per connection: target NULL names the target the login
+ * chose, if any. */
+void iscsi_conn_login_failed(struct iscsi_conn *c, const char *target,
+			     enum iscsi_login_failure why);
+/* The session began (the final login response is sent): counts it, stamps it, logs it. */
+void iscsi_session_logged_in(struct iscsi_conn *c);
+/* The session ended: a Logout (phase logged out) or a drop, why from c->end_why. */
+void iscsi_session_ended(struct iscsi_conn *c);
 
 /* ---- iscsi_send.c: the PDUs the target sends ------------------------------------------ */
 enum iscsi_statsn { ISCSI_STATSN_NONE, ISCSI_STATSN_PEEK, ISCSI_STATSN_ADVANCE };

@@ -74,8 +74,11 @@ static int send_locked(struct iscsi_conn *c, const uint8_t *bhs, const void *dat
 	int rc = c->ops->sendv(c->ctx, iov, n, flags, flags ? &mark : NULL);
 	if (mark) /* also after a failure: part of the data may have been lent */
 		*lent = mark;
-	if (rc < 0)
+	if (rc < 0) {
+		if (!c->end_why)
+			c->end_why = "connection lost";
 		iscsi_conn_close(c);
+	}
 	return rc < 0 ? rc : 0;
 }
 
@@ -90,6 +93,7 @@ int iscsi_send_pdu_lent(struct iscsi_conn *c, uint8_t bhs[ISCSI_BHS_LEN], const 
 	task_lock(&c->send_lock);
 	c->srv->data.tx_pdus++;
 	c->srv->data.tx_payload_bytes += len;
+	c->sess.bytes_out += len;
 	fill_numbers(c, bhs, statsn);
 	rc = c->closing ? -EPIPE : send_locked(c, bhs, data, len, lent);
 	task_unlock(&c->send_lock);

@@ -95,6 +95,8 @@ void iscsi_session_reinstate(struct iscsi_conn *c)
 			continue;
 		/* The old session's commands end without responses (RFC 7143 6.3.5). */
 		iscsi_cmds_abort_all(o);
+		if (!o->end_why)
+			o->end_why = "reinstated by a new login";
 		iscsi_conn_close(o);
 	}
 }

@@ -61,7 +61,7 @@ extern const uint32_t scsi_latency_bounds_us[SCSI_LATENCY_BOUNDS];
 
 struct scsi_class_stats {
 	uint64_t ops;           /* commands ended, whatever their status */
-	uint64_t bytes;         /* moved: Data-In produced, Data-Out written (GOOD only) */
+	uint64_t bytes;         /* moved: Data-In sent, Data-Out used (GOOD only) */
 	uint64_t errors;        /* commands ended with a status other than GOOD */
 	uint64_t latency_ns_sum;
 	uint64_t latency[SCSI_LATENCY_BUCKETS];

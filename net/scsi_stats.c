@@ -64,15 +64,14 @@ static bool is_space_error(const struct scsi_cmd *cmd)
 	       sense_asc_ascq(cmd) == ASC_SPACE_ALLOCATION_FAILED_WRITE_PROTECT;
 }
 
-/* Bytes the command moved: its Data-In, or the Data-Out it used; 0 unless GOOD. */
-static uint64_t bytes_moved(const struct scsi_cmd *cmd)
+/* Bytes the command moved over the wire: a read's Data-In, the Data-Out the others used
+ * (a write's data, UNMAP's parameter list, WRITE SAME's block); 0 unless GOOD. */
+static uint64_t bytes_moved(const struct scsi_cmd *cmd, enum scsi_stat_class cls)
 {
-	if (cmd->status != SAM_STAT_GOOD)
+	if (cmd->status != SAM_STAT_GOOD || cls == SCSI_STAT_FLUSH)
 		return 0;
-	if (cmd->data_produced)
+	if (cls == SCSI_STAT_READ)
 		return cmd->data_produced;
-	if (cmd->dir != SCSI_DIR_WRITE)
-		return 0;
 	return cmd->transfer_len < cmd->data_len ? cmd->transfer_len : cmd->data_len;
 }
 
@@ -83,14 +82,14 @@ static void note_failing(struct scsi_lun *lun, const struct scsi_cmd *cmd)
 	if (device) {
 		lun->stats.device_errors++;
 		if (!lun->device_failing)
-			event_log(EVENT_DEVICE_ERROR, "volume %s: opcode 0x%02x failed, sense %x/%04x",
+			event_log(EVENT_DEVICE_ERROR, "%s: opcode 0x%02x failed, sense %x/%04x",
 				  lun->unit_serial, cmd->cdb[0], sense_key(cmd),
 				  (unsigned)sense_asc_ascq(cmd));
 	}
 	if (space) {
 		lun->stats.space_errors++;
 		if (!lun->space_failing)
-			event_log(EVENT_VOLUME_FULL, "volume %s: no space left for a write",
+			event_log(EVENT_VOLUME_FULL, "%s: no space left for a write",
 				  lun->unit_serial);
 	}
 	if (device || cmd->status == SAM_STAT_GOOD)
@@ -114,7 +113,7 @@ void scsi_stats_end(struct scsi_lun *lun, const struct scsi_cmd *cmd, uint64_t s
 		return;
 	struct scsi_class_stats *s = &lun->stats.cls[cls];
 	s->ops++;
-	s->bytes += bytes_moved(cmd);
+	s->bytes += bytes_moved(cmd, cls);
 	if (cmd->status != SAM_STAT_GOOD)
 		s->errors++;
 	if (!lun->clock_ns)

@@ -24,6 +24,7 @@
 
 struct qed_image;
 struct qed_info;
+struct qed_check_result;
 
 /* Message sink: level 0 error, 1 notice, 2 progress. NULL: silent. */
 typedef void (*qed_log_fn)(void *ctx, int level, const char *msg);
@@ -42,6 +43,10 @@ struct qed_open_opts {
 	void *backing_ctx;
 	qed_log_fn log;
 	void *log_ctx;
+	/* Optional: told (with log_ctx) when the boot-time check begins, result NULL, and
+	 * when it ended, with its result and its return code (0 or a negative errno), so
+	 * that the appliance can report both as events. */
+	void (*on_check)(void *ctx, const struct qed_check_result *result, int rc);
 	unsigned l2_cache_tables; /* L2 tables kept in memory; 0: up to 64 MiB of them */
 	/* Bytes: the image is a host file of this size, and that size is its end (QEMU's
 	 * rule): the check treats an entry at or past it as corruption (past the durable

@@ -160,7 +160,11 @@ static int find_alloc_end(struct qed_image *img)
 			return -EUCLEAN;
 		}
 		struct qed_check_result res;
+		if (img->opts.on_check)
+			img->opts.on_check(img->opts.log_ctx, NULL, 0);
 		int rc = qed_check(img, !img->read_only, &res);
+		if (img->opts.on_check)
+			img->opts.on_check(img->opts.log_ctx, &res, rc);
 		if (rc)
 			return rc;
 		if (res.image_end_offset > end)

@@ -10,6 +10,8 @@
 #   free_port                               a free TCP port on 127.0.0.1
 #   qemu_cpu_permille SECONDS               QEMU's CPU time over SECONDS, in 1/1000 of a core
 #   expect_line PATTERN / expect_status N    record a failure (test_fail) when not so
+#   io_start URL OUT / io_cmd LINE / io_end  one qemu-io session (one login) fed its
+#                                           commands one at a time; output in OUT
 #   test_finish                              exit 0, or 1 after failures
 #
 # Every QEMU gets -nic none first (without it, a run that names no network would get
@@ -122,4 +124,36 @@ expect_line() {
 expect_status() {
 	[ "$QEMU_STATUS" = "$1" ] ||
 		test_fail "$(basename "$QEMU_LOG" .log): QEMU exit status: expected $1, got $QEMU_STATUS"
+}
+
+# One qemu-io session, its commands fed through a FIFO. qemu-io reads the next command
+# only once the last has returned, and lines sent together may sit in its input buffer
+# until more input comes: io_cmd sends one and waits (up to 24 s) for the next prompt.
+# aio_* commands return at once; their results follow in OUT.
+io_start() {
+	IO_OUT=$2
+	mkfifo "$TEST_TMP/io.fifo"
+	qemu-io -f raw "$1" <"$TEST_TMP/io.fifo" >"$IO_OUT" 2>&1 &
+	IO_PID=$!
+	exec 7>"$TEST_TMP/io.fifo"
+}
+
+io_prompts() { grep -o "qemu-io> " "$IO_OUT" | wc -l; }
+
+io_cmd() {
+	n=$(io_prompts) i=0
+	echo "$1" >&7
+	while [ "$(io_prompts)" -le "$n" ] && [ $i -lt 1200 ]; do sleep 0.02; i=$((i + 1)); done
+}
+
+# Quits and waits (up to 60 s); the session's exit status in IO_STATUS.
+io_end() {
+	echo quit >&7
+	exec 7>&-
+	i=0
+	while kill -0 "$IO_PID" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	kill "$IO_PID" 2>/dev/null
+	wait "$IO_PID"
+	IO_STATUS=$?
+	rm -f "$TEST_TMP/io.fifo"
 }

@@ -9,8 +9,8 @@ the writes the volume sent to the overlay after the switch. vol0 is frozen (flus
 never written again) at the switch, so each spare state is paired with vol0 as it ended.
 
 Commands:
-  states DIR LOG VOL0 QEDTOOL SEED BOOTS
-      rebuild spare states from a blank disk and LOG: every cut in the overlay's creation
+  states DIR INIT LOG VOL0 QEDTOOL SEED BOOTS
+      rebuild spare states from INIT (the spare before: its first sector zeros) and LOG: every cut in the overlay's creation
       and around its header, and cuts spread over the rest, unflushed writes kept, lost
       or torn per sector; decide for each what a boot serves, the way the firmware does
       (the spare holds a QED image: the new chain, which must name volume vol0 over
@@ -120,7 +120,7 @@ def check_new_chain(d, qedtool, vol0raw, what, end):
     return ["%s: %s" % (what, e) for e in verify(raw, vol0raw, "new-all" if end else "new")]
 
 
-def cmd_states(d, logpath, vol0, qedtool, seed, boots):
+def cmd_states(d, blank, logpath, vol0, qedtool, seed, boots):
     entries = parse_log(logpath)
     states, create_end = plan(entries, seed)
     work = os.path.join(d, "state")
@@ -134,9 +134,6 @@ def cmd_states(d, logpath, vol0, qedtool, seed, boots):
         print("FAIL: qedtool read vol0: %s" % r.stderr.decode()[-300:])
         return 1
     vol0raw = r.stdout
-    blank = os.path.join(d, "blank")
-    with open(blank, "wb") as f:
-        f.truncate(os.path.getsize(vol0))
     errors, counts, first_new, last_old = [], {"old": 0, "new": 0}, None, None
     spare = os.path.join(work, "spare0")
     for cut, policy in states:
@@ -185,7 +182,7 @@ def cmd_verify(rawpath, vol0rawpath, chain):
 
 
 def main(argv):
-    cmds = {"states": (cmd_states, 6), "verify": (cmd_verify, 3)}
+    cmds = {"states": (cmd_states, 7), "verify": (cmd_verify, 3)}
     if len(argv) < 2 or argv[1] not in cmds or len(argv) - 2 != cmds[argv[1]][1]:
         print(__doc__.split("Commands:")[1], file=sys.stderr)
         return 2

@@ -8,7 +8,7 @@
 #   attack 4: the CHAP challenges of the first logins of two identical short boots differ
 #   a configuration whose mutual secret equals the initiator secret is refused at boot
 # The figures: the honest session's rounds, the memory high-water mark if the console
-# reports one, and each attack's time.
+# reports one, each attack's time, and the console's events (rate-limited, no secret).
 . "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 D=$TEST_TMP
@@ -98,6 +98,17 @@ if grep -Eq "fatal|exception|panic|assert" "$QEMU_LOG"; then
 	grep -E -m 5 "fatal|exception|panic|assert" "$QEMU_LOG" | redact | sed 's/^/    | /'
 fi
 kill -0 "$QEMU_PID" 2>/dev/null || test_fail "main: the appliance is gone (QEMU ended)"
+# The console's events: within their rate limit (20 at once, then 5 a second, plus a
+# "suppressed" line at most every 4 s), counted since the test began (an upper bound on
+# the appliance's uptime), and never a secret.
+events=$(grep -c "^event: " "$QEMU_LOG")
+secs=$(( $(date +%s) - start + 1 ))
+echo "# console events under attack: $events lines in ${secs}s (at most $((20 + 6 * secs))), $(grep -c "^event: [0-9]* events suppressed" "$QEMU_LOG") 'suppressed' lines"
+[ "$events" -gt 0 ] || test_fail "main: no event on the console"
+[ "$events" -le $((20 + 6 * secs)) ] || test_fail "main: console events past their rate limit"
+for s in $SECRETS; do
+	grep -q -- "$s" "$QEMU_LOG" && test_fail "main: a secret on the console"
+done
 hw=$(grep -i "memory high-water" "$QEMU_LOG" | tail -n 1 | tr -d '\r' | redact)
 echo "# memory high-water: ${hw:-unknown}"
 stop_qemu

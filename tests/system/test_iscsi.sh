@@ -7,7 +7,8 @@
 #   libiscsi: iscsi-ls, iscsi-inq, iscsi-readcapacity16
 #   QEMU's iscsi driver: qemu-img convert of 64 MiB in and out, qemu-io patterns
 #   robustness: garbage and oversized PDUs on one connection, the others keep working
-#   auth: CHAP (right, wrong and missing secrets) and a per-volume initiator ACL
+#   auth: CHAP (right, wrong and missing secrets) and a per-volume initiator ACL, and
+#         the console's events for each login (no secret on the console)
 #   after the writes stop the idle flush clears need-check; the host checks the images
 #   with qemu-img check and reads them back with qemu-img convert
 . "$(dirname "$0")/lib.sh"
@@ -99,6 +100,9 @@ for payload in (b"\xff" * 48, b"GET / HTTP/1.0\r\n\r\n" * 10,
         s.close()
 PY
 iscsi-ls -s "$URL" 2>&1 | grep -q "^Target:$PREFIX:vol0 " || test_fail "iscsi-ls after garbage"
+expect_line "^event: login-failed \? from 10\.0\.2\.2:[0-9]+ to \?: closed during login"
+expect_line "^event: login iqn\.2008-11\.org\.linux-kvm from 10\.0\.2\.2:[0-9]+ to $PREFIX:vol0 auth none"
+expect_line "^event: logout iqn\.2008-11\.org\.linux-kvm from 10\.0\.2\.2:[0-9]+ to $PREFIX:vol0"
 
 # ---- the idle flush clears need-check; then the host checks what qedbox wrote
 sleep 12
@@ -148,6 +152,14 @@ refused "$ALLOWED" "iscsi://127.0.0.1:$PORT/$T" ||
 	test_fail "auth: a login without CHAP was not refused: $(cat "$D/inq.out")"
 refused iqn.2026-11.org.qedbox.test:other "iscsi://alice%secret-of-alice@127.0.0.1:$PORT/$T" ||
 	test_fail "auth: an initiator outside the ACL was not refused: $(cat "$D/inq.out")"
+# The console tells each login, refusal and end: who, from where, to what, how or why.
+# Never a secret.
+FROM="from 10\.0\.2\.2:[0-9]+ to $PREFIX:vol1"
+expect_line "^event: login $ALLOWED $FROM auth CHAP${CR}?$"
+expect_line "^event: logout $ALLOWED $FROM${CR}?$"
+expect_line "^event: login-failed $ALLOWED $FROM: CHAP failed${CR}?$"
+expect_line "^event: login-failed iqn\.2026-11\.org\.qedbox\.test:other $FROM: not in ACL${CR}?$"
+grep -q "secret-of-alice\|wrong-secret" "$QEMU_LOG" && test_fail "auth: a CHAP secret on the console"
 kill "$QEMU_PID"
 qemu_wait_exit 10
 test_finish

@@ -131,6 +131,11 @@ while read -r n cut img host_fixed <&3; do
 	[ "${fw_fixed:-0}" = "$host_fixed" ] ||
 		test_fail "recovery $n (cut $cut): the firmware's check repaired ${fw_fixed:-nothing}, the host's $host_fixed"
 	[ "${fw_fixed:-0}" -gt 0 ] && repaired=$((repaired + 1))
+	# and says so in two events: the check began, and what it found
+	if [ -n "$fw_fixed" ]; then
+		expect_line "^event: check vol0: started"
+		expect_line "^event: check vol0: clean: $fw_fixed corruptions \($fw_fixed fixed\)"
+	fi
 	qemu-img convert -f raw -O raw "$URL" "$D/read.raw" 2>"$D/convert.err" ||
 		test_fail "recovery $n: qemu-img convert: $(tail -n 3 "$D/convert.err")"
 	out=$($PC verify "$D" "$D/disk.log" "$cut" "$D/read.raw") || test_fail "recovery $n (cut $cut): $out"

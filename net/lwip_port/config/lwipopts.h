@@ -126,6 +126,9 @@
 /* ---- checksums: per netif, so the driver turns them off for what the device offloads */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 #define LWIP_CHECKSUM_ON_COPY 0
+/* lwIP copies MAC addresses and headers with SMEMCPY: inline them (the firmware is built
+ * freestanding, where gcc would call memcpy() for every constant-size copy). */
+#define SMEMCPY(dst, src, len) __builtin_memcpy(dst, src, len)
 
 /* ---- netif -------------------------------------------------------------------------- */
 #define LWIP_NETIF_STATUS_CALLBACK 1 /* "net: <ip>" once DHCP or a static address binds */

@@ -76,6 +76,15 @@ static void test_text_bounded(void)
 	CHECK_EQ(EVENT_TEXT_MAX - 1, strlen(r.text));
 }
 
+/* A client's name cannot end the line early or send terminal escapes. */
+static void test_text_printable(void)
+{
+	start(true);
+	event_log(EVENT_LOGIN_FAILED, "%s", "iqn.x\nevent: login forged\x1b[2J\xc3\xa9");
+	CHECK_EQ(1, n_lines);
+	CHECK_STR_EQ("event: login-failed iqn.x?event: login forged?[2J??", lines[0]);
+}
+
 /* The ring keeps the last EVENT_RING_SIZE, oldest first, with their time and kind. */
 static void test_ring(void)
 {
@@ -193,6 +202,7 @@ int main(void)
 	RUN(test_line_format);
 	RUN(test_kind_names);
 	RUN(test_text_bounded);
+	RUN(test_text_printable);
 	RUN(test_ring);
 	RUN(test_rate_limit);
 	RUN(test_suppression_line);

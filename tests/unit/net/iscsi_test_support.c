@@ -1,6 +1,7 @@
 /* Test support for the iSCSI target; see iscsi_test_support.h. */
 #include "iscsi_test_support.h"
 #include "crc32c.h"
+#include "event_log.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -94,13 +95,25 @@ void fx_release(struct fx_link *link)
 	fx_run();
 }
 
-void fx_open_link(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_conn **c)
+void fx_open_link_from(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_conn **c,
+		       const struct iscsi_source *source)
 {
 	memset(link, 0, sizeof(*link));
-	*c = iscsi_conn_open(&f->srv, &fx_transport, link);
+	*c = iscsi_conn_open_from(&f->srv, &fx_transport, link, source);
 	assert(*c);
 	link->c = *c;
 	fx_run();
+}
+
+void fx_open_link(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_conn **c)
+{
+	fx_open_link_from(f, link, c, NULL);
+}
+
+/* The target's events stay in the ring for the tests to read, off the test's output. */
+static void fx_quiet_event(const char *line)
+{
+	(void)line;
 }
 
 void fx_init(struct iscsi_fixture *f)
@@ -112,6 +125,8 @@ void fx_init(struct iscsi_fixture *f)
 void fx_setup(struct iscsi_fixture *f)
 {
 	memset(f, 0, sizeof(*f));
+	event_log_reset();
+	event_log_set_sink(fx_quiet_event);
 	fixture_init(&f->sf, FX_BLOCKS, FX_BLOCK_SIZE, true);
 	fixture_init(&f->sf2, FX_BLOCKS, FX_BLOCK_SIZE, true);
 	f->ram_ops = f->sf.rv.vol.ops;
@@ -323,6 +338,30 @@ int fx_login(struct iscsi_fixture *f, const char *extra)
 int fx_login_discovery(struct iscsi_fixture *f, const char *extra)
 {
 	return login_one_step(f, "InitiatorName=" FX_INITIATOR "\nSessionType=Discovery", extra);
+}
+
+void fx_logout(struct iscsi_fixture *f)
+{
+	uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_LOGOUT_REQ | ISCSI_IMMEDIATE,
+				       ISCSI_FLAG_FINAL | ISCSI_LOGOUT_CLOSE_SESSION };
+	put_be32(bhs + ISCSI_BHS_INITIATOR_TASK_TAG, 0xb0);
+	put_be32(bhs + ISCSI_BHS_CMDSN, f->cmdsn);
+	fx_send(f, bhs, NULL, 0);
+}
+
+bool fx_last_event_is(enum event_kind kind, const char *text)
+{
+	struct event_record ev;
+	if (event_log_recent(&ev, 1) != 1) {
+		fprintf(stderr, "expected event %s \"%s\", got none\n", event_kind_name(kind), text);
+		return false;
+	}
+	if (ev.kind != kind || strcmp(ev.text, text) != 0) {
+		fprintf(stderr, "expected event %s \"%s\", got %s \"%s\"\n", event_kind_name(kind),
+			text, event_kind_name(ev.kind), ev.text);
+		return false;
+	}
+	return true;
 }
 
 void fx_scsi_cmd(struct iscsi_fixture *f, uint8_t flags, uint32_t itt, uint32_t edtl,

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "event_log.h"
 #include "iscsi_priv.h"
 #include "scsi_test_support.h"
 
@@ -73,6 +74,9 @@ void fx_setup(struct iscsi_fixture *f);
 void fx_start(struct iscsi_fixture *f);
 /* Opens another connection (for multi-session tests) on f's server. */
 void fx_open_link(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_conn **c);
+/* The same from a source address (per-source caps, the address in events). */
+void fx_open_link_from(struct iscsi_fixture *f, struct fx_link *link, struct iscsi_conn **c,
+		       const struct iscsi_source *source);
 void fx_fini(struct iscsi_fixture *f);
 void fx_run(void);
 /* Makes the helpers talk over link (and its connection). */
@@ -99,6 +103,11 @@ void fx_login_req(struct iscsi_fixture *f, uint8_t flags, uint16_t tsih, const c
  * extra (may be NULL); returns the final status (class << 8 | detail). */
 int fx_login(struct iscsi_fixture *f, const char *extra);
 int fx_login_discovery(struct iscsi_fixture *f, const char *extra);
+/* Logout Request, close the session, immediate. */
+void fx_logout(struct iscsi_fixture *f);
+/* Whether the latest event the target logged is kind with text (else says what it was on
+ * stderr). fx_setup empties the log and keeps its lines off the test's output. */
+bool fx_last_event_is(enum event_kind kind, const char *text);
 
 /* A SCSI Command: flags R/W (F is added unless no_final), ExpectedDataTransferLength edtl,
  * immediate data. Advances the test's CmdSN. */

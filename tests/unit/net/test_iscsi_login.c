@@ -40,6 +40,8 @@ static void test_one_step_login_to_normal_session(void)
 	CHECK_STR_EQ("262144", fx_key(&r, "MaxRecvDataSegmentLength"));
 	CHECK_EQ(ISCSI_PHASE_FULL_FEATURE, f.c->phase);
 	CHECK(f.c->sess.nexus.unit_attention_reset);
+	CHECK(fx_last_event_is(EVENT_LOGIN, FX_INITIATOR " from ? to " FX_TARGET " auth none"));
+	CHECK_EQ(1, f.srv.logins);
 	fx_fini(&f);
 }
 
@@ -162,6 +164,8 @@ static void test_unknown_target_fails_not_found(void)
 	CHECK(fx_next(&f, &r));
 	CHECK_EQ(ISCSI_LOGIN_NOT_FOUND, status_of(&r));
 	CHECK(f.link.closed);
+	CHECK(fx_last_event_is(EVENT_LOGIN_FAILED, FX_INITIATOR " from ? to iqn.nope: unknown target"));
+	CHECK_EQ(1, f.srv.login_failures_by_reason[ISCSI_LOGIN_FAIL_UNKNOWN_TARGET]);
 	fx_fini(&f);
 }
 
@@ -174,6 +178,9 @@ static void test_initiator_not_in_acl_fails_authorization(void)
 	f.targets[0].n_acl = 1;
 	CHECK_EQ(ISCSI_LOGIN_AUTHORIZATION_FAILURE, fx_login(&f, NULL));
 	CHECK(f.link.closed);
+	CHECK(fx_last_event_is(EVENT_LOGIN_FAILED, FX_INITIATOR " from ? to " FX_TARGET ": not in ACL"));
+	CHECK_EQ(1, f.srv.login_failures_by_reason[ISCSI_LOGIN_FAIL_NOT_IN_ACL]);
+	CHECK_EQ(0, f.srv.logins);
 	fx_fini(&f);
 }
 
@@ -324,6 +331,27 @@ static void setup_chap(struct iscsi_fixture *f, uint8_t *counter)
 	f->targets[0].auth.chap = (struct iscsi_credential){ "alice", "secretsecret12" };
 }
 
+/* CHAP, and the target proves itself to initiators that ask. */
+static void setup_mutual_chap(struct iscsi_fixture *f, uint8_t *counter)
+{
+	setup_chap(f, counter);
+	f->targets[0].auth.mutual = (struct iscsi_credential){ "target0", "targetsecret34" };
+}
+
+/* After the security stage: the operational stage to the full feature phase, and the
+ * login event it logs, "... auth <auth>". */
+static void finish_login(struct iscsi_fixture *f, const char *auth)
+{
+	struct fx_pdu r;
+	char event[256];
+	fx_login_req(f, T | CSG(1) | 3, 0, NULL);
+	CHECK(fx_next(f, &r));
+	CHECK_EQ(0, status_of(&r));
+	CHECK_EQ(ISCSI_PHASE_FULL_FEATURE, f->c->phase);
+	snprintf(event, sizeof(event), FX_INITIATOR " from ? to " FX_TARGET " auth %s", auth);
+	CHECK(fx_last_event_is(EVENT_LOGIN, event));
+}
+
 static void test_chap_one_way_succeeds(void)
 {
 	struct iscsi_fixture f;
@@ -333,10 +361,8 @@ static void test_chap_one_way_succeeds(void)
 	setup_chap(&f, &counter);
 	CHECK_EQ(0, chap_login(&f, "secretsecret12", NULL, &r));
 	CHECK(r.flags & T);
-	fx_login_req(&f, T | CSG(1) | 3, 0, NULL);
-	CHECK(fx_next(&f, &r));
-	CHECK_EQ(0, status_of(&r));
-	CHECK_EQ(ISCSI_PHASE_FULL_FEATURE, f.c->phase);
+	CHECK_EQ(0, event_log_count(EVENT_LOGIN)); /* not before the full feature phase */
+	finish_login(&f, "CHAP");
 	fx_fini(&f);
 }
 
@@ -366,7 +392,14 @@ static void test_chap_wrong_secret_fails(void)
 	setup_chap(&f, &counter);
 	CHECK_EQ(ISCSI_LOGIN_AUTHENTICATION_FAILURE, chap_login(&f, "wrongsecret123", NULL, &r));
 	CHECK(f.link.closed);
+	/* one event, one count, and neither secret in the text */
+	CHECK(fx_last_event_is(EVENT_LOGIN_FAILED, FX_INITIATOR " from ? to " FX_TARGET ": CHAP failed"));
+	CHECK_EQ(1, event_log_count(EVENT_LOGIN_FAILED));
+	CHECK_EQ(1, f.srv.login_failures);
+	CHECK_EQ(1, f.srv.login_failures_by_reason[ISCSI_LOGIN_FAIL_AUTH]);
+	CHECK_EQ(0, f.srv.logins);
 	fx_fini(&f);
+	CHECK_EQ(0, event_log_count(EVENT_SESSION_DROP)); /* no session to drop */
 }
 
 static void test_chap_required_but_only_none_offered_fails(void)
@@ -399,14 +432,29 @@ static void test_chap_mutual_target_answers_challenge(void)
 	struct fx_pdu r;
 	uint8_t counter = 1;
 	fx_init(&f);
-	setup_chap(&f, &counter);
-	f.targets[0].auth.mutual = (struct iscsi_credential){ "target0", "targetsecret34" };
+	setup_mutual_chap(&f, &counter);
 	char keys[128] = "CHAP_I=85\nCHAP_C=0x";
 	for (int i = 100; i < 116; i++)
 		sprintf(keys + strlen(keys), "%02x", i);
 	CHECK_EQ(0, chap_login(&f, "secretsecret12", keys, &r));
 	CHECK_STR_EQ("target0", fx_key(&r, "CHAP_N"));
 	CHECK_STR_EQ("0x64a786699ba2a03e985527fe530221b2", fx_key(&r, "CHAP_R"));
+	finish_login(&f, "mutual CHAP");
+	fx_fini(&f);
+}
+
+/* The target could prove itself, but the initiator did not ask: one-way CHAP is what
+ * happened, and what the console says. */
+static void test_chap_mutual_not_asked_is_one_way(void)
+{
+	struct iscsi_fixture f;
+	struct fx_pdu r;
+	uint8_t counter = 1;
+	fx_init(&f);
+	setup_mutual_chap(&f, &counter);
+	CHECK_EQ(0, chap_login(&f, "secretsecret12", NULL, &r));
+	CHECK(fx_key(&r, "CHAP_R") == NULL);
+	finish_login(&f, "CHAP");
 	fx_fini(&f);
 }
 
@@ -416,8 +464,7 @@ static void test_chap_mutual_reflected_challenge_fails(void)
 	struct fx_pdu r;
 	uint8_t counter = 1;
 	fx_init(&f);
-	setup_chap(&f, &counter);
-	f.targets[0].auth.mutual = (struct iscsi_credential){ "target0", "targetsecret34" };
+	setup_mutual_chap(&f, &counter);
 	/* our own challenge (bytes 2..17) sent back */
 	CHECK_EQ(ISCSI_LOGIN_AUTHENTICATION_FAILURE,
 		 chap_login(&f, "secretsecret12", "CHAP_I=1\nCHAP_C=0x02030405060708090a0b0c0d0e0f1011", &r));
@@ -698,6 +745,7 @@ int main(void)
 	RUN(test_chap_required_but_only_none_offered_fails);
 	RUN(test_chap_required_and_security_stage_skipped_fails);
 	RUN(test_chap_mutual_target_answers_challenge);
+	RUN(test_chap_mutual_not_asked_is_one_way);
 	RUN(test_chap_mutual_reflected_challenge_fails);
 	RUN(test_same_isid_and_name_reinstates_old_session);
 	RUN(test_session_type_switch_after_first_request_fails);

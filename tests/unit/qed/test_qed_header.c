@@ -120,6 +120,25 @@ static void case_backing_name_checks(void *arg)
 	CHECK_EQ(-ENOTSUP, open_rc(&o)); /* no way to open it: refused */
 }
 
+/* What on_check heard: calls, and the last result's corruptions and return code. */
+static struct {
+	unsigned begun, ended;
+	uint64_t corruptions;
+	int rc;
+} heard;
+
+static void note_check(void *ctx, const struct qed_check_result *result, int rc)
+{
+	(void)ctx;
+	if (!result) {
+		heard.begun++;
+		return;
+	}
+	heard.ended++;
+	heard.corruptions = result->corruptions;
+	heard.rc = rc;
+}
+
 static void case_need_check_without_check_refused(void *arg)
 {
 	(void)arg;
@@ -128,11 +147,21 @@ static void case_need_check_without_check_refused(void *arg)
 	poke_field(16, 8, QED_F_NEED_CHECK);
 	struct qed_open_opts o = test_opts();
 	o.check_on_open = false;
+	o.on_check = note_check;
+	memset(&heard, 0, sizeof(heard));
 	CHECK_EQ(-EUCLEAN, open_rc(&o));
 	CHECK(disk_need_check(disk));
+	CHECK_EQ(0, heard.begun); /* refused: no check ran */
 	o.check_on_open = true;
+	heard.rc = -1;
 	CHECK_EQ(0, open_rc(&o));
 	CHECK(!disk_need_check(disk)); /* checked, nothing wrong, cleared */
+	CHECK_EQ(1, heard.begun);
+	CHECK_EQ(1, heard.ended);
+	CHECK_EQ(0, heard.corruptions);
+	CHECK_EQ(0, heard.rc);
+	CHECK_EQ(0, open_rc(&o)); /* clean now: no check, nothing heard */
+	CHECK_EQ(1, heard.begun);
 }
 
 static void case_unknown_autoclear_cleared_on_rw_open(void *arg)
