@@ -1,10 +1,12 @@
 #!/bin/sh
 # The web server (http=, admin_token=, http_allow=) end to end. The appliance boots with
 # two volumes and two spares, the admin token in a fw_cfg file; after an iSCSI workload
-# (QEMU's initiator) and with a session held open:
-#   - headless Chromium renders / ; the DOM has both volumes' rows (target names, sizes),
-#     the session, the SVG chart and the recent events; the screenshot stays in
-#     build/http/status.png
+# (QEMU's initiator), a login to a target that does not exist, and with a session held
+# open on vol1 (listed with its bytes by /api/v1/sessions):
+#   - headless Chromium renders / once the actions below ran; the DOM has the volumes'
+#     rows (target names, sizes, the snapshot's chain, the clone), the held session, the
+#     SVG chart with a write rate above zero and the recent events (the failed login, the
+#     snapshot); the screenshot stays in build/http/status.png, the DOM beside it
 #   - promtool checks /metrics; the counters moved as the workload says
 #   - the JSON endpoints parse and say the same
 #   - the actions: 401 without a token, 403 with a wrong one, 405 with GET; a snapshot
