@@ -138,8 +138,15 @@ static unsigned chart_y(uint64_t v, uint64_t max)
 	return CHART_H - 20 - (unsigned)(v * (CHART_H - 40) / max);
 }
 
-static void put_polyline(struct strbuf *b, const struct status_rates *r, uint64_t max,
-			 bool write, const char *color)
+/* Where the i-th of n points goes on the chart: the newest at the right edge. */
+static unsigned chart_x(unsigned i, unsigned n)
+{
+	return 40 + (STATUS_RATE_SAMPLES - n + i) * (CHART_W - 50) / (STATUS_RATE_SAMPLES - 1);
+}
+
+/* One series as a line, and a dot per sample so that a lone sample shows too. */
+static void put_series(struct strbuf *b, const struct status_rates *r, uint64_t max,
+		       bool write, const char *color)
 {
 	unsigned n = status_rates_points(r);
 	strbuf_printf(b, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
@@ -147,10 +154,15 @@ static void put_polyline(struct strbuf *b, const struct status_rates *r, uint64_
 		      write ? "write" : "read", color);
 	for (unsigned i = 0; i < n; i++) {
 		const struct status_rate_point *p = status_rates_point(r, i);
-		unsigned x = 40 + (STATUS_RATE_SAMPLES - n + i) * (CHART_W - 50) / (STATUS_RATE_SAMPLES - 1);
-		strbuf_printf(b, "%u,%u ", x, chart_y(write ? p->write_per_s : p->read_per_s, max));
+		strbuf_printf(b, "%u,%u ", chart_x(i, n),
+			      chart_y(write ? p->write_per_s : p->read_per_s, max));
 	}
 	strbuf_puts(b, "\"/>");
+	for (unsigned i = 0; i < n; i++) {
+		const struct status_rate_point *p = status_rates_point(r, i);
+		strbuf_printf(b, "<circle cx=\"%u\" cy=\"%u\" r=\"2\" fill=\"%s\"/>", chart_x(i, n),
+			      chart_y(write ? p->write_per_s : p->read_per_s, max), color);
+	}
 }
 
 static void put_chart(struct strbuf *b, const struct status_rates *r)
@@ -176,8 +188,8 @@ static void put_chart(struct strbuf *b, const struct status_rates *r)
 	strbuf_printf(b, "<text x=\"40\" y=\"%u\" font-size=\"11\" fill=\"#1565c0\">read</text>"
 			 "<text x=\"90\" y=\"%u\" font-size=\"11\" fill=\"#c62828\">write</text>",
 		      CHART_H - 4, CHART_H - 4);
-	put_polyline(b, r, max, false, "#1565c0");
-	put_polyline(b, r, max, true, "#c62828");
+	put_series(b, r, max, false, "#1565c0");
+	put_series(b, r, max, true, "#c62828");
 	strbuf_puts(b, "</svg>\n");
 }
 

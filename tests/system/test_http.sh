@@ -1,10 +1,12 @@
 #!/bin/sh
 # The web server (http=, admin_token=, http_allow=) end to end. The appliance boots with
 # two volumes and two spares, the admin token in a fw_cfg file; after an iSCSI workload
-# (QEMU's initiator) and with a session held open:
-#   - headless Chromium renders / ; the DOM has both volumes' rows (target names, sizes),
-#     the session, the SVG chart and the recent events; the screenshot stays in
-#     build/http/status.png
+# (QEMU's initiator), a login to a target that does not exist, and with a session held
+# open on vol1 (listed with its bytes by /api/v1/sessions):
+#   - headless Chromium renders / once the actions below ran; the DOM has the volumes'
+#     rows (target names, sizes, the snapshot's chain, the clone), the held session, the
+#     SVG chart with a write rate above zero and the recent events (the failed login, the
+#     snapshot); the screenshot stays in build/http/status.png, the DOM beside it
 #   - promtool checks /metrics; the counters moved as the workload says
 #   - the JSON endpoints parse and say the same
 #   - the actions: 401 without a token, 403 with a wrong one, 405 with GET; a snapshot
@@ -58,6 +60,7 @@ post() { # post PATH BODY [CURL ARGS...]
 	shift 2
 	get "$HTTP" "$path" -X POST -H 'Content-Type: application/json' --data-binary "$body" "$@"
 }
+at_least() { [ -n "$2" ] && [ "$2" -ge "$3" ] 2>/dev/null || test_fail "$1: expected at least $3, got '$2'"; }
 json() { # json FILE PYTHON-EXPRESSION-OF-d: prints it, fails when the file is not JSON
 	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
@@ -81,11 +84,13 @@ HELD=$!
 tries=100
 while [ $tries -gt 0 ]; do
 	get "$HTTP" /api/v1/sessions >"$D/sessions.json"
-	[ "$(json "$D/sessions.json" "len([s for s in d['sessions'] if not s['discovery']])" 2>/dev/null)" = 1 ] && break
+	# listed once logged in; its 64 KiB write in once the write is done
+	[ "$(json "$D/sessions.json" "[s['bytes_in'] >= 65536 for s in d['sessions'] if not s['discovery']]" 2>/dev/null)" = "[True]" ] && break
 	sleep 0.2
 	tries=$((tries - 1))
 done
-[ $tries -gt 0 ] || test_fail "the held session never showed in /api/v1/sessions: $(cat "$D/sessions.json")"
+[ $tries -gt 0 ] ||
+	test_fail "the held session and its 64 KiB never showed in /api/v1/sessions: $(cat "$D/sessions.json")"
 
 # ---- /metrics
 get "$HTTP" /metrics >"$D/metrics.txt"
@@ -93,15 +98,16 @@ get "$HTTP" /metrics >"$D/metrics.txt"
 promtool check metrics <"$D/metrics.txt" >"$D/promtool.out" 2>&1 ||
 	test_fail "promtool check metrics: $(cat "$D/promtool.out")"
 metric() { awk -v k="$1 " 'index($0, k) == 1 { print $NF }' "$D/metrics.txt"; }
-at_least() { [ -n "$2" ] && [ "$2" -ge "$3" ] 2>/dev/null || test_fail "$1: expected at least $3, got '$2'"; }
 at_least read_ops "$(metric 'qedbox_volume_read_ops_total{volume="vol0"}')" 1
 at_least written "$(metric 'qedbox_volume_write_bytes_total{volume="vol0"}')" 4194304
 at_least flushes "$(metric 'qedbox_volume_flush_ops_total{volume="vol0"}')" 1
 inf=$(metric 'qedbox_volume_write_latency_seconds_bucket{volume="vol0",le="+Inf"}')
-[ -n "$inf" ] && [ "$inf" = "$(metric 'qedbox_volume_write_latency_seconds_count{volume="vol0"}')" ] ||
+at_least "write latencies" "$inf" 1
+[ "$inf" = "$(metric 'qedbox_volume_write_latency_seconds_count{volume="vol0"}')" ] ||
 	test_fail "write latency histogram: +Inf bucket '$inf' differs from its count"
 at_least sessions "$(metric qedbox_sessions)" 1
-at_least "login failures" "$(metric 'qedbox_login_failures_total{reason="unknown target"}')" 0
+at_least "login failures" "$(metric 'qedbox_login_failures_total{reason="unknown target"}')" 1
+at_least logins "$(metric qedbox_logins_total)" 2
 echo "# http: /metrics $(grep -vc '^#' "$D/metrics.txt") samples, promtool clean"
 
 # ---- JSON
@@ -164,6 +170,8 @@ grep -Eq '<polyline class="write"[^>]* points="[^"]*[0-9]+,([0-9]|[0-9][0-9]|1[0
 	test_fail "the chart has no write rate above zero"
 grep -Eq '<li class="event">[^<]*vol0 snapshot: image vol0 frozen read-only' "$D/dom.html" ||
 	test_fail "the rendered page lacks the snapshot among the recent events"
+grep -Eq '<li class="event">[^<]*login-failed[^<]*nosuch' "$D/dom.html" ||
+	test_fail "the rendered page lacks the failed login among the recent events"
 dom_has '<tr class="volume"><td>spare1</td><td>iqn.2026-11.org.qedbox:spare1</td>'
 dom_has '<td>spare0 → vol0</td>'
 echo "# http: status page $(wc -c <"$D/dom.html") bytes rendered, screenshot build/http/status.png"
