@@ -100,6 +100,10 @@ struct qedbox_config {
 	char format[CONFIG_MAX_LIST][BLKDEV_SERIAL_MAX + 1];
 	unsigned n_format;
 	uint32_t cluster_size;
+	/* Writes are durable when they complete (as FUA); the LUNs report no volatile cache.
+	 * For shared disks a standby takes over: a flush after the takeover cannot cover
+	 * writes the dead appliance acknowledged without one. */
+	bool write_through;
 	/* the iSCSI target */
 	char iqn_prefix[ISCSI_NAME_MAX];
 	struct config_acl acl[CONFIG_MAX_LIST];

@@ -253,6 +253,17 @@ static int parse_cluster_size(struct qedbox_config *cfg, const char *v, struct p
 	return 0;
 }
 
+static int parse_write_cache(struct qedbox_config *cfg, const char *v, struct problem *p)
+{
+	if (strcmp(v, "on") == 0)
+		cfg->write_through = false;
+	else if (strcmp(v, "off") == 0)
+		cfg->write_through = true;
+	else
+		return refuse(p, "expected on or off");
+	return 0;
+}
+
 static int parse_iqn_prefix(struct qedbox_config *cfg, const char *v, struct problem *p)
 {
 	/* Room for ":" and a 20-byte serial after the prefix. */
@@ -425,6 +436,7 @@ const struct config_key config_keys[] = {
 	KEY("iqn_prefix", parse_iqn_prefix, "target names are PREFIX:SERIAL (default " CONFIG_DEFAULT_IQN_PREFIX ")"),
 	KEY("format", parse_format, "SERIAL[,SERIAL...]: format these disks as QED when they are blank"),
 	KEY("cluster_size", parse_cluster_size, "cluster size for format (4K..64M, default 64K)"),
+	KEY("write_cache", parse_write_cache, "on|off: off makes every write durable before it completes (for takeover on shared disks; default on)"),
 	ACCESS_KEY("acl", parse_acl, mask_acl,
 		   "SERIAL/IQN[/USER:SECRET[/MUSER:MSECRET]],...: only these initiators may log in to that volume, with these CHAP credentials"),
 	ACCESS_KEY("chap", parse_chap, mask_credential,

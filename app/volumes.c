@@ -184,7 +184,7 @@ static int format_disk(struct disk *d)
 static void volume_stopped(void *ctx, const char *op, int rc)
 {
 	const struct disk *d = ctx;
-	event_log(EVENT_DEVICE_ERROR, "volume %s: %s failed (%s): stopped serving; another "
+	event_log(EVENT_DEVICE_ERROR, "%s: %s failed (%s): stopped serving; another "
 		  "appliance may own this disk", d->dev->serial, op,
 		  rc == -EIO ? "device error" : strerror(-rc));
 }
@@ -283,6 +283,7 @@ struct served *volumes_add_target(struct disk *d, const char *name)
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	snprintf(s->target_name, sizeof(s->target_name), "%s:%s", cfg->iqn_prefix, name);
 	volume_gate_init(&s->gate, d->vol, name);
+	volume_gate_set_write_through(&s->gate, cfg->write_through);
 	scsi_lun_init(&s->lun, &s->gate.vol, s->target_name);
 	s->lun.clock_ns = clock_ns; /* per-command latencies (scsi.h, struct scsi_lun_stats) */
 	int pr = scsi_lun_restore(&s->lun); /* reservations kept with the volume (APTPL) */

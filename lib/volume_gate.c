@@ -31,10 +31,19 @@ static int gate_read(struct volume *v, uint64_t offset, void *buf, size_t len)
 	return leave(v, b->ops->read(b, offset, buf, len));
 }
 
+/* With write-through, a completed change is made durable before it is reported. */
+static int settle(struct volume *v, struct volume *b, int rc)
+{
+	struct volume_gate *g = v->priv;
+	if (!rc && g->write_through && b->write_cache)
+		rc = b->ops->flush(b);
+	return rc;
+}
+
 static int gate_write(struct volume *v, uint64_t offset, const void *buf, size_t len)
 {
 	struct volume *b = enter(v);
-	return leave(v, b->ops->write(b, offset, buf, len));
+	return leave(v, settle(v, b, b->ops->write(b, offset, buf, len)));
 }
 
 static int gate_flush(struct volume *v)
@@ -46,7 +55,7 @@ static int gate_flush(struct volume *v)
 static int gate_unmap(struct volume *v, uint64_t offset, uint64_t len)
 {
 	struct volume *b = enter(v);
-	return leave(v, b->ops->unmap ? b->ops->unmap(b, offset, len) : -EOPNOTSUPP);
+	return leave(v, b->ops->unmap ? settle(v, b, b->ops->unmap(b, offset, len)) : -EOPNOTSUPP);
 }
 
 static int gate_block_status(struct volume *v, uint64_t offset, uint64_t len, bool *mapped,
@@ -93,7 +102,7 @@ static void take_geometry(struct volume_gate *g, const struct volume *below)
 	g->vol.size = below->size;
 	g->vol.block_size = below->block_size;
 	g->vol.unmap_granularity = below->unmap_granularity;
-	g->vol.write_cache = below->write_cache;
+	g->vol.write_cache = below->write_cache && !g->write_through;
 	g->vol.read_only = below->read_only;
 	g->vol.ops = below->ops->save_reservations ? &gate_ops_reservations : &gate_ops;
 }
@@ -109,6 +118,12 @@ void volume_gate_init(struct volume_gate *g, struct volume *below, const char *s
 	memcpy(g->vol.serial, name, n < BLKDEV_SERIAL_MAX ? n : BLKDEV_SERIAL_MAX);
 	g->admit = (struct waitq)WAITQ_INIT;
 	g->drained = (struct waitq)WAITQ_INIT;
+}
+
+void volume_gate_set_write_through(struct volume_gate *g, bool on)
+{
+	g->write_through = on;
+	take_geometry(g, g->below);
 }
 
 void volume_gate_close(struct volume_gate *g)

@@ -17,6 +17,7 @@ struct volume_gate {
 	struct volume vol;      /* what is served */
 	struct volume *below;
 	bool closed;
+	bool write_through;     /* writes and unmaps are flushed before they complete */
 	unsigned in_flight;     /* operations inside below's calls now */
 	struct waitq admit;     /* operations waiting for the gate to open */
 	struct waitq drained;   /* the closer, waiting for in_flight to reach 0 */
@@ -24,6 +25,9 @@ struct volume_gate {
 
 /* vol takes below's geometry and serial (or serial, when not NULL). */
 void volume_gate_init(struct volume_gate *g, struct volume *below, const char *serial);
+/* Every write (and unmap) is durable when it completes: the gate flushes the volume below
+ * after it, and reports no volatile write cache (SCSI: WCE 0). */
+void volume_gate_set_write_through(struct volume_gate *g, bool on);
 /* Blocks the calling task until nothing is in flight. Only one closer at a time. */
 void volume_gate_close(struct volume_gate *g);
 /* below: same size and block size as before; read_only and write_cache may change. */

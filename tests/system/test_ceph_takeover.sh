@@ -80,7 +80,7 @@ cat >"$D/appliance.sh" <<EOF
 name=\$1 port=\$2
 drive() { echo "file=$(rbd_url "\$1"),format=raw,if=none,id=\$1,cache=writeback,werror=report,rerror=report"; }
 exec timeout -k 5 400 qemu-system-x86_64 $QEMU_ACCEL -display none -monitor none -no-reboot \\
-	-M q35 -m 256M -kernel "$ELF" -append "format=vol0,lnx0 portal=10.0.2.100:3260" \\
+	-M q35 -m 256M -kernel "$ELF" -append "format=vol0,lnx0 portal=10.0.2.100:3260 write_cache=off" \\
 	-serial "file:$D/\$name.log" -pidfile "$D/\$name.qpid" -device virtio-rng-pci \\
 	-drive "\$(drive vol0)" -device virtio-blk-pci,drive=vol0,serial=vol0 \\
 	-drive "\$(drive lnx0)" -device virtio-blk-pci,drive=lnx0,serial=lnx0 \\
@@ -196,8 +196,8 @@ echo "# takeover (blocklist): $t s from the hang to the first write the standby 
 kill -CONT "$B"
 out=$(timeout 60 qemu-io -f raw -c 'write -P 0xba 40M 64k' "iscsi://127.0.0.1:$P/$PREFIX:vol0/0" 2>&1)
 printf '%s\n' "$out" | grep -q "^wrote" && test_fail "B, fenced, acknowledged a write: $out"
-wait_log b "^volume vol0: (write|flush) failed \(device error\): stopped serving; another appliance may own this disk" 30
-[ "$(grep -c "^volume vol0: .*stopped serving" "$D/b.log")" -eq 1 ] || test_fail "B said more than once that vol0 stopped"
+wait_log b "^event: device-error vol0: (write|flush) failed \(device error\): stopped serving; another appliance may own this disk" 30
+[ "$(grep -c "^event: device-error vol0: .*stopped serving" "$D/b.log")" -eq 1 ] || test_fail "B said more than once that vol0 stopped"
 out=$(timeout 60 qemu-io -f raw -c 'read 0 4k' "iscsi://127.0.0.1:$P/$PREFIX:vol0/0" 2>&1)
 printf '%s\n' "$out" | grep -q "SENSE KEY:.*(2) ASCQ:.*(0x0403)" ||
 	test_fail "B, stopped, should answer NOT READY 04/03: $out"

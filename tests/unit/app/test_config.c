@@ -48,6 +48,7 @@ static void test_defaults(void)
 	CHECK_EQ(80, cfg.http_port); /* the web server is on by default */
 	CHECK_STR_EQ("", cfg.admin_token); /* and refuses every action */
 	CHECK_EQ(0, cfg.n_http_allow);
+	CHECK(!cfg.write_through); /* a volatile cache, flushed when the initiator asks */
 }
 
 static void test_every_key(void)
@@ -56,12 +57,13 @@ static void test_every_key(void)
 			 "acl=a/iqn.1994-05.com.redhat:x,c/iqn.y:z chap=alice:twelve-bytes! "
 			 "mutual_chap=tgt:another-secret portal=127.0.0.1:13260 iscsi_port=860 "
 			 "exit=debug poweroff=idle looptest=10 crashtest=pf mmiotest help "
-			 "selftest=scratch ip=10.0.2.15/24 gw=10.0.2.2 tcp_echo=7 iperf"));
+			 "selftest=scratch ip=10.0.2.15/24 gw=10.0.2.2 tcp_echo=7 iperf write_cache=off"));
 	CHECK_STR_EQ("iqn.2001-04.com.example:box", cfg.iqn_prefix);
 	CHECK_EQ(3, cfg.n_format);
 	CHECK(config_formats(&cfg, "bb"));
 	CHECK(!config_formats(&cfg, "b"));
 	CHECK_EQ(4096, cfg.cluster_size);
+	CHECK(cfg.write_through);
 	CHECK_EQ(2, cfg.n_acl);
 	CHECK_STR_EQ("c", cfg.acl[1].serial);
 	CHECK_STR_EQ("iqn.y:z", cfg.acl[1].initiator);
@@ -125,6 +127,7 @@ static void test_malformed_values(void)
 	expect_refused("portal=", "portal");
 	expect_refused("exit=yes", "exit");
 	expect_refused("poweroff=later", "poweroff");
+	expect_refused("write_cache=no", "write_cache");
 	expect_refused("looptest=many", "looptest");
 	expect_refused("crashtest=boom", "crashtest");
 	expect_refused("tcp_echo=0", "tcp_echo");
@@ -285,7 +288,7 @@ static void test_help_lists_every_key(void)
 {
 	help_lines = 0;
 	config_print_keys(count_line, NULL);
-	CHECK_EQ(25, help_lines);
+	CHECK_EQ(26, help_lines);
 }
 
 int main(void)

@@ -226,6 +226,32 @@ static void test_reservations_follow_the_volume_below(void)
 	CHECK(gate.vol.ops->save_reservations == NULL);
 }
 
+/* write_cache=off: every write is flushed below before it completes (its error too), and
+ * the served volume reports no volatile cache. */
+static void test_write_through(void)
+{
+	setup();
+	a.vol.write_cache = true;
+	volume_gate_set_write_through(&gate, false);
+	CHECK(gate.vol.write_cache);
+	task_spawn(writer, (void *)0);
+	task_run_ready();
+	CHECK_EQ(0, a.flushes);
+	CHECK_EQ(0, results[0]);
+	volume_gate_set_write_through(&gate, true);
+	CHECK(!gate.vol.write_cache);
+	task_spawn(writer, (void *)1);
+	task_run_ready();
+	CHECK_EQ(2, a.writes);
+	CHECK_EQ(1, a.flushes);
+	CHECK_EQ(-EIO, results[1]); /* the flush's error is the write's */
+	a.vol.write_cache = false;  /* nothing volatile below: nothing to flush */
+	task_spawn(writer, (void *)2);
+	task_run_ready();
+	CHECK_EQ(1, a.flushes);
+	CHECK_EQ(0, results[2]);
+}
+
 int main(void)
 {
 	RUN(test_pass_through_and_identity);
@@ -233,5 +259,6 @@ int main(void)
 	RUN(test_close_drains_holds_and_switches);
 	RUN(test_close_with_nothing_in_flight_returns_at_once);
 	RUN(test_reservations_follow_the_volume_below);
+	RUN(test_write_through);
 	return check_report("test_volume_gate");
 }
