@@ -25,8 +25,10 @@ bool entropy_seed(void)
 	random_mix(buf, from_rng, 8 * (unsigned)from_rng);
 
 	bool ready = random_ready();
-	printf("qedbox: entropy: cpu %s (%zu bytes), virtio-rng %zu bytes: %s\n",
-	       cpu_entropy_source(), from_cpu, from_rng, ready ? "seeded" : "NOT SEEDED");
+	/* newlib's printf has no %zu */
+	printf("qedbox: entropy: cpu %s (%lu bytes), virtio-rng %lu bytes: %s\n",
+	       cpu_entropy_source(), (unsigned long)from_cpu, (unsigned long)from_rng,
+	       ready ? "seeded" : "NOT SEEDED");
 	if (!ready)
 		printf("qedbox: WARNING: no entropy source (add -device virtio-rng-pci): CHAP "
 		       "logins are refused\n");

@@ -63,8 +63,8 @@ static void read_config_file(void)
 	int rc = fw_cfg_read_file(CONFIG_FILE, app.file, sizeof(app.file) - 1, &len);
 	app.file[rc == 0 ? len : 0] = '\0';
 	if (rc == -E2BIG)
-		printf("qedbox: config file %s: %zu bytes, more than %zu: ignored\n", CONFIG_FILE,
-		       len, sizeof(app.file) - 1);
+		printf("qedbox: config file %s: %lu bytes, more than %lu: ignored\n", CONFIG_FILE,
+		       (unsigned long)len, (unsigned long)(sizeof(app.file) - 1)); /* no %zu */
 	else if (rc < 0 && rc != -ENOENT && rc != -ENODEV)
 		printf("qedbox: config file %s: not readable (%s)\n", CONFIG_FILE, strerror(-rc));
 }

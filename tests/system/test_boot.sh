@@ -63,6 +63,16 @@ expect_status 1
 expect_line "^qedbox: command line longer than 2047 bytes: the rest is ignored"
 expect_line "^qedbox: ready"
 
+# A configuration file larger than the appliance takes is reported with its size and
+# ignored, and the boot goes on (the size is a size_t: newlib's printf has no %zu).
+head -c 200000 /dev/zero | tr '\0' '#' >"$TEST_TMP/big.conf"
+qemu_run "big-config" 60 -M pc -m 128M -kernel "$ELF" -append "exit=debug poweroff=ready" \
+	-fw_cfg "name=opt/org.qedbox/config,file=$TEST_TMP/big.conf"
+expect_status 1
+expect_line "^qedbox: config file opt/org.qedbox/config: 200000 bytes, more than [0-9]+: ignored"
+expect_line "^qedbox: entropy: cpu [a-z]+ \([0-9]+ bytes\), virtio-rng [0-9]+ bytes"
+expect_line "^qedbox: ready"
+
 # mmio_map() at the top of the physical address space (PML4 and PDPT entries far from
 # RAM), and its refusal beyond the CPU's physical address width.
 qemu_run "mmio" 60 -M q35 -m 128M -kernel "$ELF" -append "exit=debug poweroff=ready mmiotest"
