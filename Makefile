@@ -38,7 +38,7 @@ quiet = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' '$(1)' '$(2)';)
 # checks /metrics): tests/system/test_http.sh.
 PACKAGES := gcc make binutils xz-utils dpkg-dev newlib-source qemu-system-x86 qemu-utils \
 	qemu-block-extra grub-pc-bin grub-common xorriso mtools libiscsi-bin tgt python3 procps \
-	clang libclang-rt-dev e2fsprogs apt curl chromium prometheus curl
+	clang libclang-rt-dev e2fsprogs apt curl chromium prometheus
 PACKAGES_STAMP := $(BUILD)/.packages
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual

@@ -322,7 +322,7 @@ static void idle_flush_task(void *arg)
 	for (unsigned i = 0; i < vols.n_disks && !vols.action_running; i++) {
 		struct disk *d = &vols.disks[i];
 		struct qed_info info;
-		if (d->role != ROLE_SERVED || d->busy || d->guard.stopped)
+		if (d->role != ROLE_SERVED || d->guard.stopped)
 			continue;
 		qed_get_info(d->img, &info);
 		/* Through the guard: a failed idle flush stops the volume as any would. */

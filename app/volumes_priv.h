@@ -25,7 +25,6 @@ struct disk {
 	enum disk_content content;  /* what sector 0 held at start-up (or since: QED) */
 	enum disk_role role;
 	bool named_as_backing;      /* some image's backing file names it (start-up) */
-	bool busy;                  /* a snapshot or clone is writing it */
 	char volume[BLKDEV_SERIAL_MAX + 1]; /* the volume record's name, or "" */
 	struct qed_image *img;      /* QED image (served or backing) */
 	struct raw_volume raw;      /* raw backing disk */

@@ -52,7 +52,7 @@ static int find_spare(const char *serial, const struct disk *base, struct disk *
 	struct disk *d = volumes_disk_by_serial(serial);
 	if (!d || strcmp(d->dev->serial, serial) != 0)
 		return refuse(why, why_len, -ENOENT, "no disk with serial %s", serial);
-	if (d->role != ROLE_NONE || d->busy || d->content != DISK_BLANK ||
+	if (d->role != ROLE_NONE || d->content != DISK_BLANK ||
 	    config_formats(vols.cfg, serial))
 		return refuse(why, why_len, -EBUSY, "disk %s is not a blank spare", serial);
 	if (d->dev->capacity < base->dev->capacity)
@@ -123,13 +123,14 @@ static int switch_volume(struct served *s, struct disk *spare, char *why, size_t
 	wait_idle_flush();
 	volume_gate_close(&s->gate);
 	int rc = qed_freeze(base->img);
+	if (rc == -EIO)
+		volume_guard_stop(&base->guard, "flush", rc); /* as any failed write would */
 	if (rc) {
 		volume_gate_open(&s->gate, base->vol);
 		return refuse(why, why_len, rc, "flushing image %s failed (%s): still served "
 			      "from it; the overlay on %s takes over at the next boot",
 			      base->dev->serial, strerror(-rc), spare->dev->serial);
 	}
-	base->qed_vol.read_only = true;
 	base->role = ROLE_BACKING;
 	spare->role = ROLE_SERVED;
 	s->disk = spare;
@@ -202,6 +203,8 @@ static int clone(struct action *a, char *why, size_t why_len)
 	a->sp->role = ROLE_SERVED;
 	a->s = volumes_add_target(a->sp, a->sp->dev->serial);
 	if (!a->s)
+		a->sp->role = ROLE_NONE; /* an image nobody serves: found again at boot */
+	if (!a->s)
 		return refuse(why, why_len, -EBUSY, "a volume named %s is served already",
 			      a->sp->dev->serial);
 	event_log(EVENT_VOLUME, "%s clone of image %s: served as %s (%" PRIu64 " ms)",
@@ -222,11 +225,8 @@ static int run_action(struct action *a, int (*find)(struct action *, char *, siz
 	int rc = find(a, why, why_len);
 	if (!rc)
 		rc = find_spare(a->spare, a->base, &a->sp, why, why_len);
-	if (!rc) {
-		a->sp->busy = true;
-		rc = act(a, why, why_len);
-		a->sp->busy = false;
-	}
+	if (!rc)
+		rc = act(a, why, why_len); /* the spare's content is DISK_OTHER from its start */
 	if (!rc)
 		volumes_status_of(a->s, out);
 	else

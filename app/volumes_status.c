@@ -22,7 +22,7 @@ static const char *role_name(const struct disk *d)
 	case ROLE_NONE:
 		break;
 	}
-	bool spare = d->content == DISK_BLANK && !d->busy &&
+	bool spare = d->content == DISK_BLANK &&
 		     !config_formats(vols.cfg, d->dev->serial);
 	return spare ? "spare" : "none";
 }

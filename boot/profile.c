@@ -82,16 +82,17 @@ int profiler_start(unsigned hz)
 	}
 	prof_hist_init(&profiler.hist, code_start, code_end, (uintptr_t)cpu_halt_idle,
 		       (uintptr_t)cpu_halt_idle_end, buckets);
-	cpu_set_nmi_handler(profile_nmi_entry);
-	profiler.running = true; /* before the first NMI can come */
+	/* Routed first, so that a failure leaves vector 2 the fatal exception report: the PIT
+	 * makes no edge before pit_start_periodic (channel 0's one-shot expired at boot). */
 	int rc = ioapic_route_nmi(PIT_ISA_IRQ);
 	if (rc < 0) {
-		profiler.running = false; /* no NMI comes: nothing uses the buckets any more */
 		free(buckets);
 		free(profiler.snapshot);
 		profiler.snapshot = NULL;
 		return rc;
 	}
+	cpu_set_nmi_handler(profile_nmi_entry);
+	profiler.running = true; /* before the first NMI can come */
 	profiler.hz = pit_start_periodic(hz);
 	profiler.window_start_ns = clock_ns();
 	printf("qedbox: profiler: %u Hz, %lu buckets of %d bytes over the code\n", profiler.hz,

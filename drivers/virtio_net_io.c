@@ -253,9 +253,12 @@ uint64_t virtio_net_tx_handed(const struct virtio_net *vn)
 }
 
 /* The backlog is in order, so its head is its oldest; the ring's slots may complete in
- * any order, so each is looked at. Asked once per command that lent data: cheap enough. */
+ * any order, so each is looked at, unless none is in flight (the common case: asked once
+ * per command that lent data, after its completions were reaped). */
 bool virtio_net_tx_released(const struct virtio_net *vn, uint64_t mark)
 {
+	if (vn->txq.in_flight == 0 && vn->backlog_len == 0)
+		return true;
 	if (vn->backlog_len > 0 && vn->backlog_seq[vn->backlog_head] < mark)
 		return false;
 	for (unsigned i = 0; vn->slots != NULL && i < vn->txq.size; i++)

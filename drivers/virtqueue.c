@@ -226,14 +226,17 @@ void virtqueue_disable_interrupts(struct virtqueue *vq)
 
 bool virtqueue_enable_interrupts(struct virtqueue *vq)
 {
-	vq->interrupts_on = true;
 	vq->stats.interrupts_armed++;
 	if (vq->event_idx)
 		write_u16(vq->used_event, vq->last_used); /* the next entry the device writes */
 	else
 		write_u16(&vq->avail->flags, 0);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return virtqueue_has_used(vq);
+	/* An entry already there: the loop polls instead of halting, and no interrupt is
+	 * awaited (or counted at the next poll). */
+	bool has = virtqueue_has_used(vq);
+	vq->interrupts_on = !has;
+	return has;
 }
 
 /* Returns the descriptors of the chain at head to the free list. */

@@ -52,6 +52,8 @@ static int gate_flush(struct volume *v)
 	return leave(v, b->ops->flush(b));
 }
 
+/* The optional operations are checked below at the call, not only in the table: a task
+ * may wait at a closed gate and find another volume below when it opens. */
 static int gate_unmap(struct volume *v, uint64_t offset, uint64_t len)
 {
 	struct volume *b = enter(v);

@@ -107,24 +107,21 @@ static int guard_load_reservations(struct volume *v, void *buf, size_t cap, size
 
 void volume_guard_wrap(struct volume_guard *g, struct volume *inner)
 {
-	/* One ops table per shape: unmap, block_status and the reservation store stay NULL
-	 * when the inner volume has none (volume.h). */
-#define GUARD_OPS(unmap_fn, status_fn, keeps) \
-	{ .read = guard_read, .write = guard_write, .flush = guard_flush, \
-	  .unmap = (unmap_fn), .block_status = (status_fn), \
-	  .save_reservations = (keeps) ? guard_save_reservations : NULL, \
-	  .load_reservations = (keeps) ? guard_load_reservations : NULL }
-	static const struct volume_ops ops[2][2][2] = {
-		{ { GUARD_OPS(NULL, NULL, 0), GUARD_OPS(NULL, NULL, 1) },
-		  { GUARD_OPS(NULL, guard_block_status, 0), GUARD_OPS(NULL, guard_block_status, 1) } },
-		{ { GUARD_OPS(guard_unmap, NULL, 0), GUARD_OPS(guard_unmap, NULL, 1) },
-		  { GUARD_OPS(guard_unmap, guard_block_status, 0),
-		    GUARD_OPS(guard_unmap, guard_block_status, 1) } },
+	static const struct volume_ops all = {
+		.read = guard_read, .write = guard_write, .flush = guard_flush,
+		.unmap = guard_unmap, .block_status = guard_block_status,
+		.save_reservations = guard_save_reservations,
+		.load_reservations = guard_load_reservations,
 	};
-#undef GUARD_OPS
+	/* The optional operations stay NULL where the inner volume has none (volume.h). */
+	const struct volume_ops *in = inner->ops;
+	g->ops = all;
+	g->ops.unmap = in->unmap ? all.unmap : NULL;
+	g->ops.block_status = in->block_status ? all.block_status : NULL;
+	g->ops.save_reservations = in->save_reservations ? all.save_reservations : NULL;
+	g->ops.load_reservations = in->load_reservations ? all.load_reservations : NULL;
 	g->inner = inner;
 	g->vol = *inner;
-	g->vol.ops = &ops[inner->ops->unmap != NULL][inner->ops->block_status != NULL]
-			 [inner->ops->save_reservations != NULL];
+	g->vol.ops = &g->ops;
 	g->vol.priv = g;
 }

@@ -33,6 +33,7 @@ struct volume_guard {
 	struct volume vol;      /* what is served: the inner volume, guarded */
 	struct blkdev gate;     /* what the image below is opened on */
 	struct volume *inner;
+	struct volume_ops ops;  /* vol's: the inner volume's shape, guarded */
 	struct blkdev *disk;
 	bool stopped;
 	volume_guard_stop_fn *on_stop;

@@ -114,24 +114,40 @@ static err_t conn_continue(struct http_conn *c)
 	return c->queued == c->total ? conn_end(c, false) : ERR_OK;
 }
 
-/* Writes the status line and headers for the exchange and starts sending. */
-static void conn_respond(struct http_conn *c)
+/* The status line and headers into c->head: their length, or -1 when they do not fit. */
+static int http_head(struct http_conn *c, const struct http_exchange *x)
 {
-	struct http_exchange *x = &c->x;
-	if (x->body.truncated) {
-		strbuf_free(&x->body);
-		x->status = 500;
-		x->content_type = "text/plain; charset=utf-8";
-		x->headers = NULL;
-		strbuf_puts(&x->body, "response too large\n");
-	}
 	int n = snprintf(c->head, sizeof(c->head),
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n"
 			 "Connection: close\r\nCache-Control: no-store\r\n"
 			 "X-Content-Type-Options: nosniff\r\n%s\r\n",
 			 x->status, http_reason(x->status), x->content_type, (unsigned long)x->body.len,
 			 x->headers ? x->headers : "");
-	c->head_len = n > 0 && (size_t)n < sizeof(c->head) ? (size_t)n : 0;
+	return n > 0 && (size_t)n < sizeof(c->head) ? n : -1;
+}
+
+/* Replaces an answer that cannot be sent whole with a short 500. */
+static void answer_500(struct http_exchange *x, const char *why)
+{
+	strbuf_free(&x->body);
+	x->status = 500;
+	x->content_type = "text/plain; charset=utf-8";
+	x->headers = NULL;
+	strbuf_puts(&x->body, why);
+}
+
+/* Writes the status line and headers for the exchange and starts sending. */
+static void conn_respond(struct http_conn *c)
+{
+	struct http_exchange *x = &c->x;
+	if (x->body.truncated)
+		answer_500(x, "response too large\n");
+	int n = http_head(c, x);
+	if (n < 0) { /* never a body without its status line */
+		answer_500(x, "response headers too large\n");
+		n = http_head(c, x);
+	}
+	c->head_len = (size_t)n;
 	bool head_only = x->req && x->req->method == HTTP_HEAD;
 	c->total = c->head_len + (head_only ? 0 : x->body.len);
 	c->phase = SENDING;

@@ -144,6 +144,7 @@ io_cmd() {
 	n=$(io_prompts) i=0
 	echo "$1" >&7
 	while [ "$(io_prompts)" -le "$n" ] && [ $i -lt 1200 ]; do sleep 0.02; i=$((i + 1)); done
+	[ $i -lt 1200 ] || test_fail "qemu-io: no prompt 24 s after '$1'"
 }
 
 # Quits and waits (up to 60 s); the session's exit status in IO_STATUS.

@@ -16,8 +16,9 @@
  *                                          (a segment's worth each: a full 256 KiB
  *                                          send buffer takes 180), lwIP's own (IP
  *                                          fragments, queued ARP)
- *   TCP_PCB      98 x  280 B  =  0.03 MiB  64 iSCSI slots + 16 backlog + 16 closing + 2 for
+ *   TCP_PCB     114 x  280 B  =  0.03 MiB  64 iSCSI slots + 16 backlog + 16 closing + 2 for
  *                                          the profile dump (one connection, one closing)
+ *                                          + 16 for the web server's connections
  *   PBUF_RAM   from malloc (MEM_LIBC_MALLOC): copied send data (headers, small PDUs)
  *              and segment headers, at most TCP_SND_BUF (256 KiB) per connection while
  *              unacknowledged.
